@@ -1,0 +1,83 @@
+"""Set up a virtual environment for dami-gui and run it: ``python dev.py demo`` or ``python dev.py test``.
+
+Works the same on Linux, macOS and Windows with nothing but Python 3.11: it creates ``.venv``
+beside this file, installs torch 2.13.0 first (so that no other torch build is resolved), then the
+project with its development extras, and finally runs the requested command inside that
+environment. Re-running is cheap: the install is skipped while ``pyproject.toml`` is unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+TORCH = "torch==2.13.0"
+USAGE = """usage: python dev.py COMMAND [ARGS...]
+
+  demo         set up, then open the app on the bundled demo data set
+  test [ARGS]  set up, then run ruff and the whole test suite (ARGS go to pytest)
+  setup        only set up the virtual environment
+"""
+
+
+def venv_python() -> Path:
+    if os.name == "nt":
+        return VENV / "Scripts" / "python.exe"
+    return VENV / "bin" / "python"
+
+
+def run(*args: str | Path, **kwargs) -> int:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    return subprocess.call([str(a) for a in args], cwd=ROOT, **kwargs)
+
+
+def check(*args: str | Path) -> None:
+    code = run(*args)
+    if code != 0:
+        sys.exit(f"dev.py: command failed with exit code {code}; see the output above.")
+
+
+def setup() -> Path:
+    if sys.version_info[:2] != (3, 11):
+        sys.exit(f"dev.py: dami-gui needs Python 3.11, this is {sys.version.split()[0]}.")
+    py = venv_python()
+    if not py.exists():
+        print(f"Creating virtual environment in {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp = VENV / ".dami-installed"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not stamp.exists() or stamp.read_text() != digest:
+        check(py, "-m", "pip", "install", "--quiet", TORCH)
+        check(py, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+        stamp.write_text(digest)
+    return py
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print(USAGE)
+        return 0
+    command, rest = argv[0], argv[1:]
+    if command not in {"demo", "test", "setup"}:
+        print(USAGE)
+        return 2
+    py = setup()
+    if command == "setup":
+        return 0
+    if command == "demo":
+        return run(py, "-m", "dami_gui.cli", "gui", "--demo", *rest)
+    code = run(py, "-m", "ruff", "check", "dami_gui", "tests", "benchmarks", "dev.py")
+    if code != 0:
+        return code
+    # pytest's own exit code: 5 (no test collected) is a failure of the suite, not a pass.
+    return run(py, "-m", "pytest", *rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
