@@ -1,0 +1,153 @@
+"""Exact local linear interpretation of a ReLU MLP (the core of DAMI).
+
+Inside one linear region (a fixed activation pattern) the network is exactly affine:
+``z(x) = A(x) x + c(x)`` with ``A(x) = W_L D_{L-1} W_{L-1} ... D_1 W_1`` and
+``c(x) = b_L + W_L D_{L-1}(b_{L-1} + W_{L-1} D_{L-2}(... + W_2 D_1 b_1))``. Both are computed here
+in closed form from the activation masks, for a whole batch at once, in chunks so that peak
+memory stays bounded whatever the pool size. ``A(x)`` equals the Jacobian of the logits at ``x``;
+the tests check that identity against ``torch.autograd``.
+
+Region ids are a 64-bit hash of the bit-packed activation pattern: two rows have equal ids iff
+they share a linear region (up to a hash collision, about N^2 / 2^64).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .model import MLP
+from .progress import CancelToken, ProgressCallback, Reporter, as_reporter
+
+#: Rows per chunk are chosen so that a chunk's A (rows x C x d float32) stays near this size.
+CHUNK_BYTES = 64 * 1024 * 1024
+
+
+@dataclass
+class Interpretation:
+    """Per-row local linear models and regions for a set of rows.
+
+    ``A`` is (N, C, d) float32 or None when only regions were asked for; ``c`` and ``logits`` are
+    (N, C); ``region_ids`` is (N,) int64; ``patterns`` is (N, ceil(H / 8)) uint8, the bit-packed
+    activation pattern of all H hidden units (layer 1 first), or None when not kept.
+    """
+
+    A: np.ndarray | None
+    c: np.ndarray
+    logits: np.ndarray
+    region_ids: np.ndarray
+    patterns: np.ndarray | None = None
+
+    @property
+    def n_regions(self) -> int:
+        return int(np.unique(self.region_ids).size)
+
+    def flat(self) -> np.ndarray:
+        """vec(A(x)) per row: the (N, C*d) representation DAMI's K-Center runs on."""
+        if self.A is None:
+            raise ValueError("this interpretation was computed without A")
+        return self.A.reshape(self.A.shape[0], -1)
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+def _splitmix(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> np.uint64(30))
+    h = h * _M1
+    h = h ^ (h >> np.uint64(27))
+    h = h * _M2
+    return h ^ (h >> np.uint64(31))
+
+
+def hash_patterns(packed: np.ndarray) -> np.ndarray:
+    """64-bit ids of bit-packed patterns (N, B) uint8, vectorised; equal rows give equal ids."""
+    n, nbytes = packed.shape
+    width = -(-nbytes // 8) * 8
+    padded = np.zeros((n, width), dtype=np.uint8)
+    padded[:, :nbytes] = packed
+    words = padded.view("<u8")
+    with np.errstate(over="ignore"):
+        h = np.full(n, np.uint64(nbytes) * _MIX, dtype=np.uint64)
+        for j in range(words.shape[1]):
+            h = _splitmix(h ^ words[:, j] + _MIX)
+    return h.view(np.int64)
+
+
+def _chunk_rows(n_classes: int, n_features: int, hidden: tuple[int, ...]) -> int:
+    per_row = 4 * (n_classes * max(n_features, max(hidden)) + sum(hidden))
+    return int(max(256, min(65536, CHUNK_BYTES // max(per_row, 1))))
+
+
+@torch.no_grad()
+def interpret(
+    model: MLP,
+    X: np.ndarray,
+    with_A: bool = True,
+    keep_patterns: bool = False,
+    chunk_rows: int | None = None,
+    progress: ProgressCallback | Reporter | None = None,
+    cancel: CancelToken | None = None,
+) -> Interpretation:
+    """Activation patterns, region ids and local linear models of ``model`` at every row of ``X``.
+
+    The product with the masks runs from the output side: ``G = W_L D_{L-1}``, then
+    ``G = G W_{l} D_{l-1}`` down to ``A = G W_1``, which costs C x n x n per row instead of
+    n x n x d, the cheaper order whenever there are fewer classes than features.
+    """
+    reporter = as_reporter(progress, cancel)
+    X = np.asarray(X, dtype=np.float32)
+    n, d = X.shape
+    linears = list(model.linears)
+    weights = [lin.weight.detach() for lin in linears]
+    biases = [lin.bias.detach() for lin in linears]
+    n_classes = model.n_classes
+    chunk = chunk_rows or _chunk_rows(n_classes, d, model.hidden)
+    n_hidden = sum(model.hidden)
+    nbytes = -(-n_hidden // 8)
+
+    A_out = np.empty((n, n_classes, d), dtype=np.float32) if with_A else None
+    c_out = np.empty((n, n_classes), dtype=np.float32)
+    z_out = np.empty((n, n_classes), dtype=np.float32)
+    ids = np.empty(n, dtype=np.int64)
+    patterns = np.empty((n, nbytes), dtype=np.uint8) if keep_patterns else None
+
+    for start in range(0, n, chunk):
+        reporter.check()
+        stop = min(n, start + chunk)
+        h = torch.from_numpy(X[start:stop])
+        masks: list[torch.Tensor] = []
+        bias_path = None  # c propagated with the masks fixed: D_l (W_l c_{l-1} + b_l)
+        for W, b in zip(weights[:-1], biases[:-1], strict=True):
+            pre = h @ W.T + b
+            m = pre > 0
+            masks.append(m)
+            h = pre * m
+            bias_path = b if bias_path is None else bias_path @ W.T + b
+            bias_path = bias_path * m
+        logits = h @ weights[-1].T + biases[-1]
+        c = bias_path @ weights[-1].T + biases[-1]
+        if with_A:
+            G = weights[-1].unsqueeze(0) * masks[-1].unsqueeze(1).to(torch.float32)
+            for layer in range(len(masks) - 1, 0, -1):
+                G = (G @ weights[layer]) * masks[layer - 1].unsqueeze(1).to(torch.float32)
+            A_out[start:stop] = (G @ weights[0]).numpy()
+        c_out[start:stop] = c.numpy()
+        z_out[start:stop] = logits.numpy()
+        bits = np.packbits(torch.cat(masks, dim=1).numpy(), axis=1)
+        ids[start:stop] = hash_patterns(bits)
+        if patterns is not None:
+            patterns[start:stop] = bits
+        reporter("Interpreting", stop / n)
+    return Interpretation(A_out, c_out, z_out, ids, patterns)
+
+
+def region_sizes(region_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct region ids and how many rows each holds, largest first."""
+    uniq, counts = np.unique(region_ids, return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    return uniq[order], counts[order]
