@@ -1,0 +1,92 @@
+"""Greedy K-Center in blocks must match a brute-force farthest-first traversal."""
+
+import numpy as np
+import pytest
+
+from dami_gui.core import kcenter
+from dami_gui.core.errors import ParameterError
+from dami_gui.core.kcenter import k_center_greedy, nearest_center
+
+
+def brute_force(X, centers, k, candidates):
+    X = X.astype(np.float64)
+    D = np.sqrt(((X[:, None, :] - X[None, :, :]) ** 2).sum(-1))  # full N x N: fine when small
+    chosen = list(centers)
+    order = []
+    for _ in range(k):
+        delta = D[:, chosen].min(1) if chosen else np.full(len(X), np.inf)
+        delta = np.where(candidates, delta, -1.0)
+        delta[order] = -1.0
+        row = int(np.argmax(delta))
+        order.append(row)
+        chosen.append(row)
+    assignment = D[:, chosen].argmin(1)
+    return np.array(order), assignment
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_matches_brute_force(seed, monkeypatch):
+    monkeypatch.setattr(kcenter, "BLOCK_FLOATS", 37)  # force many small blocks
+    rng = np.random.default_rng(seed)
+    n, d = 120, 6
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    centers = rng.choice(n, size=7, replace=False)
+    candidates = np.ones(n, dtype=bool)
+    candidates[centers] = False
+    candidates[rng.choice(n, 10, replace=False)] = False
+    res = k_center_greedy(X, centers, 15, candidates=candidates, seed=seed)
+    order, assignment = brute_force(X, centers, 15, candidates)
+    np.testing.assert_array_equal(res.order, order)
+    np.testing.assert_array_equal(res.assignment, assignment)
+    np.testing.assert_array_equal(res.centers, np.concatenate([centers, order]))
+    D0 = np.sqrt(((X[:, None] - X[centers][None]) ** 2).sum(-1)).min(1)
+    np.testing.assert_allclose(res.initial_distance, D0, rtol=1e-3, atol=1e-3)
+
+
+def test_without_initial_centers_first_pick_is_seeded_then_farthest():
+    X = np.random.default_rng(1).normal(size=(50, 3)).astype(np.float32)
+    a = k_center_greedy(X, np.array([], dtype=int), 5, seed=3)
+    b = k_center_greedy(X, np.array([], dtype=int), 5, seed=3)
+    np.testing.assert_array_equal(a.order, b.order)
+    order, _ = brute_force(X, [int(a.order[0])], 4, np.ones(50, bool))
+    np.testing.assert_array_equal(a.order[1:], order)
+
+
+def test_identical_rows_fall_back_to_the_fallback_space_then_to_random():
+    X = np.ones((30, 4), dtype=np.float32)  # a collapsed representation: every row the same
+    fallback = (np.arange(30, dtype=np.float32) ** 1.5)[:, None]
+    res = k_center_greedy(X, np.array([0]), 3, fallback=fallback, seed=0)
+    assert res.used_fallback
+    cand = np.arange(30) != 0
+    np.testing.assert_array_equal(res.order, brute_force(fallback, [0], 3, cand)[0])
+    res2 = k_center_greedy(X, np.array([0]), 29, seed=0)  # no fallback: seeded random, distinct
+    assert sorted(res2.order.tolist()) == list(range(1, 30))
+
+
+def test_initial_distances_are_taken_in_bounded_blocks(monkeypatch):
+    shapes = []
+    real = kcenter._block_sq_distances
+
+    def spy(x, xsq, c, csq):
+        shapes.append((x.shape[0], c.shape[0]))
+        return real(x, xsq, c, csq)
+
+    monkeypatch.setattr(kcenter, "BLOCK_FLOATS", 1000)
+    monkeypatch.setattr(kcenter, "_block_sq_distances", spy)
+    X = np.random.default_rng(0).normal(size=(3000, 5)).astype(np.float32)
+    res = k_center_greedy(X, np.arange(500), 4)
+    assert len(res.order) == 4
+    assert shapes and max(r * c for r, c in shapes) <= 1000 * 2  # never 3000 x 500, let alone N x N
+    D = np.sqrt(((X[:, None] - X[None, :500]) ** 2).sum(-1)).min(1)
+    np.testing.assert_allclose(res.initial_distance, D, rtol=1e-3, atol=1e-3)
+
+
+def test_nearest_center_and_parameter_errors():
+    X = np.array([[0.0], [1.0], [10.0], [11.0]], dtype=np.float32)
+    assign, dist = nearest_center(X, np.array([0, 2]))
+    np.testing.assert_array_equal(assign, [0, 0, 1, 1])
+    np.testing.assert_allclose(dist, [0, 1, 0, 1], atol=1e-5)
+    with pytest.raises(ParameterError, match="'k'"):
+        k_center_greedy(X, np.array([0]), -1)
+    with pytest.raises(ParameterError, match="centers"):
+        k_center_greedy(X, np.array([9]), 1)
