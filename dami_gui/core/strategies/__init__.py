@@ -1,0 +1,22 @@
+"""Query strategies behind one interface; ``available()`` lists them, ``get_strategy`` builds one."""
+
+from . import dami, geometric, simple  # noqa: F401  (registers the strategies)
+from .base import (
+    ModelOutputs,
+    QueryContext,
+    QueryResult,
+    QueryStrategy,
+    available,
+    describe,
+    get_strategy,
+)
+
+__all__ = [
+    "ModelOutputs",
+    "QueryContext",
+    "QueryResult",
+    "QueryStrategy",
+    "available",
+    "describe",
+    "get_strategy",
+]

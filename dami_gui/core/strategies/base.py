@@ -1,0 +1,171 @@
+"""The one interface every query strategy implements, the inputs they share, and the registry.
+
+A strategy gets the pool (``X``), which rows are labeled, which rows may be queried, the fitted
+model's outputs (computed lazily and cached, so a strategy pays only for what it reads), a batch
+size and a seed; it returns the chosen rows in selection order and a score for every row.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+import torch
+
+from ..errors import ParameterError
+from ..interpret import Interpretation, interpret
+from ..model import MLP, last_hidden, predict_proba
+from ..progress import CancelToken, ProgressCallback, Reporter, as_reporter
+
+
+class ModelOutputs:
+    """The fitted model's outputs on the pool, each computed on first use and then cached."""
+
+    def __init__(self, model: MLP, X: np.ndarray) -> None:
+        self.model = model
+        self.X = np.asarray(X, dtype=np.float32)
+        self._proba: np.ndarray | None = None
+        self._hidden: np.ndarray | None = None
+        self._interpretation: Interpretation | None = None
+
+    @property
+    def proba(self) -> np.ndarray:
+        if self._proba is None:
+            self._proba = predict_proba(self.model, self.X)
+        return self._proba
+
+    @property
+    def hidden(self) -> np.ndarray:
+        if self._hidden is None:
+            self._hidden = last_hidden(self.model, self.X)
+        return self._hidden
+
+    def interpretation(self, reporter: Reporter | None = None) -> Interpretation:
+        """Local linear models of every row (with A); shared by DAMI and the app's views."""
+        if self._interpretation is None or self._interpretation.A is None:
+            self._interpretation = interpret(self.model, self.X, with_A=True, progress=reporter)
+        return self._interpretation
+
+    def regions(self, reporter: Reporter | None = None) -> np.ndarray:
+        """Exact activation region id of every row (cheap: no A when not already computed)."""
+        if self._interpretation is None:
+            self._interpretation = interpret(self.model, self.X, with_A=False, progress=reporter)
+        return self._interpretation.region_ids
+
+
+@dataclass
+class QueryContext:
+    """Everything a strategy may read. ``candidates`` defaults to the unlabeled rows."""
+
+    X: np.ndarray
+    labeled: np.ndarray
+    outputs: ModelOutputs | None = None
+    candidates: np.ndarray | None = None
+    device: torch.device | None = None
+
+    def __post_init__(self) -> None:
+        self.X = np.asarray(self.X, dtype=np.float32)
+        n = self.X.shape[0]
+        self.labeled = np.asarray(self.labeled, dtype=bool)
+        if self.labeled.shape != (n,):
+            raise ParameterError("labeled", f"a boolean mask of {n} rows", self.labeled.shape)
+        if self.candidates is None:
+            self.candidates = ~self.labeled
+        else:
+            self.candidates = np.asarray(self.candidates, dtype=bool) & ~self.labeled
+            if self.candidates.shape != (n,):
+                raise ParameterError("candidates", f"a boolean mask of {n} rows", self.candidates.shape)
+
+    @property
+    def n_rows(self) -> int:
+        return self.X.shape[0]
+
+
+@dataclass
+class QueryResult:
+    """Chosen rows in selection order and one score per row (higher: more wanted; nan: unscored).
+
+    ``partition`` (strategies built on K-Center) gives each row's nearest center as an index
+    into ``centers`` (initial centers first, then the chosen rows).
+    """
+
+    indices: np.ndarray
+    scores: np.ndarray
+    partition: np.ndarray | None = None
+    centers: np.ndarray | None = None
+    info: dict = field(default_factory=dict)
+
+
+class QueryStrategy(ABC):
+    """Base class: validates the request, then delegates to :meth:`_select`."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    needs_model: ClassVar[bool] = True
+
+    def query(
+        self,
+        ctx: QueryContext,
+        batch_size: int,
+        seed: int = 0,
+        progress: ProgressCallback | Reporter | None = None,
+        cancel: CancelToken | None = None,
+    ) -> QueryResult:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or batch_size < 1:
+            raise ParameterError("batch_size", "an integer >= 1", batch_size)
+        if self.needs_model and ctx.outputs is None:
+            raise ParameterError("outputs", f"the fitted model's outputs (strategy {self.name!r})", None)
+        k = int(min(batch_size, ctx.candidates.sum()))
+        reporter = as_reporter(progress, cancel)
+        if k == 0:
+            return QueryResult(np.empty(0, dtype=np.int64), np.full(ctx.n_rows, np.nan))
+        result = self._select(ctx, k, int(seed), reporter)
+        result.indices = np.asarray(result.indices, dtype=np.int64)
+        return result
+
+    @abstractmethod
+    def _select(self, ctx: QueryContext, k: int, seed: int, reporter: Reporter) -> QueryResult:
+        """Choose exactly ``k`` distinct rows among ``ctx.candidates`` (k >= 1 and feasible)."""
+
+
+def top_k(scores: np.ndarray, candidates: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """The ``k`` candidates with the highest scores, ties broken by a seeded random order."""
+    rows = np.flatnonzero(candidates)
+    rng = np.random.default_rng(seed)
+    rows = rows[rng.permutation(rows.size)]
+    order = np.argsort(-scores[rows], kind="stable")
+    return rows[order[:k]]
+
+
+_REGISTRY: dict[str, type[QueryStrategy]] = {}
+
+
+def register(cls: type[QueryStrategy]) -> type[QueryStrategy]:
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def available() -> list[str]:
+    """Names of all strategies, the default (``dami``) first."""
+    names = sorted(_REGISTRY)
+    if "dami" in names:
+        names.remove("dami")
+        names.insert(0, "dami")
+    return names
+
+
+def get_strategy(name: str) -> QueryStrategy:
+    """A strategy instance by name; an unknown name is a :class:`ParameterError` listing them."""
+    try:
+        return _REGISTRY[name]()
+    except KeyError:
+        raise ParameterError("strategy", f"one of {', '.join(available())}", name) from None
+
+
+def describe(name: str) -> tuple[str, str]:
+    """A strategy's title and one-sentence plain description, for menus and help."""
+    cls = type(get_strategy(name))
+    return cls.title, cls.description

@@ -1,0 +1,57 @@
+"""DAMI, as the paper specifies it: greedy K-Center over the local linear interpretations.
+
+Every row is represented by vec(A(x)), the weights of the affine model the network is inside
+the row's linear region (C x d numbers: how much each feature pushes each class). The labeled
+rows start as centers and K-Center picks, ``batch_size`` times, the unlabeled row whose local
+model is farthest from every center's, so the labeled set spans the model's different regions.
+The final nearest-center assignment partitions the pool into groups of rows with similar local
+models, which the app draws on the map.
+
+Tie rule (untrained or collapsed model, duplicate rows): when every remaining candidate's local
+model equals a center's, the picks continue by K-Center on the standardised input features, and
+then uniformly at random with the seed (see :mod:`dami_gui.core.kcenter`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..kcenter import k_center_greedy, nearest_center
+from ..progress import Reporter
+from .base import QueryContext, QueryResult, QueryStrategy, register
+
+
+@register
+class Dami(QueryStrategy):
+    name = "dami"
+    title = "DAMI"
+    description = (
+        "Picks rows whose local explanation (how each feature pushes each class) differs most "
+        "from every labeled row's, so the labels cover all the ways the model reasons."
+    )
+
+    def _select(self, ctx: QueryContext, k: int, seed: int, reporter: Reporter) -> QueryResult:
+        interpretation = ctx.outputs.interpretation(reporter.sub(0.0, 0.5, "Interpreting"))
+        res = k_center_greedy(
+            interpretation.flat(),
+            np.flatnonzero(ctx.labeled),
+            k,
+            candidates=ctx.candidates,
+            seed=seed,
+            fallback=ctx.X,
+            device=ctx.device,
+            progress=reporter.sub(0.5, 1.0, "Selecting"),
+        )
+        distance = res.initial_distance
+        if not np.isfinite(distance).any():
+            # Nothing labeled yet: score by the distance to the nearest selected row instead.
+            _, distance = nearest_center(interpretation.flat(), res.centers, ctx.device)
+        scores = np.where(ctx.candidates, distance, np.nan)
+        return QueryResult(
+            res.order,
+            scores,
+            res.assignment,
+            res.centers,
+            {"used_fallback": res.used_fallback, "pick_distance": res.pick_distance},
+        )
+
