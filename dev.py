@@ -1,4 +1,4 @@
-"""Set up a virtual environment for dami-gui and run it: ``python dev.py demo`` or ``python dev.py test``.
+"""Set up a virtual environment for dami-gui and run it: ``python dev.py demo`` / ``test``.
 
 Works the same on Linux, macOS and Windows with nothing but Python 3.11: it creates ``.venv``
 beside this file, installs torch 2.13.0 first (so that no other torch build is resolved), then the

@@ -89,7 +89,9 @@ class _Distances:
                 d = _block_sq_distances(xr, xsq, C[c0 : c0 + cblock], csq[c0 : c0 + cblock])
                 best, arg = d.min(1)
                 better = best < self.min_sq[r0 : r0 + rblock]
-                self.min_sq[r0 : r0 + rblock] = torch.where(better, best, self.min_sq[r0 : r0 + rblock])
+                self.min_sq[r0 : r0 + rblock] = torch.where(
+                    better, best, self.min_sq[r0 : r0 + rblock]
+                )
                 self.nearest[r0 : r0 + rblock] = torch.where(
                     better, arg + first_index + c0, self.nearest[r0 : r0 + rblock]
                 )
@@ -163,7 +165,9 @@ def k_center_greedy(
                 used_fallback = True
                 if fallback_dist is None and fallback is not None:
                     fallback_dist = _Distances(_as_tensor(fallback, device))
-                    fallback_dist.add_centers(torch.tensor(center_rows, device=Xt.device), 0, Reporter())
+                    fallback_dist.add_centers(
+                        torch.tensor(center_rows, device=Xt.device), 0, Reporter()
+                    )
                 row = _fallback_pick(fallback_dist, open_mask, rng)
         order.append(row)
         picked_distance.append(gap)
@@ -183,7 +187,9 @@ def k_center_greedy(
     )
 
 
-def _fallback_pick(fallback: _Distances | None, open_mask: torch.Tensor, rng: np.random.Generator) -> int:
+def _fallback_pick(
+    fallback: _Distances | None, open_mask: torch.Tensor, rng: np.random.Generator
+) -> int:
     """Farthest open row in the fallback representation, or a seeded random one if all tie at 0."""
     if fallback is not None:
         masked = torch.where(open_mask, fallback.min_sq, torch.full_like(fallback.min_sq, -1.0))
@@ -200,5 +206,7 @@ def nearest_center(
     """Index into ``centers`` of each row's nearest center, and the distance to it."""
     Xt = _as_tensor(X, device)
     dist = _Distances(Xt)
-    dist.add_centers(torch.as_tensor(np.asarray(centers, dtype=np.int64), device=Xt.device), 0, Reporter())
+    dist.add_centers(
+        torch.as_tensor(np.asarray(centers, dtype=np.int64), device=Xt.device), 0, Reporter()
+    )
     return dist.nearest.cpu().numpy(), dist.min_sq.sqrt().cpu().numpy()

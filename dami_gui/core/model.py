@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 
 import numpy as np
 import torch
@@ -37,7 +38,9 @@ class MLPConfig:
 
     def __post_init__(self) -> None:
         if not self.hidden or any(int(h) < 1 for h in self.hidden):
-            raise ParameterError("hidden", "a non-empty tuple of positive layer widths", self.hidden)
+            raise ParameterError(
+                "hidden", "a non-empty tuple of positive layer widths", self.hidden
+            )
         for name in ("min_epochs", "min_steps", "batch_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -70,7 +73,7 @@ class MLP(nn.Module):
     def __init__(self, n_features: int, n_classes: int, hidden: tuple[int, ...] = (64, 64)):
         super().__init__()
         widths = [n_features, *hidden, n_classes]
-        self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:], strict=True))
+        self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in pairwise(widths))
         self.n_features = n_features
         self.n_classes = n_classes
         self.hidden = tuple(hidden)
@@ -88,7 +91,11 @@ class MLP(nn.Module):
 
     def spec(self) -> dict:
         """What is needed to rebuild this network before loading its ``state_dict``."""
-        return {"n_features": self.n_features, "n_classes": self.n_classes, "hidden": list(self.hidden)}
+        return {
+            "n_features": self.n_features,
+            "n_classes": self.n_classes,
+            "hidden": list(self.hidden),
+        }
 
     @classmethod
     def from_spec(cls, spec: dict, state: dict[str, torch.Tensor] | None = None) -> MLP:
@@ -103,7 +110,9 @@ def _generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(int(seed) & 0x7FFF_FFFF_FFFF_FFFF)
 
 
-def init_model(n_features: int, n_classes: int, config: MLPConfig | None = None, seed: int = 0) -> MLP:
+def init_model(
+    n_features: int, n_classes: int, config: MLPConfig | None = None, seed: int = 0
+) -> MLP:
     """A freshly initialised (untrained) network, deterministic for ``seed``.
 
     Uses PyTorch's default scheme (Kaiming-uniform weights, uniform biases) drawn from a private
@@ -165,7 +174,9 @@ def train_mlp(
     if n_classes < 1:
         raise ParameterError("n_classes", "at least 1", n_classes)
     if y.size and (y.min() < 0 or y.max() >= n_classes):
-        raise ParameterError("y", f"class codes in 0..{n_classes - 1}", f"codes {y.min()}..{y.max()}")
+        raise ParameterError(
+            "y", f"class codes in 0..{n_classes - 1}", f"codes {y.min()}..{y.max()}"
+        )
 
     model = init_model(X.shape[1], n_classes, config, seed)
     n = X.shape[0]
@@ -220,5 +231,7 @@ def last_hidden(model: MLP, X: np.ndarray, chunk_size: int = 65536) -> np.ndarra
     X = np.asarray(X, dtype=np.float32)
     out = np.empty((X.shape[0], model.hidden[-1]), dtype=np.float32)
     for start in range(0, X.shape[0], chunk_size):
-        out[start : start + chunk_size] = model.last_hidden(torch.from_numpy(X[start : start + chunk_size])).numpy()
+        out[start : start + chunk_size] = model.last_hidden(
+            torch.from_numpy(X[start : start + chunk_size])
+        ).numpy()
     return out

@@ -45,7 +45,7 @@ def test_equal_patterns_share_A_and_region_id_and_different_patterns_do_not():
         ids_of[p] = int(res.region_ids[rows[0]])
     assert len(set(ids_of.values())) == len(ids_of)
     assert res.n_regions == len(by_pattern)
-    uniq, counts = region_sizes(res.region_ids)
+    _, counts = region_sizes(res.region_ids)
     assert counts.sum() == len(X) and (np.diff(counts) <= 0).all()
 
 

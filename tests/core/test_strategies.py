@@ -37,8 +37,16 @@ def pool():
 
 def test_registry_lists_dami_first_and_every_baseline():
     assert ALL[0] == "dami"
-    assert set(ALL) == {"dami", "random", "entropy", "margin", "least-confidence", "coreset", "badge"}
-    with pytest.raises(ParameterError, match="'strategy'.*one of dami"):
+    assert set(ALL) == {
+        "dami",
+        "random",
+        "entropy",
+        "margin",
+        "least-confidence",
+        "coreset",
+        "badge",
+    }
+    with pytest.raises(ParameterError, match=r"'strategy'.*one of dami"):
         get_strategy("nope")
 
 
@@ -55,7 +63,7 @@ def test_contract_distinct_unlabeled_rows_and_per_row_scores(name, pool):
     if res.partition is not None:
         assert res.partition.shape == (len(X),)
         assert res.partition.min() >= 0 and res.partition.max() < len(res.centers)
-        np.testing.assert_array_equal(res.centers[len(labeled_rows):], res.indices)
+        np.testing.assert_array_equal(res.centers[len(labeled_rows) :], res.indices)
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -72,7 +80,9 @@ def test_contract_batch_larger_than_pool_takes_every_candidate(name, pool):
     X, y, labeled_rows, model = pool
     candidates = np.zeros(len(X), dtype=bool)
     candidates[[1, 2, 3, 5, 8]] = True
-    res = get_strategy(name).query(context(X, y, labeled_rows, model=model, candidates=candidates), 50)
+    res = get_strategy(name).query(
+        context(X, y, labeled_rows, model=model, candidates=candidates), 50
+    )
     assert sorted(res.indices.tolist()) == [1, 2, 3, 5, 8]
     everything = context(X, y, labeled_rows, model=model)
     res = get_strategy(name).query(everything, 10_000)
@@ -129,7 +139,9 @@ def test_contract_no_labeled_rows_at_all(name):
 @pytest.mark.parametrize("bad", [0, -3, 2.5, True, "5"])
 def test_batch_size_errors_name_the_parameter(bad, pool):
     X, y, labeled_rows, model = pool
-    with pytest.raises(ParameterError, match=r"'batch_size' parameter must be an integer >= 1\. Got"):
+    with pytest.raises(
+        ParameterError, match=r"'batch_size' parameter must be an integer >= 1\. Got"
+    ):
         get_strategy("dami").query(context(X, y, labeled_rows, model=model), bad)
 
 

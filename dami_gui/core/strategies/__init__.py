@@ -1,4 +1,4 @@
-"""Query strategies behind one interface; ``available()`` lists them, ``get_strategy`` builds one."""
+"""Query strategies behind one interface; `available()` names them, `get_strategy` builds one."""
 
 from . import dami, geometric, simple  # noqa: F401  (registers the strategies)
 from .base import (

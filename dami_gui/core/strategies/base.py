@@ -76,7 +76,9 @@ class QueryContext:
         else:
             self.candidates = np.asarray(self.candidates, dtype=bool) & ~self.labeled
             if self.candidates.shape != (n,):
-                raise ParameterError("candidates", f"a boolean mask of {n} rows", self.candidates.shape)
+                raise ParameterError(
+                    "candidates", f"a boolean mask of {n} rows", self.candidates.shape
+                )
 
     @property
     def n_rows(self) -> int:
@@ -114,10 +116,16 @@ class QueryStrategy(ABC):
         progress: ProgressCallback | Reporter | None = None,
         cancel: CancelToken | None = None,
     ) -> QueryResult:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or batch_size < 1:
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, int | np.integer)
+            or batch_size < 1
+        ):
             raise ParameterError("batch_size", "an integer >= 1", batch_size)
         if self.needs_model and ctx.outputs is None:
-            raise ParameterError("outputs", f"the fitted model's outputs (strategy {self.name!r})", None)
+            raise ParameterError(
+                "outputs", f"the fitted model's outputs (strategy {self.name!r})", None
+            )
         k = int(min(batch_size, ctx.candidates.sum()))
         reporter = as_reporter(progress, cancel)
         if k == 0:

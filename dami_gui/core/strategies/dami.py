@@ -54,4 +54,3 @@ class Dami(QueryStrategy):
             res.centers,
             {"used_fallback": res.used_fallback, "pick_distance": res.pick_distance},
         )
-

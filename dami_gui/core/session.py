@@ -1,0 +1,411 @@
+"""The active learning loop as one object: labels, label history, rounds and the current model.
+
+The session is the single owner of state; the app's Qt models and the CLI read it and call its
+methods. A round is split in two so the app can run the long part in a worker thread while the
+user keeps labeling: :meth:`Session.compute_round` works on a snapshot of the labels and changes
+nothing, :meth:`Session.commit_round` (on the caller's thread) records the result.
+
+Labels are an append-only list of :class:`LabelEvent`; undo is a new event, and the current label
+of every row (``labels``, ``skipped``) is derived from the file's initial labels plus the events.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .data import Dataset
+from .errors import ParameterError
+from .kcenter import nearest_center
+from .model import MLP, MLPConfig, train_mlp
+from .progress import CancelToken, ProgressCallback, Reporter, as_reporter
+from .strategies import ModelOutputs, QueryContext, get_strategy
+
+Listener = Callable[[str, object], None]
+
+#: Fewest labeled rows for which a cross-validated accuracy estimate is given.
+MIN_LABELS_FOR_ESTIMATE = 10
+#: Folds of the cross-validated accuracy estimate (fewer when there are fewer labeled rows).
+ESTIMATE_FOLDS = 5
+
+
+@dataclass(frozen=True)
+class LabelEvent:
+    """One thing the user did to a row's label; never changed once recorded.
+
+    ``kind`` is "label" (``label`` is the class code), "skip" ("not sure": kept out of training
+    and queries) or "undo" (``undoes`` is the index of the event reverted). ``previous_label`` and
+    ``previous_skipped`` are the row's state before the event, which undo restores.
+    """
+
+    row: int
+    kind: str
+    label: int | None
+    previous_label: int
+    previous_skipped: bool
+    round: int
+    time: float
+    undoes: int | None = None
+
+
+@dataclass
+class RoundResult:
+    """What one round computed; :meth:`Session.commit_round` records it."""
+
+    index: int
+    strategy: str
+    batch_size: int
+    seed: int
+    labeled_count: int
+    queries: np.ndarray
+    scores: np.ndarray
+    partition: np.ndarray | None
+    centers: np.ndarray | None
+    region_ids: np.ndarray
+    proba: np.ndarray
+    accuracy_estimate: float | None
+    test_accuracy: float | None
+    model_state: dict[str, torch.Tensor]
+    model_spec: dict
+    train_accuracy: float | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+
+    def model(self) -> MLP:
+        """The network trained this round, rebuilt from its weights."""
+        return MLP.from_spec(self.model_spec, self.model_state)
+
+
+class Session:
+    """The labeling loop over one :class:`Dataset`.
+
+    ``truth``: optional ground-truth class codes for every row (the demo, simulations); the test
+    accuracy is then measured on the rows not labeled at the start of the round. ``test_set``:
+    optional held-out ``(X, y)``, used instead of ``truth`` for the test accuracy.
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        *,
+        strategy: str = "dami",
+        batch_size: int = 20,
+        seed: int = 0,
+        model_config: MLPConfig | None = None,
+        truth: np.ndarray | None = None,
+        test_set: tuple[np.ndarray, np.ndarray] | None = None,
+        estimate_accuracy: bool = True,
+        device: torch.device | None = None,
+    ) -> None:
+        self.dataset = dataset
+        n = dataset.X.shape[0]
+        self.labels = np.asarray(dataset.y, dtype=np.int64).copy()
+        self.skipped = np.zeros(n, dtype=bool)
+        self.events: list[LabelEvent] = []
+        self.rounds: list[RoundResult] = []
+        self.queries = np.empty(0, dtype=np.int64)
+        self.model_config = model_config or MLPConfig()
+        self.seed = int(seed)
+        self.estimate_accuracy = estimate_accuracy
+        self.device = device
+        if truth is not None:
+            truth = np.asarray(truth, dtype=np.int64)
+            if truth.shape != (n,):
+                raise ParameterError("truth", f"{n} class codes, one per row", truth.shape)
+        self.truth = truth
+        self.test_set = test_set
+        self._listeners: list[Listener] = []
+        self._strategy = ""
+        self._batch_size = 0
+        self.strategy = strategy
+        self.batch_size = batch_size
+
+    # ----------------------------------------------------------------- settings and listeners
+    @property
+    def strategy(self) -> str:
+        return self._strategy
+
+    @strategy.setter
+    def strategy(self, name: str) -> None:
+        get_strategy(name)  # validates the name
+        self._strategy = name
+        self._notify("settings", None)
+
+    @property
+    def batch_size(self) -> int:
+        return self._batch_size
+
+    @batch_size.setter
+    def batch_size(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ParameterError("batch_size", "an integer >= 1", value)
+        self._batch_size = int(value)
+        self._notify("settings", None)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(kind, payload)`` on every change; returns an unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _notify(self, kind: str, payload: object) -> None:
+        for listener in list(self._listeners):
+            listener(kind, payload)
+
+    # ----------------------------------------------------------------------------- labels
+    @property
+    def n_rows(self) -> int:
+        return self.dataset.X.shape[0]
+
+    @property
+    def classes(self) -> list[str]:
+        return self.dataset.classes
+
+    @property
+    def labeled_mask(self) -> np.ndarray:
+        return self.labels >= 0
+
+    @property
+    def n_labeled(self) -> int:
+        return int((self.labels >= 0).sum())
+
+    @property
+    def last_round(self) -> RoundResult | None:
+        return self.rounds[-1] if self.rounds else None
+
+    def _check_row(self, row: int) -> int:
+        if (
+            isinstance(row, bool)
+            or not isinstance(row, int | np.integer)
+            or not 0 <= row < self.n_rows
+        ):
+            raise ParameterError("row", f"a row number in 0..{self.n_rows - 1}", row)
+        return int(row)
+
+    def _record(
+        self, row: int, kind: str, label: int | None, undoes: int | None = None
+    ) -> LabelEvent:
+        event = LabelEvent(
+            row=row,
+            kind=kind,
+            label=label,
+            previous_label=int(self.labels[row]),
+            previous_skipped=bool(self.skipped[row]),
+            round=len(self.rounds),
+            time=time.time(),
+            undoes=undoes,
+        )
+        self.events.append(event)
+        return event
+
+    def label(self, row: int, label: int) -> LabelEvent:
+        """Give ``row`` the class code ``label``; it counts from the next round on."""
+        row = self._check_row(row)
+        n_classes = len(self.classes)
+        if (
+            isinstance(label, bool)
+            or not isinstance(label, int | np.integer)
+            or not 0 <= label < n_classes
+        ):
+            raise ParameterError("label", f"a class code in 0..{n_classes - 1}", label)
+        event = self._record(row, "label", int(label))
+        self.labels[row] = int(label)
+        self.skipped[row] = False
+        self._notify("labels", [row])
+        return event
+
+    def skip(self, row: int) -> LabelEvent:
+        """Mark ``row`` "not sure": no label, not trained on, not queried again."""
+        row = self._check_row(row)
+        event = self._record(row, "skip", None)
+        self.labels[row] = -1
+        self.skipped[row] = True
+        self._notify("labels", [row])
+        return event
+
+    def undo(self) -> LabelEvent | None:
+        """Revert the most recent label or skip not yet undone; None when there is nothing left."""
+        undone = {e.undoes for e in self.events if e.kind == "undo"}
+        for index in range(len(self.events) - 1, -1, -1):
+            target = self.events[index]
+            if target.kind != "undo" and index not in undone:
+                event = self._record(target.row, "undo", None, undoes=index)
+                self.labels[target.row] = target.previous_label
+                self.skipped[target.row] = target.previous_skipped
+                self._notify("labels", [target.row])
+                return event
+        return None
+
+    def query_status(self) -> tuple[int, int]:
+        """(answered, total) over the current queries; a skip counts as answered."""
+        if self.queries.size == 0:
+            return 0, 0
+        answered = (self.labels[self.queries] >= 0) | self.skipped[self.queries]
+        return int(answered.sum()), int(self.queries.size)
+
+    def predictions(self) -> np.ndarray | None:
+        """Predicted class probabilities (N x C) from the last round, or None before round 1."""
+        return None if self.last_round is None else self.last_round.proba
+
+    # ----------------------------------------------------------------------------- rounds
+    def compute_round(
+        self,
+        progress: ProgressCallback | Reporter | None = None,
+        cancel: CancelToken | None = None,
+    ) -> RoundResult:
+        """Train on the labeled rows, interpret, select the next queries; changes no state.
+
+        Safe to call from a worker thread while the user keeps labeling: it reads a snapshot of
+        the labels taken at the start. Raises :class:`Cancelled` if ``cancel`` is set.
+        """
+        reporter = as_reporter(progress, cancel)
+        labels = self.labels.copy()
+        skipped = self.skipped.copy()
+        index = len(self.rounds) + 1
+        strategy_name, batch_size = self.strategy, self.batch_size
+        seed = self.seed * 1_000_003 + index
+        X = self.dataset.X
+        n_classes = len(self.classes)
+        labeled = labels >= 0
+        timings: dict[str, float] = {}
+
+        t0 = time.perf_counter()
+        model, report = train_mlp(
+            X[labeled],
+            labels[labeled],
+            n_classes,
+            self.model_config,
+            seed,
+            reporter.sub(0.0, 0.45, "Training the model"),
+        )
+        timings["train"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        outputs = ModelOutputs(model, X)
+        ctx = QueryContext(X, labeled, outputs, candidates=~skipped, device=self.device)
+        query = get_strategy(strategy_name).query(
+            ctx, batch_size, seed, reporter.sub(0.45, 0.8, "Choosing rows to label")
+        )
+        region_ids = outputs.regions()
+        partition, centers = query.partition, query.centers
+        if strategy_name != "dami" or partition is None:
+            # The map always shows groups of similar local models, whatever picked the rows.
+            centers = np.concatenate([np.flatnonzero(labeled), query.indices])
+            partition = nearest_center(outputs.interpretation().flat(), centers, self.device)[0]
+        timings["select"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        estimate = None
+        if self.estimate_accuracy:
+            estimate = cross_validated_accuracy(
+                X[labeled],
+                labels[labeled],
+                n_classes,
+                self.model_config,
+                seed,
+                reporter.sub(0.8, 1.0, "Estimating accuracy"),
+            )
+        timings["estimate"] = time.perf_counter() - t0
+        reporter("Done", 1.0)
+
+        return RoundResult(
+            index=index,
+            strategy=strategy_name,
+            batch_size=batch_size,
+            seed=seed,
+            labeled_count=int(labeled.sum()),
+            queries=query.indices,
+            scores=query.scores,
+            partition=partition,
+            centers=centers,
+            region_ids=region_ids,
+            proba=outputs.proba,
+            accuracy_estimate=estimate,
+            test_accuracy=self._test_accuracy(model, outputs.proba, labeled),
+            model_state={k: v.detach().clone() for k, v in model.state_dict().items()},
+            model_spec=model.spec(),
+            train_accuracy=None if np.isnan(report.train_accuracy) else report.train_accuracy,
+            timings=timings,
+            info=query.info,
+        )
+
+    def _test_accuracy(self, model: MLP, proba: np.ndarray, labeled: np.ndarray) -> float | None:
+        if self.test_set is not None:
+            X_test, y_test = self.test_set
+            with torch.no_grad():
+                pred = (
+                    model(torch.as_tensor(np.asarray(X_test, dtype=np.float32))).argmax(1).numpy()
+                )
+            return float((pred == np.asarray(y_test)).mean())
+        if self.truth is not None:
+            rows = (~labeled) & (self.truth >= 0)
+            if rows.any():
+                return float((proba[rows].argmax(1) == self.truth[rows]).mean())
+        return None
+
+    def commit_round(self, result: RoundResult) -> None:
+        """Record a computed round and make its queries current (minus rows answered meanwhile)."""
+        if result.index != len(self.rounds) + 1:
+            raise ParameterError(
+                "result", f"the result of round {len(self.rounds) + 1}", result.index
+            )
+        self.rounds.append(result)
+        open_rows = (self.labels[result.queries] < 0) & ~self.skipped[result.queries]
+        self.queries = result.queries[open_rows]
+        self._notify("round", result)
+
+    def run_round(
+        self,
+        progress: ProgressCallback | Reporter | None = None,
+        cancel: CancelToken | None = None,
+    ) -> RoundResult:
+        """Compute and commit one round."""
+        result = self.compute_round(progress, cancel)
+        self.commit_round(result)
+        return result
+
+
+def cross_validated_accuracy(
+    X: np.ndarray,
+    y: np.ndarray,
+    n_classes: int,
+    config: MLPConfig,
+    seed: int,
+    progress: ProgressCallback | Reporter | None = None,
+    cancel: CancelToken | None = None,
+) -> float | None:
+    """Accuracy on the labeled rows by stratified k-fold cross-validation (k <= 5).
+
+    Each row is predicted by a network trained, with the same schedule, on the other folds.
+    None when there are fewer than :data:`MIN_LABELS_FOR_ESTIMATE` labels or a single class.
+    Actively chosen rows are harder than average, so this tends to under-estimate the accuracy
+    on the whole pool; it is the honest figure available without a test set.
+    """
+    reporter = as_reporter(progress, cancel)
+    n = len(y)
+    if n < MIN_LABELS_FOR_ESTIMATE or np.unique(y).size < 2:
+        return None
+    folds = min(ESTIMATE_FOLDS, n)
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(n, dtype=np.int64)
+    order = rng.permutation(n)
+    order = order[np.argsort(y[order], kind="stable")]  # stratify: deal each class round-robin
+    fold_of[order] = np.arange(n) % folds
+    correct = 0
+    for f in range(folds):
+        test = fold_of == f
+        model, _ = train_mlp(
+            X[~test],
+            y[~test],
+            n_classes,
+            config,
+            seed + 17 * (f + 1),
+            reporter.sub(f / folds, (f + 1) / folds),
+        )
+        with torch.no_grad():
+            pred = model(torch.from_numpy(np.asarray(X[test], dtype=np.float32))).argmax(1).numpy()
+        correct += int((pred == y[test]).sum())
+    return correct / n
