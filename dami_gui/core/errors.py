@@ -25,5 +25,5 @@ class ParameterError(DamiError, ValueError):
         super().__init__(f"The {name!r} parameter must be {expected}. Got {received!r} instead.")
 
 
-class Cancelled(Exception):  # noqa: N818 - it is an outcome, not a failure
+class Cancelled(Exception):
     """Raised inside long work when the user cancelled it; the caller's state is unchanged."""

@@ -58,7 +58,9 @@ class Reporter:
     def __call__(self, stage: str | None, fraction: float) -> None:
         if self.callback is not None:
             fraction = min(max(fraction, 0.0), 1.0)
-            self.callback(self.stage or stage or "", self.start + (self.stop - self.start) * fraction)
+            self.callback(
+                self.stage or stage or "", self.start + (self.stop - self.start) * fraction
+            )
 
     def check(self) -> None:
         if self.token is not None:
