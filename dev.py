@@ -72,7 +72,9 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "demo":
         return run(py, "-m", "dami_gui.cli", "gui", "--demo", *rest)
-    code = run(py, "-m", "ruff", "check", "dami_gui", "tests", "benchmarks", "dev.py")
+    folders = ("dami_gui", "tests", "benchmarks", "packaging", "dev.py")
+    lint = [p for p in folders if (ROOT / p).exists()]
+    code = run(py, "-m", "ruff", "check", *lint)
     if code != 0:
         return code
     # pytest's own exit code: 5 (no test collected) is a failure of the suite, not a pass.
