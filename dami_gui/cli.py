@@ -85,6 +85,7 @@ def cmd_select(args: argparse.Namespace) -> int:
     _check_positive("batch", args.batch)
     dataset = load_dataset(args.pool, label_column=args.label_column, id_column=args.id_column)
     n_labeled = int((dataset.y >= 0).sum())
+    print(dataset.report.describe(), file=sys.stderr)
     print(
         f"{dataset.n_rows} rows, {dataset.n_features} features, {len(dataset.classes)} classes, "
         f"{n_labeled} labeled.",
@@ -115,6 +116,8 @@ def cmd_select(args: argparse.Namespace) -> int:
     )
     _write(args.out, lambda path: table.to_csv(path, index=False))
     print(table.to_string(index=False, max_rows=40))
+    if len(table) == 0:
+        print("Every row already has a label: there is nothing left to select.", file=sys.stderr)
     print(f"Wrote {len(table)} rows to label next to {args.out}.", file=sys.stderr)
     return 0
 
