@@ -46,6 +46,7 @@ class KCenterResult:
     assignment: np.ndarray
     centers: np.ndarray
     used_fallback: bool
+    final_distance: np.ndarray | None = None
 
 
 def _as_tensor(X: np.ndarray | torch.Tensor, device: torch.device | None) -> torch.Tensor:
@@ -184,6 +185,7 @@ def k_center_greedy(
         assignment=dist.nearest.cpu().numpy(),
         centers=np.asarray(center_rows, dtype=np.int64),
         used_fallback=used_fallback,
+        final_distance=dist.min_sq.sqrt().cpu().numpy(),
     )
 
 

@@ -7,6 +7,10 @@ nothing, :meth:`Session.commit_round` (on the caller's thread) records the resul
 
 Labels are an append-only list of :class:`LabelEvent`; undo is a new event, and the current label
 of every row (``labels``, ``skipped``) is derived from the file's initial labels plus the events.
+
+An optional *journal* (see :class:`Journal`, e.g. a project file) is told about every event and
+every committed round before the in-memory state changes, so nothing the user sees as done can be
+lost; if the journal raises, the change is not made and the error reaches the caller.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -54,7 +59,12 @@ class LabelEvent:
 
 @dataclass
 class RoundResult:
-    """What one round computed; :meth:`Session.commit_round` records it."""
+    """What one round computed; :meth:`Session.commit_round` records it.
+
+    ``partition`` gives every row's nearest center (an index into ``centers``: the labeled rows,
+    then the queries) in interpretation space, whatever strategy picked the queries, and
+    ``center_distance`` the distance to it; ``region_ids`` the exact activation region.
+    """
 
     index: int
     strategy: str
@@ -72,12 +82,25 @@ class RoundResult:
     model_state: dict[str, torch.Tensor]
     model_spec: dict
     train_accuracy: float | None = None
+    center_distance: np.ndarray | None = None
     timings: dict[str, float] = field(default_factory=dict)
     info: dict = field(default_factory=dict)
 
     def model(self) -> MLP:
         """The network trained this round, rebuilt from its weights."""
         return MLP.from_spec(self.model_spec, self.model_state)
+
+
+class Journal(Protocol):
+    """Durable record of what happens to a session (e.g. :class:`dami_gui.core.project.Project`).
+
+    Each method is called before the session's state changes and before listeners hear of it;
+    raising refuses the change (the session stays as it was) and the error propagates.
+    """
+
+    def record_event(self, event: LabelEvent) -> None: ...
+
+    def record_round(self, result: RoundResult) -> None: ...
 
 
 class Session:
@@ -100,8 +123,11 @@ class Session:
         test_set: tuple[np.ndarray, np.ndarray] | None = None,
         estimate_accuracy: bool = True,
         device: torch.device | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self.dataset = dataset
+        #: Told of every event and committed round before they take effect; see :class:`Journal`.
+        self.journal = journal
         n = dataset.X.shape[0]
         self.labels = np.asarray(dataset.y, dtype=np.int64).copy()
         self.skipped = np.zeros(n, dtype=bool)
@@ -198,6 +224,8 @@ class Session:
             time=time.time(),
             undoes=undoes,
         )
+        if self.journal is not None:
+            self.journal.record_event(event)  # raises: nothing below happens
         self.events.append(event)
         return event
 
@@ -291,10 +319,13 @@ class Session:
         )
         region_ids = outputs.regions()
         partition, centers = query.partition, query.centers
+        center_distance = query.center_distance
         if strategy_name != "dami" or partition is None:
             # The map always shows groups of similar local models, whatever picked the rows.
             centers = np.concatenate([np.flatnonzero(labeled), query.indices])
-            partition = nearest_center(outputs.interpretation().flat(), centers, self.device)[0]
+            partition, center_distance = nearest_center(
+                outputs.interpretation().flat(), centers, self.device
+            )
         timings["select"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -321,6 +352,7 @@ class Session:
             scores=query.scores,
             partition=partition,
             centers=centers,
+            center_distance=center_distance,
             region_ids=region_ids,
             proba=outputs.proba,
             accuracy_estimate=estimate,
@@ -352,6 +384,8 @@ class Session:
             raise ParameterError(
                 "result", f"the result of round {len(self.rounds) + 1}", result.index
             )
+        if self.journal is not None:
+            self.journal.record_round(result)  # raises: the round is not committed
         self.rounds.append(result)
         open_rows = (self.labels[result.queries] < 0) & ~self.skipped[result.queries]
         self.queries = result.queries[open_rows]

@@ -90,7 +90,8 @@ class QueryResult:
     """Chosen rows in selection order and one score per row (higher: more wanted; nan: unscored).
 
     ``partition`` (strategies built on K-Center) gives each row's nearest center as an index
-    into ``centers`` (initial centers first, then the chosen rows).
+    into ``centers`` (initial centers first, then the chosen rows), and ``center_distance`` the
+    distance to it in the strategy's representation.
     """
 
     indices: np.ndarray
@@ -98,6 +99,7 @@ class QueryResult:
     partition: np.ndarray | None = None
     centers: np.ndarray | None = None
     info: dict = field(default_factory=dict)
+    center_distance: np.ndarray | None = None
 
 
 class QueryStrategy(ABC):

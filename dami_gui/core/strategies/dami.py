@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kcenter import k_center_greedy, nearest_center
+from ..kcenter import k_center_greedy
 from ..progress import Reporter
 from .base import QueryContext, QueryResult, QueryStrategy, register
 
@@ -45,7 +45,7 @@ class Dami(QueryStrategy):
         distance = res.initial_distance
         if not np.isfinite(distance).any():
             # Nothing labeled yet: score by the distance to the nearest selected row instead.
-            _, distance = nearest_center(interpretation.flat(), res.centers, ctx.device)
+            distance = res.final_distance
         scores = np.where(ctx.candidates, distance, np.nan)
         return QueryResult(
             res.order,
@@ -53,4 +53,5 @@ class Dami(QueryStrategy):
             res.assignment,
             res.centers,
             {"used_fallback": res.used_fallback, "pick_distance": res.pick_distance},
+            res.final_distance,
         )

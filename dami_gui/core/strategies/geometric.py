@@ -31,7 +31,12 @@ class CoreSet(QueryStrategy):
         )
         scores = np.where(ctx.candidates, res.initial_distance, np.nan)
         return QueryResult(
-            res.order, scores, res.assignment, res.centers, {"used_fallback": res.used_fallback}
+            res.order,
+            scores,
+            res.assignment,
+            res.centers,
+            {"used_fallback": res.used_fallback},
+            res.final_distance,
         )
 
 
