@@ -14,6 +14,8 @@ private :class:`torch.Generator`, so two calls with the same data and seed give 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 
@@ -106,6 +108,22 @@ class MLP(nn.Module):
         return model
 
 
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Run torch on one thread inside the block, then restore the previous setting.
+
+    Training a network this small on mini-batches of 32 is fastest on one thread, and with more
+    threads it collapses when the machine is busy: measured here with other work running, 40
+    rows took 0.5 s on one thread and 3.7 s on two, 400 rows 1.3 s against 39 s.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def _generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(int(seed) & 0x7FFF_FFFF_FFFF_FFFF)
 
@@ -179,10 +197,18 @@ def train_mlp(
         )
 
     model = init_model(X.shape[1], n_classes, config, seed)
-    n = X.shape[0]
-    if n == 0:
+    if X.shape[0] == 0:
         reporter("Training", 1.0)
         return model, TrainingReport(0, 0, float("nan"), float("nan"))
+    with single_thread():
+        return model, _fit(model, X, y, config, seed, reporter)
+
+
+def _fit(
+    model: MLP, X: np.ndarray, y: np.ndarray, config: MLPConfig, seed: int, reporter: Reporter
+) -> TrainingReport:
+    """The training loop proper (Adam on shuffled mini-batches, per-epoch progress/cancel)."""
+    n = X.shape[0]
 
     xt = torch.from_numpy(X)
     yt = torch.from_numpy(y)
@@ -211,7 +237,7 @@ def train_mlp(
     model.eval()
     with torch.no_grad():
         train_acc = float((model(xt).argmax(1) == yt).float().mean())
-    return model, TrainingReport(epochs, steps, history[-1], train_acc, history)
+    return TrainingReport(epochs, steps, history[-1], train_acc, history)
 
 
 @torch.no_grad()
