@@ -47,14 +47,15 @@ def read_csv(
     path: str | Path,
     progress: ProgressCallback | Reporter | None = None,
     cancel: CancelToken | None = None,
-    chunk_bytes: int = CHUNK_BYTES,
+    chunk_bytes: int | None = None,
 ) -> pd.DataFrame:
     """Read a delimited text file into a table with every column and the original values.
 
     The separator (``,`` ``;`` tab ``|``), decimal commas and the encoding are detected; header
     names are stripped of surrounding spaces, text cells too, and empty cells become missing.
-    Files bigger than ``chunk_bytes`` are read in chunks: ``progress("Reading file", fraction)`` is
-    called after each and ``cancel.check()`` between them, so a huge file can be cancelled.
+    Files bigger than ``chunk_bytes`` (default: :data:`CHUNK_BYTES`) are read in chunks:
+    ``progress("Reading file", fraction)`` is called after each and ``cancel.check()`` between
+    them, so a huge file can be cancelled.
 
     Raises :class:`DataError` for a missing, empty, header-only, binary or non-CSV file, duplicate
     column names, or rows that do not fit the header.
@@ -81,7 +82,8 @@ def read_csv(
         except UnicodeDecodeError:
             continue
         try:
-            return _parse(path, text, encoding, size, chunk_bytes, reporter, check)
+            chunk = chunk_bytes or CHUNK_BYTES
+            return _parse(path, text, encoding, size, chunk, reporter, check)
         except UnicodeDecodeError:
             continue  # a byte further on is not valid in this encoding: try the next one
     # latin-1 decodes every byte, so this is only reached for a broken UTF-16 file
@@ -172,6 +174,9 @@ def _parse(
             f"{name}: the file is empty; choose a file with a header row and data rows."
         )
     header = _header(lines, sep, name)
+    # pandas silently drops the cells beyond the header when the first data row has more of them
+    # (it takes them for an index); read them into extra columns and refuse them unless empty
+    extra = [f"{_EXTRA}{i}" for i in range(max(_first_row_width(lines, sep) - len(header), 0))]
     decimal = _detect_decimal(lines[1:], sep)
     rows_per_chunk = None
     if size > chunk_bytes:
@@ -182,7 +187,7 @@ def _parse(
         sep=sep,
         header=0,
         skiprows=1 if excel_hint else None,
-        names=header,
+        names=header + extra,
         index_col=False,
         dtype=str,
         na_values=list(MISSING_MARKERS),
@@ -222,12 +227,40 @@ def _parse(
         raise DataError(
             f"{name}: the file has a header but no rows; add data rows below the header."
         )
+    if extra:
+        frame = _drop_empty_extra(frame, extra, len(header), name)
     if rows_per_chunk is None:
         frame = _convert_columns(frame, decimal)
     else:
         frame = _convert_columns(frame, decimal, reporter.sub(READ_SHARE, 1.0), check)
     reporter("Reading file", 1.0)
     return frame
+
+
+_EXTRA = "\x00extra "
+
+
+def _first_row_width(lines: list[str], sep: str) -> int:
+    """Number of fields in the first data record of the sample (0 when there is none)."""
+    try:
+        records = csv.reader(io.StringIO("\n".join(lines[:50])), delimiter=sep)
+        next(records)
+        return len(next(records))
+    except (StopIteration, csv.Error):
+        return 0
+
+
+def _drop_empty_extra(frame: pd.DataFrame, extra: list[str], width: int, name: str) -> pd.DataFrame:
+    """Drop cells past the header's last column when they are all empty (a trailing separator);
+    refuse the file, naming the first row concerned, when any holds a value."""
+    filled = frame[extra].fillna("").apply(lambda column: column.str.strip() != "").any(axis=1)
+    if filled.any():
+        row = int(filled.to_numpy().argmax()) + 1
+        raise DataError(
+            f"{name}: data row {row} has more values than the {width} columns of the header; "
+            "fix that row, name the extra column in the header, or check the separator."
+        )
+    return frame.drop(columns=extra)
 
 
 def _complete_lines(sample: str, complete: bool) -> list[str]:

@@ -805,12 +805,18 @@ def load_dataset(
 ) -> Dataset:
     """Read ``path``, decide the column roles and build the dataset, in one call."""
     reporter = as_reporter(progress, cancel)
-    frame = read_csv(path, progress=reporter.sub(0.0, 0.8, "Reading file"), cancel=cancel)
-    reporter("Preparing features", 0.8)
-    reporter.check()
-    if cancel is not None:
-        cancel.check()
-    report = infer_roles(frame, label_column=label_column, id_column=id_column, roles=roles)
-    dataset = build_dataset(frame, report, classes=classes, source=Path(path))
+    try:
+        frame = read_csv(path, progress=reporter.sub(0.0, 0.8, "Reading file"), cancel=cancel)
+        reporter("Preparing features", 0.8)
+        reporter.check()
+        if cancel is not None:
+            cancel.check()
+        report = infer_roles(frame, label_column=label_column, id_column=id_column, roles=roles)
+        dataset = build_dataset(frame, report, classes=classes, source=Path(path))
+    except MemoryError:  # reading fits but the features do not: say so instead of crashing
+        raise DataError(
+            f"{Path(path).name} does not fit in this computer's memory once prepared for "
+            "learning; use fewer rows or columns."
+        ) from None
     reporter("Preparing features", 1.0)
     return dataset
