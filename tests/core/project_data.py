@@ -1,0 +1,51 @@
+"""Small pools and projects shared by the project-file tests (storage, project, CLI, crashes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dami_gui.core.model import MLPConfig
+from dami_gui.core.project import Project, create_project_from_csv
+
+#: A network that trains in a few milliseconds: the tests check saving, not learning.
+TINY = MLPConfig(hidden=(8,), min_epochs=3, min_steps=10)
+CLASSES = ["a", "b", "c"]
+
+
+def pool_frame(n: int = 90, labeled: int = 15, seed: int = 0, with_id: bool = True) -> pd.DataFrame:
+    """Three separable classes; the first ``labeled`` rows have their class in ``species``."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    X = rng.normal(size=(n, 3)) + 3 * np.eye(3)[y]
+    frame = pd.DataFrame(X.round(6), columns=["x1", "x2", "x3"])
+    if with_id:
+        frame.insert(0, "name", [f"r{i}" for i in range(n)])
+    frame["species"] = np.where(np.arange(n) < labeled, np.array(CLASSES)[y], "")
+    return frame
+
+
+def write_pool(path: Path, **kwargs) -> Path:
+    pool_frame(**kwargs).to_csv(path, index=False)
+    return path
+
+
+def new_project(folder: Path, name: str = "p.dami", with_id: bool = True, **kwargs) -> Project:
+    """A project over a fresh pool in ``folder``, with the tiny network and no CV estimate."""
+    csv = write_pool(folder / "pool.csv", with_id=with_id, **kwargs)
+    return create_project_from_csv(
+        folder / name,
+        csv,
+        label_column="species",
+        id_column="name" if with_id else None,
+        model_config=TINY,
+        estimate_accuracy=False,
+        batch_size=5,
+    )
+
+
+def leftovers(folder: Path, keep: set[str]) -> list[str]:
+    """Files in ``folder`` other than ``keep`` (temporary or half-written files)."""
+    return sorted(p.name for p in folder.iterdir() if p.name not in keep)

@@ -1,0 +1,196 @@
+"""Nothing acknowledged is lost: a labeling process killed with SIGKILL, then the project reopened.
+
+The child labels rows (and runs rounds) through a project, printing one acknowledgement line after
+each call returns, that is, after the app would have shown the label as given. The parent reads
+those lines, kills the child at a chosen moment, reopens the project and checks that every
+acknowledged label is there. The parent waits only by reading the child's output.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from dami_gui.core.project import open_project
+from dami_gui.core.storage import ProjectLocked
+
+from .project_data import new_project
+
+pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+
+REPO = Path(__file__).resolve().parents[2]
+CHILD = textwrap.dedent(
+    """
+    import sys
+    from dami_gui.core.project import open_project
+
+    project = open_project(sys.argv[1])
+    session, mode = project.session, sys.argv[2]
+    print("READY", flush=True)
+    if mode == "hold":
+        sys.stdin.readline()
+        sys.exit(0)
+    rows = [r for r in range(session.n_rows) if session.labels[r] < 0]
+    for i, row in enumerate(rows):
+        name = session.dataset.ids[row]
+        if i % 5 == 4:
+            session.skip(row)
+            print(f"SKIP {name}", flush=True)
+        else:
+            code = row % len(session.classes)
+            session.label(row, code)
+            print(f"LABEL {name} {session.classes[code]}", flush=True)
+        if mode == "rounds" and i % 4 == 3:
+            print(f"ROUND {len(session.rounds) + 1}", flush=True)
+            session.run_round()
+            print(f"ROUND-DONE {len(session.rounds)}", flush=True)
+    print("END", flush=True)
+    """
+)
+
+
+class Child:
+    """A child process running :data:`CHILD` on a project; lines are read as they come."""
+
+    def __init__(self, folder: Path, project: Path, mode: str) -> None:
+        script = folder / "child.py"
+        script.write_text(CHILD)
+        env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, str(script), str(project), mode],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=folder,
+        )
+        self.lines: list[str] = []
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self.proc.stdout, selectors.EVENT_READ)
+
+    def wait_for(self, predicate, timeout: float = 120.0) -> str:
+        """Read lines until one satisfies ``predicate``; fail if the child stops or stalls."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self._selector.select(deadline - time.monotonic()):
+                break
+            line = self.proc.stdout.readline()
+            if not line:
+                pytest.fail(f"the child ended early: {self.proc.stderr.read()[-2000:]}")
+            self.lines.append(line.strip())
+            if predicate(line.strip()):
+                return line.strip()
+        self.kill()
+        pytest.fail(f"the child did not get there in {timeout} s; last lines {self.lines[-3:]}")
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.lines += [line.strip() for line in self.proc.stdout.read().splitlines()]
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        self.proc.stdin.close()
+        self._selector.close()
+
+    def acknowledged(self) -> tuple[dict[str, str], set[str], int]:
+        """Labels (id -> class) and skips acknowledged, and the rounds reported done."""
+        labels, skips, rounds = {}, set(), 0
+        for line in self.lines:
+            parts = line.split()
+            if parts[0] == "LABEL":
+                labels[parts[1]] = parts[2]
+            elif parts[0] == "SKIP":
+                skips.add(parts[1])
+            elif parts[0] == "ROUND-DONE":
+                rounds = int(parts[1])
+        return labels, skips, rounds
+
+
+def check_everything_acknowledged_is_there(path: Path, child: Child) -> None:
+    labels, skips, rounds = child.acknowledged()
+    assert labels and (path.with_name(path.name + ".lock")).exists()  # the dead child's lock
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    with open_project(path) as project:  # the lock died with the child
+        session = project.session
+        for name, cls in labels.items():
+            assert session.classes[session.labels[project.row_of_id(name)]] == cls, name
+        for name in skips:
+            assert session.skipped[project.row_of_id(name)], name
+        assert len(session.rounds) >= rounds
+        assert len(session.events) >= len(labels) + len(skips)
+        if session.rounds:
+            assert session.rounds[-1].proba.shape == (session.n_rows, len(session.classes))
+        session.label(project.row_of_id("r89"), 0)  # and the project goes on
+
+
+def test_killed_while_labeling(tmp_path: Path) -> None:
+    new_project(tmp_path).close()
+    path = tmp_path / "p.dami"
+    child = Child(tmp_path, path, "labels")
+    acks = 0
+
+    def enough(line: str) -> bool:
+        nonlocal acks
+        acks += line.startswith(("LABEL", "SKIP"))
+        return acks >= 30
+
+    child.wait_for(enough)
+    child.kill()
+    check_everything_acknowledged_is_there(path, child)
+
+
+@pytest.mark.parametrize("round_number", [1, 3])
+def test_killed_while_a_round_runs(tmp_path: Path, round_number: int) -> None:
+    new_project(tmp_path).close()
+    path = tmp_path / "p.dami"
+    child = Child(tmp_path, path, "rounds")
+    child.wait_for(lambda line: line == f"ROUND {round_number}")
+    child.kill()  # the round has just started training
+    check_everything_acknowledged_is_there(path, child)
+    _, _, rounds = child.acknowledged()
+    assert rounds == round_number - 1
+
+
+def test_killed_right_after_a_round_was_saved(tmp_path: Path) -> None:
+    new_project(tmp_path).close()
+    path = tmp_path / "p.dami"
+    child = Child(tmp_path, path, "rounds")
+    child.wait_for(lambda line: line == "ROUND-DONE 2")
+    child.kill()
+    check_everything_acknowledged_is_there(path, child)
+    with open_project(path) as project:
+        assert len(project.session.rounds) >= 2
+
+
+def test_a_project_open_in_another_process_is_locked_until_it_exits(tmp_path: Path) -> None:
+    new_project(tmp_path).close()
+    path = tmp_path / "p.dami"
+    child = Child(tmp_path, path, "hold")
+    child.wait_for(lambda line: line == "READY")
+    with pytest.raises(ProjectLocked, match=rf"process {child.proc.pid} on"):
+        open_project(path)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cli = subprocess.run(
+        [sys.executable, "-m", "dami_gui.cli", "project", "label", str(path), "r50", "a"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert cli.returncode == 2
+    assert cli.stderr.strip().count("\n") == 0 and "open in another dami" in cli.stderr
+    child.kill()
+    with open_project(path) as project:
+        project.session.label(50, 0)
