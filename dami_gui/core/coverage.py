@@ -18,11 +18,13 @@ predictions (Bloodgood & Vijay-Shanker, 2009) look for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .session import RoundResult
+if TYPE_CHECKING:  # the session computes coverage, so this module must not import it
+    from .session import RoundResult
 
 STABLE_PREDICTIONS = 0.01
 FLAT_COVERAGE = 0.02
@@ -42,6 +44,13 @@ class RoundCoverage:
     prediction_change: float | None
     accuracy: float | None
 
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RoundCoverage:
+        return cls(**{f.name: data.get(f.name) for f in fields(cls)})
+
 
 def _center_rows(result: RoundResult) -> np.ndarray:
     return np.asarray(result.centers)[np.asarray(result.partition)]
@@ -57,7 +66,7 @@ def round_coverage(result: RoundResult, previous: RoundResult | None = None) -> 
     covered = set(result.region_ids[labeled_rows].tolist())
     new = sum(int(result.region_ids[q]) not in covered for q in result.queries)
     changed = prediction_change = None
-    if previous is not None:
+    if previous is not None and _comparable(result, previous):
         changed = int((_center_rows(result) != _center_rows(previous)).sum())
         prediction_change = float((result.proba.argmax(1) != previous.proba.argmax(1)).mean())
     accuracy = (
@@ -75,9 +84,25 @@ def round_coverage(result: RoundResult, previous: RoundResult | None = None) -> 
     )
 
 
+def _comparable(result: RoundResult, previous: RoundResult) -> bool:
+    """Both rounds still hold their per-row arrays (a reopened project keeps only the last's)."""
+    return (
+        previous.partition is not None
+        and np.size(previous.partition) == np.size(result.partition)
+        and np.shape(previous.proba) == np.shape(result.proba)
+    )
+
+
 def coverage_history(rounds: list[RoundResult]) -> list[RoundCoverage]:
-    """Coverage of every round, each compared with the one before."""
-    return [round_coverage(r, rounds[i - 1] if i else None) for i, r in enumerate(rounds)]
+    """Coverage of every round: as recorded when the round was computed, else computed now."""
+    history = []
+    for i, r in enumerate(rounds):
+        stored = r.info.get("coverage") if isinstance(r.info, dict) else None
+        if stored:
+            history.append(RoundCoverage.from_dict(stored))
+        else:
+            history.append(round_coverage(r, rounds[i - 1] if i else None))
+    return history
 
 
 @dataclass

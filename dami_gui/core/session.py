@@ -23,6 +23,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from .coverage import round_coverage
 from .data import Dataset
 from .errors import ParameterError
 from .kcenter import nearest_center
@@ -342,7 +343,7 @@ class Session:
         timings["estimate"] = time.perf_counter() - t0
         reporter("Done", 1.0)
 
-        return RoundResult(
+        result = RoundResult(
             index=index,
             strategy=strategy_name,
             batch_size=batch_size,
@@ -363,6 +364,11 @@ class Session:
             timings=timings,
             info=query.info,
         )
+        previous = self.rounds[-1] if self.rounds and self.rounds[-1].index == index - 1 else None
+        # Recorded now, while the previous round's per-row arrays are at hand: a reopened
+        # project keeps those arrays for the last round only.
+        result.info = {**result.info, "coverage": round_coverage(result, previous).to_dict()}
+        return result
 
     def _test_accuracy(self, model: MLP, proba: np.ndarray, labeled: np.ndarray) -> float | None:
         if self.test_set is not None:
