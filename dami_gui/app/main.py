@@ -1,0 +1,127 @@
+"""Entry point of the desktop app: ``dami-gui [--demo] [--no-umap] [FILE.csv]``.
+
+The CLI (``dami_gui.cli``) calls :func:`main`; ``python -m dami_gui.app.main`` runs it too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+import traceback
+from types import TracebackType
+
+from PySide6.QtWidgets import QApplication
+
+from .. import __version__
+from ..core.errors import DamiError
+from .log_panel import setup_file_log
+from .main_window import MainWindow
+from .worker import Worker
+
+#: How long, at exit, to let cancelled background work finish before leaving without it.
+EXIT_GRACE_MS = 1500
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dami-gui",
+        description="Label a table of data with the fewest labels, guided by DAMI.",
+    )
+    parser.add_argument("csv", nargs="?", help="a CSV file to open (shown in the import dialog)")
+    parser.add_argument("--demo", action="store_true", help="open the bundled demo data set")
+    parser.add_argument(
+        "--no-umap",
+        action="store_true",
+        help="draw the map with PCA only (faster start; for slow machines and tests)",
+    )
+    parser.add_argument(
+        "--selftest",
+        action="store_true",
+        help="check, without a window, that this installation works (see app/selftest.py)",
+    )
+    parser.add_argument("--version", action="version", version=f"dami-gui {__version__}")
+    return parser
+
+
+def application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (created once), named so settings and the log file have a home."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([sys.argv[0] if sys.argv else "dami-gui", *(argv or [])])
+    app.setApplicationName("dami-gui")
+    app.setOrganizationName("dami-gui")
+    app.setApplicationVersion(__version__)
+    return app  # type: ignore[return-value]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` (default ``sys.argv[1:]``), open the window and run until it closes."""
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    if args.selftest:
+        from .selftest import run_selftest
+
+        return leave(run_selftest(umap=not args.no_umap))
+    app = application()
+    log_path = setup_file_log()
+    logging.getLogger("dami_gui.app").info("dami-gui %s starting", __version__)
+    window = MainWindow(use_umap=not args.no_umap, log_path=log_path)
+    install_excepthook(window)
+    window.resize(1280, 800)
+    window.show()
+    if args.demo:
+        window.after_start(window.open_demo)
+    elif args.csv:
+        path = args.csv
+        window.after_start(lambda: window.open_csv(path))
+    code = int(app.exec())
+    return leave(code)
+
+
+def install_excepthook(window: MainWindow) -> None:
+    """Turn an exception escaping a Qt slot into a logged traceback and a sentence on screen.
+
+    PySide prints such exceptions and carries on; without this hook the user would never know
+    that, say, a label could not be saved.
+    """
+    log = logging.getLogger("dami_gui.app")
+
+    def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, error, tb)
+            return
+        log.error("Unexpected error:\n%s", "".join(traceback.format_exception(kind, error, tb)))
+        if isinstance(error, DamiError):
+            message = str(error)
+        else:
+            message = f"Something went wrong ({kind.__name__}: {error})."
+        with contextlib.suppress(RuntimeError):  # the window may be gone
+            window.show_error(message)
+
+    sys.excepthook = hook
+
+
+def leave(code: int) -> int:
+    """Return ``code``, or exit at once if background work cannot stop in time.
+
+    Work in a part that cannot be interrupted (UMAP's neighbour search or its code compilation)
+    may still hold a thread; Qt aborts when a running thread is destroyed, and waiting could take
+    a minute, so the process then ends without waiting for it.
+    """
+    Worker.cancel_all()
+    for worker in list(Worker.running.values()):
+        thread = worker.thread_
+        if thread is not None:
+            thread.wait(EXIT_GRACE_MS)
+    if any(w.thread_ is not None and w.thread_.isRunning() for w in Worker.running.values()):
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

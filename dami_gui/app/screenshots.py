@@ -1,0 +1,102 @@
+"""Make the screenshots in docs/screenshots: ``python -m dami_gui.app.screenshots [FOLDER]``.
+
+Runs the real app headless (Qt's offscreen platform unless a platform is set) on the bundled
+demo: waits for the UMAP map, answers round 1 with the demo's known classes, lets round 2 run,
+answers a few of its rows, and saves the main window at 1280 × 800. Then it opens the demo file
+in the import dialog and saves that too. Takes about a minute (UMAP compiles its code first).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+
+from ..core.csv_reader import read_csv
+from ..core.demo import demo_path
+from .import_dialog import ImportDialog
+from .main import application
+from .main_window import MainWindow
+
+DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SIZE = (1280, 800)
+
+
+def wait_until(condition, timeout: float = 300.0, what: str = "the app") -> None:
+    """Run the event loop until ``condition()`` holds (or fail after ``timeout`` seconds)."""
+    start = time.monotonic()
+    loop = QEventLoop()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            raise TimeoutError(f"Gave up waiting for {what} after {timeout:.0f} s.")
+        QTimer.singleShot(50, loop.quit)
+        loop.exec()
+
+
+def settle(ms: int = 300) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def main_window_shot(folder: Path) -> Path:
+    window = MainWindow(use_umap=True)
+    window.resize(*SIZE)
+    window.show()
+    layouts: list[str] = []
+    window.layouts.ready.connect(lambda _positions, name: layouts.append(name))
+    window.open_demo()
+    wait_until(
+        lambda: window.session is not None and len(window.session.rounds) == 1, what="round 1"
+    )
+    session = window.session
+    assert session is not None and session.truth is not None
+    wait_until(lambda: "UMAP" in layouts, what="the UMAP map")
+    for row in session.queries:  # the expert answers round 1 (the demo knows the answers)
+        session.label(int(row), int(session.truth[row]))
+    wait_until(lambda: len(session.rounds) == 2 and not window.rounds.running, what="round 2")
+    for row in session.queries[:6]:  # and has started on round 2
+        session.label(int(row), int(session.truth[row]))
+    table = window.labels.table
+    table.select_position(6)
+    table.setFocus()
+    settle()
+    path = folder / "main-window.png"
+    window.grab().save(str(path))
+    window.close()
+    return path
+
+
+def import_dialog_shot(folder: Path) -> Path:
+    source = demo_path()
+    dialog = ImportDialog(read_csv(source), source)
+    dialog.resize(1100, 720)
+    dialog.show()
+    settle()
+    path = folder / "import-dialog.png"
+    dialog.grab().save(str(path))
+    dialog.close()
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    folder = Path(args[0]) if args else DEFAULT_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    app: QApplication = application()
+    for path in (import_dialog_shot(folder), main_window_shot(folder)):
+        print(f"wrote {path}")
+    app.processEvents()
+    from .main import leave
+
+    return leave(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The map at scale: 100k points build and update without freezing; bigger pools are subsampled."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dami_gui.app.map_view import MapView
+from dami_gui.app.palette import ClassColors
+from dami_gui.core.data import build_dataset, infer_roles
+from dami_gui.core.layout import pca_layout
+from dami_gui.core.model import MLPConfig
+from dami_gui.core.session import Session
+
+N = 100_000
+
+
+@pytest.fixture(scope="module")
+def big_session() -> Session:
+    rng = np.random.default_rng(0)
+    centers = rng.normal(size=(3, 5)) * 3
+    y = rng.integers(0, 3, N)
+    X = centers[y] + rng.normal(size=(N, 5))
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)])
+    dataset = build_dataset(frame, infer_roles(frame), classes=["a", "b", "c"])
+    session = Session(
+        dataset,
+        batch_size=20,
+        model_config=MLPConfig(hidden=(16, 16), min_epochs=5, min_steps=30),
+        estimate_accuracy=False,
+        truth=y,
+    )
+    for row in rng.choice(N, 30, replace=False):
+        session.label(int(row), int(y[row]))
+    session.run_round()
+    return session
+
+
+def test_map_builds_and_updates_100k_points(qtbot, big_session):
+    s = big_session
+    view = MapView(ClassColors())
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    view.set_session(s)
+    positions = pca_layout(s.dataset.X)
+    start = time.perf_counter()
+    view.set_layout(positions, "PCA")
+    view.plot.grab()  # paint once
+    built = time.perf_counter() - start
+    assert len(view.order) == N
+    assert [t.toPlainText() for t in view.numbers if t.isVisible()] == [
+        str(i) for i in range(1, 21)
+    ]
+    # queries are drawn last (on top), labeled rows just before them
+    assert view.order[-20:].tolist() == s.queries.tolist()
+
+    # a label restyles one spot, without a full redraw
+    refreshes = view.refresh_count
+    row = int(s.queries[0])
+    start = time.perf_counter()
+    s.label(row, 2)
+    view.plot.grab()
+    one_label = time.perf_counter() - start
+    assert view.refresh_count == refreshes
+    slot = view._slot[row]
+    assert view.scatter.data["brush"][slot] is view.class_brush(2)
+
+    # switching colour modes redraws everything
+    start = time.perf_counter()
+    view.set_mode("regions")
+    view.plot.grab()
+    mode_switch = time.perf_counter() - start
+    print(
+        f"\n100k points: first draw {built * 1000:.0f} ms, one label {one_label * 1000:.0f} ms, "
+        f"colour mode switch {mode_switch * 1000:.0f} ms"
+    )
+    assert one_label < 0.5
+    assert view.row_at(view.scene_pos_of(row)) == row
+    s.undo()
+
+
+def test_bigger_pools_are_subsampled_keeping_labeled_rows_and_queries(
+    qtbot, big_session, monkeypatch
+):
+    s = big_session
+    monkeypatch.setattr(MapView, "MAX_POINTS", 5_000)
+    view = MapView(ClassColors())
+    qtbot.addWidget(view)
+    view.set_session(s)
+    view.set_layout(pca_layout(s.dataset.X), "PCA")
+    drawn = set(view.order.tolist())
+    assert len(view.order) <= 5_000 + s.n_labeled + s.queries.size
+    assert set(np.flatnonzero(s.labels >= 0).tolist()) <= drawn
+    assert set(s.queries.tolist()) <= drawn
+    assert "Showing" in view.legend.text()
+    # labeling a row that is not drawn brings it in (after the short redraw delay)
+    hidden = next(r for r in range(N) if r not in drawn)
+    s.label(hidden, 1)
+    qtbot.waitUntil(lambda: hidden in set(view.order.tolist()), timeout=2_000)
+    s.undo()
