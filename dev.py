@@ -23,6 +23,7 @@ USAGE = """usage: python dev.py COMMAND [ARGS...]
   demo         set up, then open the app on the bundled demo data set
   test [ARGS]  set up, then run ruff and the whole test suite (ARGS go to pytest)
   setup        only set up the virtual environment
+  package      set up, then build the installer for this OS and run its self-test
 """
 
 
@@ -43,18 +44,18 @@ def check(*args: str | Path) -> None:
         sys.exit(f"dev.py: command failed with exit code {code}; see the output above.")
 
 
-def setup() -> Path:
+def setup(extras: str = "dev") -> Path:
     if sys.version_info[:2] != (3, 11):
         sys.exit(f"dev.py: dami-gui needs Python 3.11, this is {sys.version.split()[0]}.")
     py = venv_python()
     if not py.exists():
         print(f"Creating virtual environment in {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    stamp = VENV / ".dami-installed"
+    stamp = VENV / f".dami-installed-{extras}"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if not stamp.exists() or stamp.read_text() != digest:
         check(py, "-m", "pip", "install", "--quiet", TORCH)
-        check(py, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+        check(py, "-m", "pip", "install", "--quiet", "-e", f".[{extras}]")
         stamp.write_text(digest)
     return py
 
@@ -64,10 +65,12 @@ def main(argv: list[str]) -> int:
         print(USAGE)
         return 0
     command, rest = argv[0], argv[1:]
-    if command not in {"demo", "test", "setup"}:
+    if command not in {"demo", "test", "setup", "package"}:
         print(USAGE)
         return 2
-    py = setup()
+    py = setup("dev,packaging" if command == "package" else "dev")
+    if command == "package":
+        return run(py, ROOT / "packaging" / "build.py", "--selftest", *rest)
     if command == "setup":
         return 0
     if command == "demo":
