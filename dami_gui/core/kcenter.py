@@ -55,20 +55,46 @@ def _as_tensor(X: np.ndarray | torch.Tensor, device: torch.device | None) -> tor
 
 
 def _block_sq_distances(
-    x: torch.Tensor, xsq: torch.Tensor, c: torch.Tensor, csq: torch.Tensor
+    x: torch.Tensor,
+    xsq: torch.Tensor,
+    c: torch.Tensor,
+    csq: torch.Tensor,
+    xw: torch.Tensor | None = None,
+    cw: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Squared distances between a block of rows and a block of centers (rows x centers)."""
+    """Squared distances between a block of rows and a block of centers (rows x centers).
+
+    With weights, between the scaled points ``w x``: ``xsq``/``csq`` are then ``w^2 |x|^2``.
+    """
     scale = xsq[:, None] + csq[None, :]
-    d = scale - 2.0 * (x @ c.T)
+    dot = x @ c.T
+    if xw is not None:
+        dot = dot * xw[:, None] * cw[None, :]
+    d = scale - 2.0 * dot
     return torch.where(d <= RELATIVE_ZERO * scale, torch.zeros_like(d), d)
 
 
-class _Distances:
-    """Nearest-center distances and assignment over one representation."""
+def _row_norms_sq(X: torch.Tensor) -> torch.Tensor:
+    """|x|^2 per row, in chunks: ``(X * X).sum(1)`` would copy all of X (2 GB at 1M x 500)."""
+    out = torch.empty(X.shape[0], dtype=X.dtype, device=X.device)
+    step = max(1, BLOCK_FLOATS // max(X.shape[1], 1))
+    for start in range(0, X.shape[0], step):
+        block = X[start : start + step]
+        out[start : start + step] = torch.einsum("ij,ij->i", block, block)
+    return out
 
-    def __init__(self, X: torch.Tensor) -> None:
+
+class _Distances:
+    """Nearest-center distances and assignment over one representation.
+
+    With ``weights``, the representation is the rows scaled by them (``w_i x_i``), computed
+    from the unscaled ``X`` so that it is never copied.
+    """
+
+    def __init__(self, X: torch.Tensor, weights: torch.Tensor | None = None) -> None:
         self.X = X
-        self.sq = (X * X).sum(1)
+        self.w = weights
+        self.sq = _row_norms_sq(X) if weights is None else _row_norms_sq(X) * weights * weights
         n = X.shape[0]
         self.min_sq = torch.full((n,), float("inf"), device=X.device)
         self.nearest = torch.full((n,), -1, dtype=torch.long, device=X.device)
@@ -86,8 +112,11 @@ class _Distances:
             reporter.check()
             xr = self.X[r0 : r0 + rblock]
             xsq = self.sq[r0 : r0 + rblock]
+            xw = None if self.w is None else self.w[r0 : r0 + rblock]
             for c0 in range(0, rows.numel(), cblock):
-                d = _block_sq_distances(xr, xsq, C[c0 : c0 + cblock], csq[c0 : c0 + cblock])
+                cs = slice(c0, c0 + cblock)
+                cw = None if self.w is None else self.w[rows[cs]]
+                d = _block_sq_distances(xr, xsq, C[cs], csq[cs], xw, cw)
                 best, arg = d.min(1)
                 better = best < self.min_sq[r0 : r0 + rblock]
                 self.min_sq[r0 : r0 + rblock] = torch.where(
@@ -100,7 +129,10 @@ class _Distances:
 
     def add_center(self, row: int, index: int) -> None:
         scale = self.sq + self.sq[row]
-        d = scale - 2.0 * (self.X @ self.X[row])
+        dot = self.X @ self.X[row]
+        if self.w is not None:
+            dot = dot * self.w * self.w[row]
+        d = scale - 2.0 * dot
         d = torch.where(d <= RELATIVE_ZERO * scale, torch.zeros_like(d), d)
         d[row] = 0.0
         better = d < self.min_sq
@@ -118,12 +150,14 @@ def k_center_greedy(
     device: torch.device | None = None,
     progress: ProgressCallback | Reporter | None = None,
     cancel: CancelToken | None = None,
+    weights: np.ndarray | torch.Tensor | None = None,
 ) -> KCenterResult:
     """Pick ``min(k, #candidates)`` rows of ``X`` by farthest-first traversal.
 
     ``centers``: row indices that start as centers (the labeled rows). ``candidates``: bool mask
     of rows that may be picked (default: every row that is not a center). With no initial center,
-    the first pick is a seeded random candidate, as in the usual greedy K-Center.
+    the first pick is a seeded random candidate, as in the usual greedy K-Center. ``weights``: a
+    non-negative factor per row; distances are then taken between the scaled rows ``w_i x_i``.
     """
     reporter = as_reporter(progress, cancel)
     Xt = _as_tensor(X, device)
@@ -142,7 +176,8 @@ def k_center_greedy(
     rng = np.random.default_rng(seed)
     k = int(min(k, candidates.sum()))
 
-    dist = _Distances(Xt)
+    wt = None if weights is None else _as_tensor(weights, device)
+    dist = _Distances(Xt, wt)
     dist.add_centers(torch.from_numpy(centers).to(Xt.device), 0, reporter.sub(0.0, 0.3))
     initial = dist.min_sq.sqrt().cpu().numpy().astype(np.float64)
 

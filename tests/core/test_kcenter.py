@@ -67,9 +67,9 @@ def test_initial_distances_are_taken_in_bounded_blocks(monkeypatch):
     shapes = []
     real = kcenter._block_sq_distances
 
-    def spy(x, xsq, c, csq):
+    def spy(x, xsq, c, csq, *weights):
         shapes.append((x.shape[0], c.shape[0]))
-        return real(x, xsq, c, csq)
+        return real(x, xsq, c, csq, *weights)
 
     monkeypatch.setattr(kcenter, "BLOCK_FLOATS", 1000)
     monkeypatch.setattr(kcenter, "_block_sq_distances", spy)
@@ -90,3 +90,16 @@ def test_nearest_center_and_parameter_errors():
         k_center_greedy(X, np.array([0]), -1)
     with pytest.raises(ParameterError, match="centers"):
         k_center_greedy(X, np.array([9]), 1)
+
+
+def test_weighted_rows_match_brute_force_on_the_scaled_rows():
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(80, 5)).astype(np.float32)
+    w = rng.uniform(0.0, 2.0, 80).astype(np.float32)
+    centers = np.array([3, 17, 41])
+    cand = np.ones(80, bool)
+    cand[centers] = False
+    res = k_center_greedy(X, centers, 9, weights=w)
+    order, assignment = brute_force(X * w[:, None], centers, 9, cand)
+    np.testing.assert_array_equal(res.order, order)
+    np.testing.assert_array_equal(res.assignment, assignment)
