@@ -39,6 +39,7 @@ def test_registry_lists_dami_first_and_every_baseline():
     assert ALL[0] == "dami"
     assert set(ALL) == {
         "dami",
+        "dami-plus",
         "random",
         "entropy",
         "margin",

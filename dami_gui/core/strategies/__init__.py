@@ -1,6 +1,6 @@
 """Query strategies behind one interface; `available()` names them, `get_strategy` builds one."""
 
-from . import dami, geometric, simple  # noqa: F401  (registers the strategies)
+from . import dami, dami_variants, geometric, simple  # noqa: F401  (registers the strategies)
 from .base import (
     ModelOutputs,
     QueryContext,
