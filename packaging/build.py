@@ -63,7 +63,13 @@ TRIM = [
     "PySide6/Qt/plugins/egldeviceintegrations",
     # torch: C++ headers, static and CMake files, test data; none is used at run time.
     "torch/include",
-    "torch/bin",  # test binaries, protoc and the shared-memory manager of torch.multiprocessing
+    # torch/bin: test binaries and protoc (torch_shm_manager stays: `import torch` checks for it)
+    "torch/bin/test_*",
+    "torch/bin/*Test",
+    "torch/bin/protoc*",
+    "torch/bin/*.pt",
+    "torch/bin/*.ptl",
+    "torch/bin/upgrader_models",
     "torch/share",
     "torch/lib/*.a",
     "torch/test",
