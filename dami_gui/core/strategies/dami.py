@@ -30,17 +30,27 @@ class Dami(QueryStrategy):
         "from every labeled row's, so the labels cover all the ways the model reasons."
     )
 
+    def row_weights(self, ctx: QueryContext) -> np.ndarray | None:
+        """A factor per row on its interpretation (none in the paper's DAMI); see DAMI+."""
+        return None
+
+    def tie_representation(self, ctx: QueryContext, flat: np.ndarray) -> np.ndarray:
+        """Where K-Center goes on when every candidate ties at 0: the input features."""
+        return ctx.X
+
     def _select(self, ctx: QueryContext, k: int, seed: int, reporter: Reporter) -> QueryResult:
         interpretation = ctx.outputs.interpretation(reporter.sub(0.0, 0.5, "Interpreting"))
+        flat = interpretation.flat()
         res = k_center_greedy(
-            interpretation.flat(),
+            flat,
             np.flatnonzero(ctx.labeled),
             k,
             candidates=ctx.candidates,
             seed=seed,
-            fallback=ctx.X,
+            fallback=self.tie_representation(ctx, flat),
             device=ctx.device,
             progress=reporter.sub(0.5, 1.0, "Selecting"),
+            weights=self.row_weights(ctx),
         )
         distance = res.initial_distance
         if not np.isfinite(distance).any():

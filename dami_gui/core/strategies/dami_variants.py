@@ -30,9 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kcenter import k_center_greedy
-from ..progress import Reporter
-from .base import QueryContext, QueryResult, QueryStrategy, register
+from .base import QueryContext, register
+from .dami import Dami
 
 
 def margin_uncertainty(proba: np.ndarray) -> np.ndarray:
@@ -45,7 +44,7 @@ def margin_uncertainty(proba: np.ndarray) -> np.ndarray:
 
 
 @register
-class DamiPlus(QueryStrategy):
+class DamiPlus(Dami):
     """DAMI with each row's local linear interpretation weighted by 1 - margin (see module)."""
 
     name = "dami-plus"
@@ -55,28 +54,9 @@ class DamiPlus(QueryStrategy):
         "but counts a row's explanation only as much as the model is unsure about that row."
     )
 
-    def _select(self, ctx: QueryContext, k: int, seed: int, reporter: Reporter) -> QueryResult:
-        interpretation = ctx.outputs.interpretation(reporter.sub(0.0, 0.5, "Interpreting"))
-        flat = interpretation.flat()
-        res = k_center_greedy(
-            flat,
-            np.flatnonzero(ctx.labeled),
-            k,
-            candidates=ctx.candidates,
-            seed=seed,
-            fallback=flat,
-            device=ctx.device,
-            progress=reporter.sub(0.5, 1.0, "Selecting"),
-            weights=margin_uncertainty(ctx.outputs.proba).astype(np.float32),
-        )
-        distance = res.initial_distance
-        if not np.isfinite(distance).any():
-            distance = res.final_distance
-        return QueryResult(
-            res.order,
-            np.where(ctx.candidates, distance, np.nan),
-            res.assignment,
-            res.centers,
-            {"used_fallback": res.used_fallback, "pick_distance": res.pick_distance},
-            res.final_distance,
-        )
+    def row_weights(self, ctx: QueryContext) -> np.ndarray:
+        return margin_uncertainty(ctx.outputs.proba).astype(np.float32)
+
+    def tie_representation(self, ctx: QueryContext, flat: np.ndarray) -> np.ndarray:
+        """Plain DAMI's representation: the unweighted interpretations."""
+        return flat
