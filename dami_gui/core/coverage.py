@@ -124,6 +124,10 @@ def stopping_hint(history: list[RoundCoverage]) -> StoppingHint:
             False, "Too early to tell: keep labeling; a hint appears after three rounds."
         )
     first, *last_two = history[-3:]
+    if any(h.prediction_change is None for h in last_two):
+        return StoppingHint(
+            False, "Not enough to tell: the last rounds cannot be compared; keep labeling."
+        )
     moving = [h.prediction_change for h in last_two if h.prediction_change > STABLE_PREDICTIONS]
     if moving:
         return StoppingHint(

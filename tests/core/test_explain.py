@@ -148,6 +148,7 @@ def cov(i, share, change, accuracy=0.8):
             True,
             "coverage stayed flat.",
         ),
+        ([cov(1, 0.6, 0.2), cov(2, 0.6, None), cov(3, 0.6, 0.0)], False, "cannot be compared"),
     ],
 )
 def test_stopping_rule_on_constructed_histories(history, stop, words):
