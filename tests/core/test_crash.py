@@ -35,6 +35,15 @@ CHILD = textwrap.dedent(
 
     project = open_project(sys.argv[1])
     session, mode = project.session, sys.argv[2]
+    hold_in = int(sys.argv[3]) if len(sys.argv) > 3 else None
+
+    def progress(stage, fraction):
+        # In the round to be killed in, stop inside it (mid-training) until the kill comes, so
+        # the kill lands during the round however fast the machine is.
+        if len(session.rounds) + 1 == hold_in:
+            print(f"IN-ROUND {hold_in}", flush=True)
+            sys.stdin.readline()
+
     print("READY", flush=True)
     if mode == "hold":
         sys.stdin.readline()
@@ -51,7 +60,7 @@ CHILD = textwrap.dedent(
             print(f"LABEL {name} {session.classes[code]}", flush=True)
         if mode == "rounds" and i % 4 == 3:
             print(f"ROUND {len(session.rounds) + 1}", flush=True)
-            session.run_round()
+            session.run_round(progress=progress)
             print(f"ROUND-DONE {len(session.rounds)}", flush=True)
     print("END", flush=True)
     """
@@ -61,12 +70,12 @@ CHILD = textwrap.dedent(
 class Child:
     """A child process running :data:`CHILD` on a project; lines are read as they come."""
 
-    def __init__(self, folder: Path, project: Path, mode: str) -> None:
+    def __init__(self, folder: Path, project: Path, mode: str, *extra: str) -> None:
         script = folder / "child.py"
         script.write_text(CHILD)
         env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, str(script), str(project), mode],
+            [sys.executable, str(script), str(project), mode, *extra],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -155,9 +164,9 @@ def test_killed_while_labeling(tmp_path: Path) -> None:
 def test_killed_while_a_round_runs(tmp_path: Path, round_number: int) -> None:
     new_project(tmp_path).close()
     path = tmp_path / "p.dami"
-    child = Child(tmp_path, path, "rounds")
-    child.wait_for(lambda line: line == f"ROUND {round_number}")
-    child.kill()  # the round has just started training
+    child = Child(tmp_path, path, "rounds", str(round_number))
+    child.wait_for(lambda line: line == f"IN-ROUND {round_number}")
+    child.kill()  # the round is training
     check_everything_acknowledged_is_there(path, child)
     _, _, rounds = child.acknowledged()
     assert rounds == round_number - 1
