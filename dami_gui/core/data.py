@@ -35,7 +35,9 @@ __all__ = [
     "RoleReport",
     "build_dataset",
     "infer_roles",
+    "label_values",
     "load_dataset",
+    "natural_sorted",
     "read_csv",
 ]
 
@@ -458,6 +460,16 @@ def natural_sorted(values: list[str]) -> list[str]:
     except ValueError:
         pass
     return sorted(values, key=lambda v: (v.casefold(), v))
+
+
+def label_values(frame: pd.DataFrame, column: str) -> list[str]:
+    """The class names found in ``column``, in the order :func:`build_dataset` gives them codes.
+
+    Cells are read as text the way the core reads labels (stripped, whole floats without ".0",
+    empty cells left out), then sorted naturally.
+    """
+    text = _text_values(frame[column])
+    return natural_sorted([str(v) for v in text.dropna().unique()])
 
 
 # --------------------------------------------------------------------------------------------
