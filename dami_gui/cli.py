@@ -69,7 +69,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--out", type=Path, metavar="curve.json", help="write the curve as JSON")
 
     gui = sub.add_parser("gui", help="open the app", description="Open the labeling app.")
-    gui.add_argument("args", nargs=argparse.REMAINDER, help="--demo, a CSV file, --no-umap")
+    gui.add_argument(
+        "args", nargs=argparse.REMAINDER, help="--demo, a CSV file or a .dami project, --no-umap"
+    )
     add_project_parsers(sub, available(), _Parser)
     return parser
 

@@ -42,6 +42,7 @@ class CurveView(QWidget):
             self.plot.getAxis(axis).setPen("#888888")
         self.legend = QLabel("")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setWordWrap(True)  # a narrow column must not widen the window
         self.estimate = self.plot.plot(
             [],
             [],

@@ -37,7 +37,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.data import ROLES, ColumnDecision, Dataset, RoleReport, build_dataset, infer_roles
+from ..core.data import (  # label_values: the core's own rule, so names match build_dataset
+    ROLES,
+    ColumnDecision,
+    Dataset,
+    RoleReport,
+    build_dataset,
+    infer_roles,
+    label_values,
+)
 from ..core.errors import DataError
 from .label_panel import swatch
 from .palette import class_color
@@ -51,18 +59,6 @@ ROLE_TEXT = {
     "label": "label (the classes)",
     "ignore": "ignore",
 }
-
-
-def label_values(frame: pd.DataFrame, column: str) -> list[str]:
-    """The class names found in ``column``, in the order the core gives them codes."""
-    try:  # the core's own cell-to-text rule, so names match build_dataset exactly
-        from ..core.data import _text_values, natural_sorted
-
-        text = _text_values(frame[column])
-        return natural_sorted([str(v) for v in text.dropna().unique()])
-    except ImportError:  # pragma: no cover - fallback if the core changes
-        values = frame[column].dropna().astype(str).str.strip()
-        return sorted(v for v in values.unique() if v)
 
 
 @dataclass

@@ -33,6 +33,7 @@ from .binding import bind
 from .palette import ClassColors
 from .query_table import SKIP_TEXT, QueryTableModel, QueryTableView, _format_cell
 from .roundview import round_view
+from .saving import answer
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -217,15 +218,15 @@ class RowPanel(QWidget):
 
     def _label(self, code: int) -> None:
         if self.session is not None and self.row is not None:
-            row = self.row
-            self.session.label(row, code)
-            self.answered.emit(row)
+            row, session = self.row, self.session
+            if answer(self, lambda: session.label(row, code)):
+                self.answered.emit(row)
 
     def _skip(self) -> None:
         if self.session is not None and self.row is not None:
-            row = self.row
-            self.session.skip(row)
-            self.answered.emit(row)
+            row, session = self.row, self.session
+            if answer(self, lambda: session.skip(row)):
+                self.answered.emit(row)
 
 
 class LabelPanel(QWidget):

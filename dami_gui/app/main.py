@@ -1,4 +1,4 @@
-"""Entry point of the desktop app: ``dami-gui [--demo] [--no-umap] [FILE.csv]``.
+"""Entry point of the desktop app: ``dami-gui [--demo] [--no-umap] [FILE.csv | PROJECT.dami]``.
 
 The CLI (``dami_gui.cli``) calls :func:`main`; ``python -m dami_gui.app.main`` runs it too.
 """
@@ -30,7 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dami-gui",
         description="Label a table of data with the fewest labels, guided by DAMI.",
     )
-    parser.add_argument("csv", nargs="?", help="a CSV file to open (shown in the import dialog)")
+    parser.add_argument(
+        "csv",
+        nargs="?",
+        help="a CSV file to open (shown in the import dialog), or a .dami project to go on with",
+    )
     parser.add_argument("--demo", action="store_true", help="open the bundled demo data set")
     parser.add_argument(
         "--no-umap",
@@ -73,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if args.demo:
         window.after_start(window.open_demo)
+    elif args.csv and args.csv.lower().endswith(".dami"):
+        project = args.csv
+        window.after_start(lambda: window.projects.open(project))
     elif args.csv:
         path = args.csv
         window.after_start(lambda: window.open_csv(path))

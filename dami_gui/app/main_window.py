@@ -32,15 +32,18 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.csv_reader import read_csv
+from ..core.errors import DamiError
 from ..core.progress import CancelToken, ProgressCallback
 from ..core.session import Session
 from .curve_view import CurveView
+from .explanations import Explanations
 from .import_dialog import ImportDialog, build_from_choices
 from .label_panel import LabelPanel
 from .log_panel import LogPanel
 from .map_layout import LayoutController
 from .map_view import MapView
 from .palette import ClassColors
+from .projects import ProjectController
 from .rounds import RoundController
 from .settings_panel import SettingsPanel
 from .warmup import warm_up_torch
@@ -56,6 +59,9 @@ SHORTCUTS = [
     ("Ctrl+R", "next round now"),
     ("Esc", "cancel the running task"),
     ("Ctrl+O", "open a CSV file"),
+    ("Ctrl+N", "new project from a CSV file"),
+    ("Ctrl+Shift+O", "open a project (.dami)"),
+    ("Ctrl+Shift+S", "save this session as a project (in a project every label is saved at once)"),
     ("Mouse on the map", "drag to pan (or box zoom), wheel to zoom, click a point to select it"),
 ]
 
@@ -91,18 +97,21 @@ class MainWindow(QMainWindow):
         self.curve = CurveView()
         self.labels = LabelPanel(self.colors)
         self.log_panel = LogPanel()
+        self.explanations = Explanations(self)  # why this row, regions, conflicts, coverage
         self.rounds.auto_next = lambda: self.settings.auto_next
 
         map_box = QGroupBox("Map of the pool")
         QVBoxLayout(map_box).addWidget(self.map)
         curve_box = QGroupBox("Learning curve")
-        QVBoxLayout(curve_box).addWidget(self.curve)
+        curve_layout = QVBoxLayout(curve_box)
+        curve_layout.addWidget(self.curve, 1)
+        curve_layout.addWidget(self.explanations.coverage)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(map_box)
         left.addWidget(curve_box)
         left.setStretchFactor(0, 3)
         left.setStretchFactor(1, 1)
-        left.setSizes([560, 220])
+        left.setSizes([450, 330])
         left.setChildrenCollapsible(False)
         rounds_box = QGroupBox("Rounds")
         QVBoxLayout(rounds_box).addWidget(self.settings)
@@ -143,6 +152,7 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.cancel_button)
         self._set_busy(False)
 
+        self.projects = ProjectController(self)  # project files: menus, banner, open, save
         self._build_menus()
 
         # -- wiring --------------------------------------------------------------------------
@@ -180,10 +190,8 @@ class MainWindow(QMainWindow):
         self.open_action = self._action(
             "&Open CSV…", lambda: self.open_csv(), QKeySequence.StandardKey.Open
         )
-        self.export_action = self._action("&Export labels…", lambda: self.export_labels())
-        self.export_action.setEnabled(False)
-        file_menu.addAction(self.open_action)
-        file_menu.addAction(self.export_action)
+        self.projects.fill_file_menu(file_menu, self.open_action)
+        self.export_action = self.projects.export_menu.menuAction()
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
         edit_menu = bar.addMenu("&Edit")
@@ -196,6 +204,8 @@ class MainWindow(QMainWindow):
         rounds_menu.addAction(self.cancel_action)
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.log_dock.toggleViewAction())
+        for dock in self.explanations.docks:
+            view_menu.addAction(dock.toggleViewAction())
         help_menu = bar.addMenu("&Help")
         self.demo_action = self._action("Open &demo", self.open_demo)
         help_menu.addAction(self.demo_action)
@@ -323,6 +333,7 @@ class MainWindow(QMainWindow):
         self.labels.set_session(session)
         self.curve.set_session(session)
         self.settings.set_session(session)
+        self.explanations.set_session(session)
         self.rounds.set_session(session)
         self.layouts.set_data(session.dataset.X if session is not None else None)
         self.export_action.setEnabled(session is not None)
@@ -340,6 +351,7 @@ class MainWindow(QMainWindow):
             )
             if start:
                 self.next_round()
+        self.projects.session_changed(session)
 
     def select_row(self, row: int | None) -> None:
         """Select pool row ``row`` everywhere (map ring, table, row panel)."""
@@ -348,11 +360,16 @@ class MainWindow(QMainWindow):
         self.selected_row = row
         self.map.set_selected(row)
         self.labels.select_row(row)
+        self.explanations.show_row(row)
 
     def undo(self) -> None:
         if self.session is None:
             return
-        event = self.session.undo()
+        try:
+            event = self.session.undo()
+        except DamiError as error:  # could not be saved: nothing was undone
+            self.show_error(str(error))
+            return
         if event is None:
             self.stage.setText("Nothing to undo.")
             return
@@ -489,6 +506,7 @@ class MainWindow(QMainWindow):
         self.rounds.set_session(None)
         self.layouts.cancel()
         self._cancel_load()
+        self.projects.close()  # releases the project's lock; every label is already saved
         Worker.cancel_all()
         self.log_panel.detach()
         super().closeEvent(event)

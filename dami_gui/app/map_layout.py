@@ -62,6 +62,15 @@ class LayoutController(QObject):
 
         self.warm_worker = Worker(task, name="preparing the map").start()
 
+    def remember(self, X: np.ndarray, positions: np.ndarray) -> None:
+        """Take ``positions`` as the UMAP map of ``X`` (one saved in a project): no recompute."""
+        positions = np.asarray(positions, dtype=np.float32)
+        if positions.shape != (len(X), 2):
+            return
+        if len(self._cache) >= self.CACHE_SIZE:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[fingerprint(X)] = positions
+
     def set_data(self, X: np.ndarray | None) -> None:
         """Lay out ``X``: emits ``ready`` with PCA now (or the cached UMAP) and UMAP later."""
         self.cancel()

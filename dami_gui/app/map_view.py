@@ -122,6 +122,7 @@ class MapView(QWidget):
         self.layout_name = ""
         self.mode = "groups"
         self.selected: int | None = None
+        self.highlight: np.ndarray | None = None  # (N,) bool: rows of the selected DAMI group(s)
         self.order = np.empty(0, dtype=np.int64)  # pool rows in drawing order
         self._slot = np.empty(0, dtype=np.int64)  # pool row -> index in the scatter, or -1
         self._subsample: np.ndarray | None = None  # fixed background subsample for huge pools
@@ -176,12 +177,14 @@ class MapView(QWidget):
         bar.addWidget(self.box_zoom)
         bar.addWidget(self.reset_button)
         bar.addStretch(1)
-        bar.addWidget(self.status)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.plot, 1)
-        layout.addWidget(self.legend)
+        bottom = QHBoxLayout()  # the status sits by the legend so the toolbar stays narrow
+        bottom.addWidget(self.legend, 1)
+        bottom.addWidget(self.status, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(bottom)
 
         self._hover_pos: QPointF | None = None
         self._hover_timer = QTimer(self)
@@ -222,6 +225,14 @@ class MapView(QWidget):
         ring = pg.mkPen(QUERY_RING, width=2.5)
         kinds = [("o", SIZE_POOL, no_pen), ("s", SIZE_LABELED, dark), ("o", SIZE_QUERY, ring)]
         kinds.append(("x", SIZE_LABELED, dark))
+        # the same four kinds, highlighted (the rows of a group selected in the Regions panel)
+        strong = pg.mkPen(SELECTION, width=2)
+        kinds += [
+            ("o", SIZE_POOL + 4, strong),
+            ("s", SIZE_LABELED + 3, pg.mkPen(SELECTION, width=3)),
+            ("o", SIZE_QUERY + 3, pg.mkPen(QUERY_RING, width=3.5)),
+            ("x", SIZE_LABELED + 3, strong),
+        ]
         self.style_table = [
             (sym, size, pen, brush) for sym, size, pen in kinds for brush in self.brushes
         ]
@@ -238,6 +249,7 @@ class MapView(QWidget):
         self.session = session
         self.positions = None
         self.selected = None
+        self.highlight = None
         self._subsample = None
         self.target.setVisible(False)
         self._build_styles()
@@ -310,8 +322,13 @@ class MapView(QWidget):
                 keep = np.zeros(n, dtype=bool)
                 keep[rng.choice(n, self.MAX_POINTS, replace=False)] = True
                 self._subsample = keep
-            background &= self._subsample
+            keep = self._subsample if self.highlight is None else self._subsample | self.highlight
+            background &= keep  # a highlighted group is drawn whole
         labeled = special & ~is_query
+        if self.highlight is not None:  # highlighted rows drawn over the other dots
+            front = np.flatnonzero(background & self.highlight)
+            back = np.flatnonzero(background & ~self.highlight)
+            return np.concatenate([back, front, np.flatnonzero(labeled), queries])
         return np.concatenate([np.flatnonzero(background), np.flatnonzero(labeled), queries])
 
     def _base_brushes(self, rows: np.ndarray) -> np.ndarray:
@@ -326,7 +343,7 @@ class MapView(QWidget):
             out[:] = np.asarray(view.result.partition)[rows] % len(REGION_COLORS)
         elif self.mode == "regions":
             rank = view.region_rank[rows]
-            top = rank < TOP_REGIONS
+            top = (rank >= 0) & (rank < TOP_REGIONS)  # -1: regions not known for this round
             out[top] = rank[top] % len(REGION_COLORS)
         elif self.mode == "prediction":
             pred = view.prediction[rows]
@@ -349,6 +366,10 @@ class MapView(QWidget):
         kind[labeled] = 1
         kind[skipped] = 3
         kind[is_query] = 2
+        if self.highlight is not None:  # outline the highlighted rows, grey out the other dots
+            on = self.highlight[rows]
+            brush[~on & (kind == 0)] = self.grey_index
+            kind[on] += 4
         return kind * len(self.brushes) + brush
 
     def refresh(self) -> None:
@@ -407,6 +428,25 @@ class MapView(QWidget):
                 item.setVisible(False)
 
     # -- selection, hover, click ---------------------------------------------------------------
+    def set_highlight(self, rows: np.ndarray | None) -> None:
+        """Outline ``rows`` (bigger, dark edge) and grey out the other unlabeled dots; None or
+        an empty array clears it. One redraw of the same scatter."""
+        if self.session is None or rows is None or len(rows) == 0:
+            mask = None
+        else:
+            mask = np.zeros(self.session.n_rows, dtype=bool)
+            mask[np.asarray(rows, dtype=np.int64)] = True
+        if mask is None and self.highlight is None:
+            return
+        self.highlight = mask
+        self.refresh()
+
+    def highlighted_rows(self) -> np.ndarray:
+        """The highlighted pool rows (sorted), empty when none."""
+        if self.highlight is None:
+            return np.empty(0, dtype=np.int64)
+        return np.flatnonzero(self.highlight)
+
     def set_selected(self, row: int | None) -> None:
         self.selected = row
         self._place_target()
@@ -464,7 +504,8 @@ class MapView(QWidget):
             group = view.group(row)
             if group is not None:
                 lines.append(f"DAMI group: {group}")
-            lines.append(f"Linear region: {int(view.region_rank[row]) + 1} of {view.n_regions}")
+            if view.region_rank[row] >= 0:
+                lines.append(f"Linear region: {int(view.region_rank[row]) + 1} of {view.n_regions}")
             number = view.query_number.get(row)
             if number is not None and row in set(np.asarray(session.queries).tolist()):
                 lines.append(f"Query #{number} this round")
@@ -505,9 +546,11 @@ class MapView(QWidget):
                 f"Dot colour: DAMI group ({n} groups of rows whose local explanation is "
                 "closest to the same center)."
             )
+        elif self.mode == "regions" and view.n_regions == 0:
+            colour = "Linear regions are not known for this round; the next round finds them."
         elif self.mode == "regions":
             top = min(TOP_REGIONS, view.n_regions)
-            covered = int((view.region_rank < top).sum())
+            covered = int(((view.region_rank >= 0) & (view.region_rank < top)).sum())
             colour = (
                 f"Dot colour: the {top} largest of the network's {view.n_regions} linear "
                 f"regions ({covered:,} of {session.n_rows:,} rows); grey: the others."
@@ -530,4 +573,10 @@ class MapView(QWidget):
             f"{colour} Labeled rows (squares): {classes}. "
             f"<span style='color:{QUERY_RING}'>◯</span> red ring: row to label, numbered in pick "
             f"order. ✕ not sure.{shown}"
+            + (
+                ""
+                if self.highlight is None
+                else f" <b>Outlined</b>: the {int(self.highlight.sum()):,} rows of the selected "
+                "group(s); the other unlabeled rows are grey."
+            )
         )

@@ -27,6 +27,7 @@ from ..core.session import Session
 from .binding import bind
 from .palette import ClassColors
 from .roundview import round_view
+from .saving import answer
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -168,7 +169,8 @@ class QueryTableModel(QAbstractTableModel):
                 group = view.group(row) if view else None
                 return "" if group is None else group
             if col == COL_REGION:
-                return "" if view is None else int(view.region_rank[row]) + 1
+                rank = -1 if view is None else int(view.region_rank[row])
+                return "" if rank < 0 else rank + 1
             value = session.dataset.frame.iat[row, col - len(FIXED_HEADERS)]
             return _format_cell(value)
         if role == Qt.ItemDataRole.DecorationRole and col == COL_LABEL:
@@ -196,15 +198,15 @@ class QueryTableModel(QAbstractTableModel):
         row = self.row_at(index.row())
         if value is None or value == "" or value == -1:
             return False
+        session = self.session
         if value == SKIP_TEXT:
-            self.session.skip(row)
-            return True
+            return answer(self, lambda: session.skip(row))  # False: not saved, nothing changed
         if isinstance(value, str):
             if value not in self.session.classes:
                 return False
             value = self.session.classes.index(value)
-        self.session.label(row, int(value))
-        return True
+        code = int(value)
+        return answer(self, lambda: session.label(row, code))
 
 
 def _format_cell(value: object) -> str:
@@ -357,13 +359,15 @@ class QueryTableView(QTableView):
         if mods == Qt.KeyboardModifier.NoModifier and Qt.Key.Key_1 <= key <= Qt.Key.Key_9:
             code = key - Qt.Key.Key_1
             if code < len(session.classes):
-                session.label(self._model.row_at(index.row()), code)
-                self.advance(index.row())
+                row = self._model.row_at(index.row())
+                if answer(self, lambda: session.label(row, code)):
+                    self.advance(index.row())
             event.accept()
             return
         if mods == Qt.KeyboardModifier.NoModifier and key in (Qt.Key.Key_Space, Qt.Key.Key_S):
-            session.skip(self._model.row_at(index.row()))
-            self.advance(index.row())
+            row = self._model.row_at(index.row())
+            if answer(self, lambda: session.skip(row)):
+                self.advance(index.row())
             event.accept()
             return
         super().keyPressEvent(event)

@@ -25,21 +25,31 @@ class RoundView:
     result: RoundResult
     prediction: np.ndarray  # (N,) int64 argmax class
     confidence: np.ndarray  # (N,) float32 probability of the predicted class
-    region_rank: np.ndarray  # (N,) int64, 0 = largest exact region
+    region_rank: np.ndarray  # (N,) int64, 0 = largest exact region, -1 where not known
     n_regions: int
     query_number: dict[int, int]  # row -> 1-based position in selection order
 
     @classmethod
     def of(cls, result: RoundResult) -> RoundView:
         proba = np.asarray(result.proba)
-        if proba.ndim == 2 and proba.shape[1] > 0:
+        n_rows = len(np.asarray(result.scores))
+        if proba.ndim == 2 and proba.shape[1] > 0 and len(proba) == n_rows:
             prediction = proba.argmax(axis=1).astype(np.int64)
             confidence = proba.max(axis=1).astype(np.float32)
         else:
-            n = len(result.region_ids)
-            prediction = np.full(n, -1, dtype=np.int64)
-            confidence = np.full(n, np.nan, dtype=np.float32)
-        _, inverse, counts = np.unique(result.region_ids, return_inverse=True, return_counts=True)
+            prediction = np.full(n_rows, -1, dtype=np.int64)
+            confidence = np.full(n_rows, np.nan, dtype=np.float32)
+        region_ids = np.asarray(result.region_ids)
+        if region_ids.shape != (n_rows,):  # not kept (a round reopened after the CSV changed)
+            return cls(
+                result=result,
+                prediction=prediction,
+                confidence=confidence,
+                region_rank=np.full(n_rows, -1, dtype=np.int64),
+                n_regions=0,
+                query_number={int(r): i + 1 for i, r in enumerate(np.asarray(result.queries))},
+            )
+        _, inverse, counts = np.unique(region_ids, return_inverse=True, return_counts=True)
         # rank regions by size, ties broken by first appearance order of np.unique (deterministic)
         order = np.argsort(-counts, kind="stable")
         rank_of = np.empty_like(order)

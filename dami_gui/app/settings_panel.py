@@ -39,15 +39,18 @@ class SettingsPanel(QWidget):
             self.strategy.addItem(title, name)
             self.strategy.setItemData(self.strategy.count() - 1, description, 3)  # ToolTipRole
         self.strategy.setToolTip("How the next rows to label are picked")
+        # long strategy titles must not widen the window (the popup shows them whole)
+        self.strategy.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.strategy.setMinimumContentsLength(10)
         self.strategy.currentIndexChanged.connect(self._strategy_changed)
         self.batch = QSpinBox()
         self.batch.setRange(1, 1000)
         self.batch.setValue(20)
         self.batch.setToolTip("How many rows to label per round")
         self.batch.valueChanged.connect(self._batch_changed)
-        self.auto = QCheckBox(
-            "Start the next round by itself once every row of the batch is answered"
-        )
+        self.auto = QCheckBox("Start the next round by itself when the batch is answered")
         self.auto.setChecked(True)
         self.auto.setToolTip(
             "When on, the model retrains and picks new rows as soon as every row of the batch "
