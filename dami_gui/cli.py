@@ -29,7 +29,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    from .core.strategies import available
+    from .core.strategies import DEFAULT_STRATEGY, available
 
     parser = _Parser(
         prog="dami",
@@ -41,7 +41,12 @@ def _build_parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--label-column", required=True, metavar="COL", help="the column of labels")
         p.add_argument("--id-column", metavar="COL", help="a column that names each row")
-        p.add_argument("--strategy", default="dami", choices=available(), help="default: dami")
+        p.add_argument(
+            "--strategy",
+            default=DEFAULT_STRATEGY,
+            choices=available(),
+            help=f"default: {DEFAULT_STRATEGY}",
+        )
         p.add_argument("--batch", type=int, default=20, metavar="B", help="rows per round (20)")
         p.add_argument("--seed", type=int, default=0, help="random seed (0)")
 

@@ -37,7 +37,9 @@ def add_project_parsers(sub, strategies: list[str], parser_class: type) -> None:
     new.add_argument(
         "--classes", metavar="A,B,...", help="all class names, in order (default: those in COL)"
     )
-    new.add_argument("--strategy", default="dami", choices=strategies, help="default: dami")
+    new.add_argument(
+        "--strategy", default=strategies[0], choices=strategies, help=f"default: {strategies[0]}"
+    )
     new.add_argument("--batch", type=int, default=20, metavar="B", help="rows per round (20)")
     new.add_argument("--seed", type=int, default=0, help="random seed (0)")
     new.add_argument("-o", "--out", type=Path, required=True, metavar="P.dami")

@@ -39,16 +39,24 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 #: Why DAMI picked a row, in the words of the method (docs/dami-method.md).
-DAMI_WHY = (
-    "DAMI: the network explains this row unlike any labeled row or earlier pick (its local "
-    "linear model is the farthest from theirs), so its label should teach the most."
-)
+#: Why a row was picked, in plain words, for the DAMI strategies; others use their description.
+WHY_PICKED = {
+    "dami": (
+        "DAMI: the network explains this row unlike any labeled row or earlier pick (its local "
+        "linear model is the farthest from theirs), so its label should teach the most."
+    ),
+    "dami-plus": (
+        "DAMI+: the network is unsure about this row and explains it unlike any labeled row or "
+        "earlier pick (its local linear model, weighted by that doubt, is the farthest from "
+        "theirs), so its label should teach the most."
+    ),
+}
 
 
 def why_picked(strategy: str) -> str:
     """One or two plain sentences on why ``strategy`` picked a row."""
-    if strategy == "dami":
-        return DAMI_WHY
+    if strategy in WHY_PICKED:
+        return WHY_PICKED[strategy]
     try:
         title, description = describe(strategy)
     except Exception:

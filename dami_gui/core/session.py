@@ -29,7 +29,7 @@ from .errors import ParameterError
 from .kcenter import nearest_center
 from .model import MLP, MLPConfig, train_mlp
 from .progress import CancelToken, ProgressCallback, Reporter, as_reporter
-from .strategies import ModelOutputs, QueryContext, get_strategy
+from .strategies import DEFAULT_STRATEGY, ModelOutputs, QueryContext, get_strategy
 
 Listener = Callable[[str, object], None]
 
@@ -116,7 +116,7 @@ class Session:
         self,
         dataset: Dataset,
         *,
-        strategy: str = "dami",
+        strategy: str = DEFAULT_STRATEGY,
         batch_size: int = 20,
         seed: int = 0,
         model_config: MLPConfig | None = None,

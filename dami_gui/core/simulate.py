@@ -20,6 +20,7 @@ from .errors import DataError, ParameterError
 from .model import MLPConfig
 from .progress import CancelToken
 from .session import Session
+from .strategies import DEFAULT_STRATEGY
 
 
 def stratified_split(
@@ -78,7 +79,7 @@ def simulate(
     *,
     label_column: str,
     id_column: str | None = None,
-    strategy: str = "dami",
+    strategy: str = DEFAULT_STRATEGY,
     batch_size: int = 20,
     rounds: int = 10,
     initial: int | None = None,

@@ -105,7 +105,7 @@ def test_row_panel_buttons_answer_the_selected_query_and_move_on(qtbot, demo_win
     w = demo_window
     s = w.session
     w.select_row(int(s.queries[1]))
-    assert "Why this row? DAMI: the network explains" in w.labels.row_panel.title.text()
+    assert "Why this row? DAMI+: the network is unsure" in w.labels.row_panel.title.text()
     qtbot.mouseClick(w.labels.row_panel.skip_button, Qt.MouseButton.LeftButton)
     assert s.skipped[s.queries[1]]
     assert w.labels.table.current_row() == s.queries[2]

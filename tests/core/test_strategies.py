@@ -6,7 +6,13 @@ import torch
 
 from dami_gui.core.errors import ParameterError
 from dami_gui.core.model import MLPConfig, init_model, train_mlp
-from dami_gui.core.strategies import ModelOutputs, QueryContext, available, get_strategy
+from dami_gui.core.strategies import (
+    DEFAULT_STRATEGY,
+    ModelOutputs,
+    QueryContext,
+    available,
+    get_strategy,
+)
 
 ALL = available()
 SMALL = MLPConfig(hidden=(16, 16), min_epochs=20, min_steps=60)
@@ -36,7 +42,7 @@ def pool():
 
 
 def test_registry_lists_dami_first_and_every_baseline():
-    assert ALL[0] == "dami"
+    assert ALL[:2] == [DEFAULT_STRATEGY, "dami"] and DEFAULT_STRATEGY == "dami-plus"
     assert set(ALL) == {
         "dami",
         "dami-plus",

@@ -2,6 +2,7 @@
 
 from . import dami, dami_variants, geometric, simple  # noqa: F401  (registers the strategies)
 from .base import (
+    DEFAULT_STRATEGY,
     ModelOutputs,
     QueryContext,
     QueryResult,
@@ -12,6 +13,7 @@ from .base import (
 )
 
 __all__ = [
+    "DEFAULT_STRATEGY",
     "ModelOutputs",
     "QueryContext",
     "QueryResult",

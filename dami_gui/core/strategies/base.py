@@ -152,6 +152,10 @@ def top_k(scores: np.ndarray, candidates: np.ndarray, k: int, seed: int) -> np.n
 
 _REGISTRY: dict[str, type[QueryStrategy]] = {}
 
+#: The strategy the app and the command line use unless told otherwise: DAMI weighted by the
+#: model's uncertainty, the best of the DAMI family on our benchmark (docs/benchmarks.md).
+DEFAULT_STRATEGY = "dami-plus"
+
 
 def register(cls: type[QueryStrategy]) -> type[QueryStrategy]:
     _REGISTRY[cls.name] = cls
@@ -159,12 +163,9 @@ def register(cls: type[QueryStrategy]) -> type[QueryStrategy]:
 
 
 def available() -> list[str]:
-    """Names of all strategies, the default (``dami``) first."""
-    names = sorted(_REGISTRY)
-    if "dami" in names:
-        names.remove("dami")
-        names.insert(0, "dami")
-    return names
+    """Names of all strategies: the default first, then the paper's ``dami``, then the rest."""
+    first = [n for n in (DEFAULT_STRATEGY, "dami") if n in _REGISTRY]
+    return first + sorted(n for n in _REGISTRY if n not in first)
 
 
 def get_strategy(name: str) -> QueryStrategy:

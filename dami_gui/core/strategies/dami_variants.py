@@ -48,7 +48,7 @@ class DamiPlus(Dami):
     """DAMI with each row's local linear interpretation weighted by 1 - margin (see module)."""
 
     name = "dami-plus"
-    title = "DAMI+ (uncertainty-weighted)"
+    title = "DAMI+"
     description = (
         "Like DAMI, picks rows whose local explanation differs most from every labeled row's, "
         "but counts a row's explanation only as much as the model is unsure about that row."
