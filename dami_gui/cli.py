@@ -196,9 +196,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .core.errors import DamiError
 
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["gui"]:
+        # Everything after `gui` belongs to the app; argparse's REMAINDER would refuse a
+        # leading option such as --demo.
+        return gui_main(argv[1:])
     args = _build_parser().parse_args(argv)
-    if args.command == "gui":
-        return gui_main(args.args)
     started = time.perf_counter()
     try:
         commands = {

@@ -139,3 +139,11 @@ def test_installed_command_prints_no_traceback(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("dami: error:") and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args", [["--demo"], ["--demo", "--no-umap"], ["some.csv"], []])
+def test_gui_passes_every_argument_to_the_app(args, monkeypatch):
+    seen = []
+    monkeypatch.setattr(cli, "gui_main", lambda argv: seen.append(list(argv)) or 0)
+    assert cli.main(["gui", *args]) == 0
+    assert seen == [args]
