@@ -11,8 +11,10 @@ import logging
 import os
 import sys
 import traceback
+from pathlib import Path
 from types import TracebackType
 
+from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import QApplication
 
 from .. import __version__
@@ -61,6 +63,12 @@ def application(argv: list[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
+def autosave_folder() -> Path:
+    """The per-user folder where data opened without a project is saved as one at once."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(base or Path.home() / ".dami-gui") / "projects"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` (default ``sys.argv[1:]``), open the window and run until it closes."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
@@ -71,7 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     app = application()
     log_path = setup_file_log()
     logging.getLogger("dami_gui.app").info("dami-gui %s starting", __version__)
-    window = MainWindow(use_umap=not args.no_umap, log_path=log_path)
+    window = MainWindow(
+        use_umap=not args.no_umap, log_path=log_path, autosave_folder=autosave_folder()
+    )
     install_excepthook(window)
     window.resize(1280, 800)
     window.show()

@@ -74,11 +74,15 @@ class MainWindow(QMainWindow):
         use_umap: bool = True,
         session_options: dict[str, Any] | None = None,
         log_path: Path | None = None,
+        autosave_folder: Path | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("dami-gui")
         self.session_options = dict(session_options or {})
         self.log_path = log_path
+        #: Where data opened without a project is saved as one at once (None: wait for the
+        #: user's File → Save as project…). The app sets it; tests choose.
+        self.autosave_folder = autosave_folder
         self.session: Session | None = None
         self.colors = ClassColors()
         self.selected_row: int | None = None

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -314,6 +315,28 @@ class ProjectController(QObject):
             and Path(source).absolute() == new_from
         ):
             QTimer.singleShot(0, self.save_as)  # New project from CSV: now ask where to save
+        elif (
+            session is not None
+            and not self.saved
+            and self.window.autosave_folder is not None
+            and not renamed_file_classes(session)
+        ):
+            # Data opened without a project (Open CSV, the demo) is saved at once in the
+            # user's projects folder, so no label given in it can be lost either.
+            QTimer.singleShot(0, lambda: self._autosave(session))
+
+    def _autosave(self, session: Session) -> None:
+        if session is not self.session or self.saved or self.save_worker is not None:
+            return
+        source = session.dataset.source
+        stem = Path(source).stem if source is not None else "data"
+        folder = Path(self.window.autosave_folder)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            log.warning("Cannot create %s for automatic saving: %s", folder, error)
+            return
+        self.save_as(folder / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}{SUFFIX}")
 
     def _on_session(self, kind: str, payload: object) -> None:
         if kind == "round":

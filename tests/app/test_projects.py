@@ -678,3 +678,22 @@ def test_main_opens_a_project_given_on_the_command_line(qtbot, saved_demo, tmp_p
     assert app_main.main(["--no-umap", str(tmp_path / "segment.dami")]) == 0
     assert seen == {"title": "segment — dami-gui", "rounds": 1, "dialog": None}
     assert not (tmp_path / "segment.dami.lock").exists()
+
+
+def test_data_opened_without_a_project_is_saved_at_once(qtbot, make_window, demo_csv, tmp_path):
+    """The app autosaves the demo (or an opened CSV) in the user's projects folder: a label given
+    before any "Save as" is in a file the moment it is shown."""
+    w = make_window()
+    w.autosave_folder = tmp_path / "autosaved"
+    with qtbot.waitSignal(w.projects.opened, timeout=TIMEOUT):
+        open_demo(qtbot, w)
+    project = w.projects.project
+    assert project.path.parent == tmp_path / "autosaved" and project.path.suffix == ".dami"
+    assert project.path.name.startswith("segment-")
+    assert not w.projects.banner.isVisible() and w.session.journal is project
+    wait_for_rounds(qtbot, w)
+    answered = label_with_keys(qtbot, w, 2)
+    with open_project(project.path, readonly=True) as again:  # read while the app holds it
+        for row in answered:
+            assert again.session.labels[row] == w.session.labels[row] >= 0
+    assert projects.recent_projects() == [str(project.path)]
