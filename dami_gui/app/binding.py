@@ -30,3 +30,28 @@ def bind(owner: QObject, session: Session, callback: Listener) -> Callable[[], N
     unsubscribe = session.subscribe(listener)
     owner.destroyed.connect(lambda *_: unsubscribe())
     return unsubscribe
+
+
+class SessionLink:
+    """One view's subscription to the session it shows: switching drops the previous one.
+
+    Every view that shows a session keeps exactly one of these instead of juggling an
+    unsubscribe function by hand.
+    """
+
+    def __init__(self, owner: QObject, callback: Listener) -> None:
+        self.owner = owner
+        self.callback = callback
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def switch(self, session: Session | None) -> None:
+        """Listen to ``session`` (None: to nothing) from now on."""
+        self.drop()
+        if session is not None:
+            self._unsubscribe = bind(self.owner, session, self.callback)
+
+    def drop(self) -> None:
+        """Stop listening."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from ..core.explain import Conflict, label_conflicts
 from ..core.session import Session
-from .binding import bind
+from .binding import SessionLink
 from .explain_panel import RoundCache
 from .label_panel import swatch
 from .palette import ClassColors
@@ -52,7 +52,7 @@ class ConflictsPanel(QWidget):
         self.cache = cache or RoundCache(self)
         self.cache.ready.connect(self.refresh)
         self.session: Session | None = None
-        self._unsubscribe = None
+        self._session_link = SessionLink(self, self._on_session)
         self.conflicts: list[Conflict] = []
         self.intro = QLabel(INTRO)
         self.intro.setWordWrap(True)
@@ -77,12 +77,8 @@ class ConflictsPanel(QWidget):
         self.set_session(None)
 
     def set_session(self, session: Session | None) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
         self.session = session
-        if session is not None:
-            self._unsubscribe = bind(self, session, self._on_session)
+        self._session_link.switch(session)
         self.refresh()
 
     def _on_session(self, kind: str, payload: object) -> None:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from ..core.coverage import RoundCoverage, StoppingHint, coverage_history, stopping_hint
 from ..core.session import Session
-from .binding import bind
+from .binding import SessionLink
 
 log = logging.getLogger("dami_gui.app")
 
@@ -75,7 +75,7 @@ class CoveragePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session: Session | None = None
-        self._unsubscribe = None
+        self._session_link = SessionLink(self, self._on_session)
         self.coverage: RoundCoverage | None = None
         self.hint: StoppingHint | None = None
         self.title = QLabel()
@@ -122,12 +122,8 @@ class CoveragePanel(QWidget):
         self.set_session(None)
 
     def set_session(self, session: Session | None) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
         self.session = session
-        if session is not None:
-            self._unsubscribe = bind(self, session, self._on_session)
+        self._session_link.switch(session)
         self.set_conflicts(0)
         self.refresh()
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ..core.session import Session
-from .binding import bind
+from .binding import SessionLink
 
 ESTIMATE_COLOR = "#0072B2"
 TRUTH_COLOR = "#D55E00"
@@ -28,7 +28,7 @@ class CurveView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session: Session | None = None
-        self._unsubscribe = None
+        self._session_link = SessionLink(self, self._on_session)
         self.plot = pg.PlotWidget(background="w")
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -72,12 +72,8 @@ class CurveView(QWidget):
         layout.addWidget(self.summary)
 
     def set_session(self, session: Session | None) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
         self.session = session
-        if session is not None:
-            self._unsubscribe = bind(self, session, self._on_session)
+        self._session_link.switch(session)
         self.refresh()
 
     def _on_session(self, kind: str, payload: object) -> None:

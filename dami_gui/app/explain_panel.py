@@ -38,7 +38,7 @@ from ..core.explain import RowExplanation, explain_row
 from ..core.interpret import interpret
 from ..core.model import MLP
 from ..core.session import RoundResult, Session
-from .binding import bind
+from .binding import SessionLink
 from .label_panel import swatch
 from .palette import ClassColors
 from .worker import Worker
@@ -284,7 +284,7 @@ class ExplainPanel(QWidget):
         self.session: Session | None = None
         self.row: int | None = None
         self.explanation: RowExplanation | None = None
-        self._unsubscribe = None
+        self._session_link = SessionLink(self, self._on_session)
         self.refresh_count = 0
 
         self.title = QLabel()
@@ -343,18 +343,15 @@ class ExplainPanel(QWidget):
 
     # -- wiring ------------------------------------------------------------------------------
     def set_session(self, session: Session | None) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
         self.session = session
         self.row = None
         self.class_box.blockSignals(True)
         self.class_box.clear()
         self.class_box.addItem("predicted class", -1)
+        self._session_link.switch(session)
         if session is not None:
             for code, name in enumerate(session.classes):
                 self.class_box.addItem(swatch(self.colors[code]), name, code)
-            self._unsubscribe = bind(self, session, self._on_session)
         self.class_box.setCurrentIndex(0)
         self.class_box.blockSignals(False)
         self.refresh()

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from ..core.session import Session
 from ..core.strategies import describe
-from .binding import bind
+from .binding import SessionLink
 from .palette import ClassColors
 from .query_table import SKIP_TEXT, QueryTableModel, QueryTableView, _format_cell
 from .roundview import round_view
@@ -248,7 +248,7 @@ class LabelPanel(QWidget):
     def __init__(self, colors: ClassColors, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session: Session | None = None
-        self._unsubscribe = None
+        self._session_link = SessionLink(self, self._on_session)
         self.colors = colors
         self.counter = QLabel("No data yet: open a CSV file or the demo.")
         self.counter.setObjectName("counter")
@@ -291,14 +291,11 @@ class LabelPanel(QWidget):
         layout.addWidget(splitter)
 
     def set_session(self, session: Session | None) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
         self.session = session
         self.model.set_session(session)
         self.row_panel.set_session(session)
+        self._session_link.switch(session)
         if session is not None:
-            self._unsubscribe = bind(self, session, self._on_session)
             self.keys.setText(self._key_legend(session))
         self.update_counter()
 

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.session import Session
-from .binding import bind
+from .binding import SessionLink
 from .palette import GREY, QUERY_RING, REGION_COLORS, SELECTION, ClassColors
 from .roundview import TOP_REGIONS, round_view
 
@@ -117,7 +117,7 @@ class MapView(QWidget):
         super().__init__(parent)
         self.colors = colors
         self.session: Session | None = None
-        self._unsubscribe = None
+        self._session_link = SessionLink(self, self._on_session)
         self.positions: np.ndarray | None = None  # (N, 2) float32 layout of every pool row
         self.layout_name = ""
         self.mode = "groups"
@@ -243,9 +243,6 @@ class MapView(QWidget):
 
     # -- session and layout --------------------------------------------------------------------
     def set_session(self, session: Session | None) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
         self.session = session
         self.positions = None
         self.selected = None
@@ -253,8 +250,7 @@ class MapView(QWidget):
         self._subsample = None
         self.target.setVisible(False)
         self._build_styles()
-        if session is not None:
-            self._unsubscribe = bind(self, session, self._on_session)
+        self._session_link.switch(session)
         self.scatter.clear()
         self.order = np.empty(0, dtype=np.int64)
         self._update_legend()

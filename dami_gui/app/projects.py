@@ -53,7 +53,7 @@ from ..core.export import export_labels, export_model
 from ..core.progress import CancelToken, ProgressCallback
 from ..core.project import Project, SourceChanged, SourceMissing, create_project, open_project
 from ..core.session import Session
-from .binding import bind
+from .binding import SessionLink
 from .palette import ClassColors
 from .source_dialog import SourceDialog
 from .worker import Worker
@@ -171,7 +171,7 @@ class ProjectController(QObject):
         self.export_worker: Worker | None = None
         self._opening: tuple[Path, Path | None, bool] | None = None
         self._new_from: Path | None = None  # New project from CSV: save this CSV's session
-        self._unsubscribe: Callable[[], None] | None = None
+        self._session_link = SessionLink(self, self._on_session)
 
         # -- actions -----------------------------------------------------------------------
         self.new_action = self._action(
@@ -300,11 +300,7 @@ class ProjectController(QObject):
         """The window shows ``session`` now: close a project that is not its own, update."""
         if self.project is not None and self.project.session is not session:
             self._close_project()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-        if session is not None:
-            self._unsubscribe = bind(self, session, self._on_session)
+        self._session_link.switch(session)
         self._update()
         new_from, self._new_from = self._new_from, None
         source = session.dataset.source if session is not None else None
@@ -583,7 +579,7 @@ class ProjectController(QObject):
         session = project.session
         old, self.project = self.project, project
         if old is not None:
-            self._unbind()
+            self._session_link.drop()
             _close_quietly(old)
         try:
             window.colors = ClassColors([c or "" for c in project.class_colours])
@@ -839,16 +835,11 @@ class ProjectController(QObject):
             else:
                 _close_quietly(project)
 
-    def _unbind(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-
     def _close_project(self) -> None:
         project, self.project = self.project, None
         if project is None:
             return
-        self._unbind()
+        self._session_link.drop()
         _close_quietly(project)
         log.info("Closed project %s", project.path)
         self.closed.emit()

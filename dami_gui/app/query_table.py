@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.session import Session
-from .binding import bind
+from .binding import SessionLink
 from .palette import ClassColors
 from .roundview import round_view
 from .saving import answer
@@ -54,17 +54,13 @@ class QueryTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.session: Session | None = None
         self.colors = colors
-        self._unsubscribe = None
+        self._session_link = SessionLink(self, self._on_session)
 
     # -- session wiring ---------------------------------------------------------------------
     def set_session(self, session: Session | None) -> None:
         self.beginResetModel()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
         self.session = session
-        if session is not None:
-            self._unsubscribe = bind(self, session, self._on_session)
+        self._session_link.switch(session)
         self.endResetModel()
 
     def _on_session(self, kind: str, payload: object) -> None:

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from ..core.explain import RegionGroup, region_groups
 from ..core.session import Session
-from .binding import bind
+from .binding import SessionLink
 from .label_panel import swatch
 from .palette import region_color
 
@@ -200,7 +200,7 @@ class RegionsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session: Session | None = None
-        self._unsubscribe = None
+        self._session_link = SessionLink(self, self._on_session)
         self.model = RegionsModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -247,12 +247,8 @@ class RegionsPanel(QWidget):
         self.set_session(None)
 
     def set_session(self, session: Session | None) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
         self.session = session
-        if session is not None:
-            self._unsubscribe = bind(self, session, self._on_session)
+        self._session_link.switch(session)
         self.model.set_session(session)
         self._after_reload()
 

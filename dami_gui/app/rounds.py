@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..core.progress import CancelToken, ProgressCallback
 from ..core.session import RoundResult, Session
-from .binding import bind
+from .binding import SessionLink
 from .worker import Worker
 
 log = logging.getLogger("dami_gui.app")
@@ -40,7 +40,7 @@ class RoundController(QObject):
         self.session: Session | None = None
         self.worker: Worker | None = None
         self._worker_session: Session | None = None
-        self._unsubscribe: Callable[[], None] | None = None
+        self._session_link = SessionLink(self, self._on_session)
         self.auto_next: Callable[[], bool] = lambda: False
         self.last_error: str | None = None
         self.last_details: str | None = None  # traceback of the last failure, for the log
@@ -57,12 +57,8 @@ class RoundController(QObject):
         """Follow ``session``; a round still running for the old one is cancelled and ignored."""
         self.cancel()
         self._auto_timer.stop()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
         self.session = session
-        if session is not None:
-            self._unsubscribe = bind(self, session, self._on_session)
+        self._session_link.switch(session)
 
     def start(self) -> bool:
         """Start a round in the background; False when one is running or there is no data."""

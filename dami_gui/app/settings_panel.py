@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from ..core.session import Session
 from ..core.strategies import available, describe
-from .binding import bind
+from .binding import SessionLink
 
 
 class SettingsPanel(QWidget):
@@ -31,7 +31,7 @@ class SettingsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session: Session | None = None
-        self._unsubscribe = None
+        self._session_link = SessionLink(self, self._on_session)
         self._updating = False
         self.strategy = QComboBox()
         for name in available():
@@ -76,12 +76,8 @@ class SettingsPanel(QWidget):
         return self.auto.isChecked()
 
     def set_session(self, session: Session | None) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
         self.session = session
-        if session is not None:
-            self._unsubscribe = bind(self, session, self._on_session)
+        self._session_link.switch(session)
         self._sync()
 
     def set_running(self, running: bool) -> None:
