@@ -103,3 +103,20 @@ def test_weighted_rows_match_brute_force_on_the_scaled_rows():
     order, assignment = brute_force(X * w[:, None], centers, 9, cand)
     np.testing.assert_array_equal(res.order, order)
     np.testing.assert_array_equal(res.assignment, assignment)
+
+
+def test_the_blas_path_and_the_torch_path_pick_the_same_rows():
+    """A C-ordered float32 pool takes numpy's BLAS; a Fortran-ordered one the torch path
+    (which is also the accelerator path): both must agree with brute force."""
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(150, 9)).astype(np.float32)
+    centers = rng.choice(150, size=5, replace=False)
+    candidates = np.ones(150, dtype=bool)
+    candidates[centers] = False
+    expected, assignment = brute_force(X, centers, 20, candidates)
+    for pool in (X, np.asfortranarray(X)):
+        res = k_center_greedy(pool, centers, 20, seed=1)
+        np.testing.assert_array_equal(res.order, expected)
+        np.testing.assert_array_equal(res.assignment, assignment)
+    assert kcenter._Distances(kcenter._as_tensor(X, None))._X_np is not None
+    assert kcenter._Distances(kcenter._as_tensor(np.asfortranarray(X), None))._X_np is None
