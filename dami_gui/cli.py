@@ -49,6 +49,13 @@ def _build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--batch", type=int, default=20, metavar="B", help="rows per round (20)")
         p.add_argument("--seed", type=int, default=0, help="random seed (0)")
+        p.add_argument(
+            "--device",
+            default="auto",
+            metavar="DEV",
+            help="where interpretation and selection run: auto (a CUDA or Apple GPU when torch "
+            "has one, else the CPU), cpu, cuda, cuda:N or mps (default auto)",
+        )
 
     sel = sub.add_parser(
         "select",
@@ -102,6 +109,7 @@ def cmd_select(args: argparse.Namespace) -> int:
         batch_size=args.batch,
         seed=args.seed,
         estimate_accuracy=False,
+        device=args.device,
     )
     result = session.run_round()
     rows = result.queries
@@ -142,6 +150,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         initial=args.initial,
         test_fraction=args.test_fraction,
         seed=args.seed,
+        device=args.device,
         progress=_print_round,
     )
     print(f"\nStrategy {curve['strategy']}, batch {curve['batch']}, seed {curve['seed']}:")

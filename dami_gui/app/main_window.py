@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.csv_reader import read_csv
+from ..core.device import device_name
 from ..core.errors import DamiError
 from ..core.progress import CancelToken, ProgressCallback
 from ..core.session import Session
@@ -150,8 +151,14 @@ class MainWindow(QMainWindow):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the running task (Esc); nothing is changed")
         self.cancel_button.clicked.connect(self.cancel_task)
+        self.device_label = QLabel("")
+        self.device_label.setToolTip(
+            "Where interpretation and selection run: a CUDA or Apple GPU when torch finds one, "
+            "else the CPU (set DAMI_DEVICE=cpu to keep the GPU free)"
+        )
         status = self.statusBar()
         status.addWidget(self.stage, 1)
+        status.addPermanentWidget(self.device_label)
         status.addPermanentWidget(self.progress)
         status.addPermanentWidget(self.cancel_button)
         self._set_busy(False)
@@ -342,6 +349,9 @@ class MainWindow(QMainWindow):
         self.layouts.set_data(session.dataset.X if session is not None else None)
         self.export_action.setEnabled(session is not None)
         self.settings.set_running(False)
+        self.device_label.setText(
+            "" if session is None else f"Runs on {device_name(session.device)}"
+        )
         if session is not None:
             source = session.dataset.source
             name = source.name if source is not None else "data"

@@ -92,8 +92,11 @@ def interpret(
     chunk_rows: int | None = None,
     progress: ProgressCallback | Reporter | None = None,
     cancel: CancelToken | None = None,
+    device: torch.device | None = None,
 ) -> Interpretation:
     """Activation patterns, region ids and local linear models of ``model`` at every row of ``X``.
+
+    ``device``: where the products run (None: the CPU); the results are numpy arrays either way.
 
     The product with the masks runs from the output side: ``G = W_L D_{L-1}``, then
     ``G = G W_{l} D_{l-1}`` down to ``A = G W_1``, which costs C x n x n per row instead of
@@ -103,8 +106,8 @@ def interpret(
     X = np.asarray(X, dtype=np.float32)
     n, d = X.shape
     linears = list(model.linears)
-    weights = [lin.weight.detach() for lin in linears]
-    biases = [lin.bias.detach() for lin in linears]
+    weights = [lin.weight.detach().to(device or "cpu") for lin in linears]
+    biases = [lin.bias.detach().to(device or "cpu") for lin in linears]
     n_classes = model.n_classes
     chunk = chunk_rows or _chunk_rows(n_classes, d, model.hidden)
     n_hidden = sum(model.hidden)
@@ -120,6 +123,8 @@ def interpret(
         reporter.check()
         stop = min(n, start + chunk)
         h = torch.from_numpy(X[start:stop])
+        if device is not None:
+            h = h.to(device)
         masks: list[torch.Tensor] = []
         bias_path = None  # c propagated with the masks fixed: D_l (W_l c_{l-1} + b_l)
         for W, b in zip(weights[:-1], biases[:-1], strict=True):
@@ -135,10 +140,10 @@ def interpret(
             G = weights[-1].unsqueeze(0) * masks[-1].unsqueeze(1).to(torch.float32)
             for layer in range(len(masks) - 1, 0, -1):
                 G = (G @ weights[layer]) * masks[layer - 1].unsqueeze(1).to(torch.float32)
-            A_out[start:stop] = (G @ weights[0]).numpy()
-        c_out[start:stop] = c.numpy()
-        z_out[start:stop] = logits.numpy()
-        bits = np.packbits(torch.cat(masks, dim=1).numpy(), axis=1)
+            A_out[start:stop] = (G @ weights[0]).cpu().numpy()
+        c_out[start:stop] = c.cpu().numpy()
+        z_out[start:stop] = logits.cpu().numpy()
+        bits = np.packbits(torch.cat(masks, dim=1).cpu().numpy(), axis=1)
         ids[start:stop] = hash_patterns(bits)
         if patterns is not None:
             patterns[start:stop] = bits

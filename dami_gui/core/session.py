@@ -25,6 +25,7 @@ import torch
 
 from .coverage import round_coverage
 from .data import Dataset
+from .device import resolve_device
 from .errors import ParameterError
 from .kcenter import nearest_center
 from .model import MLP, MLPConfig, train_mlp
@@ -123,7 +124,7 @@ class Session:
         truth: np.ndarray | None = None,
         test_set: tuple[np.ndarray, np.ndarray] | None = None,
         estimate_accuracy: bool = True,
-        device: torch.device | None = None,
+        device: torch.device | str | None = "auto",
         journal: Journal | None = None,
     ) -> None:
         self.dataset = dataset
@@ -138,7 +139,9 @@ class Session:
         self.model_config = model_config or MLPConfig()
         self.seed = int(seed)
         self.estimate_accuracy = estimate_accuracy
-        self.device = device
+        #: Where interpretation and K-Center run: an accelerator when torch has one, else the
+        #: CPU (None); see :mod:`dami_gui.core.device`.
+        self.device = resolve_device(device)
         if truth is not None:
             truth = np.asarray(truth, dtype=np.int64)
             if truth.shape != (n,):
@@ -313,7 +316,7 @@ class Session:
         timings["train"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        outputs = ModelOutputs(model, X)
+        outputs = ModelOutputs(model, X, self.device)
         ctx = QueryContext(X, labeled, outputs, candidates=~skipped, device=self.device)
         query = get_strategy(strategy_name).query(
             ctx, batch_size, seed, reporter.sub(0.45, 0.8, "Choosing rows to label")

@@ -86,6 +86,7 @@ def simulate(
     test_fraction: float = 0.3,
     seed: int = 0,
     model_config: MLPConfig | None = None,
+    device: str = "auto",
     progress: Callable[[dict], None] | None = None,
     cancel: CancelToken | None = None,
 ) -> dict:
@@ -108,6 +109,7 @@ def simulate(
         truth=truth,
         test_set=(test.X, test.y),
         estimate_accuracy=False,
+        device=device,
     )
     points = []
     for r in range(rounds + 1):

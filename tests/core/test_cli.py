@@ -147,3 +147,25 @@ def test_gui_passes_every_argument_to_the_app(args, monkeypatch):
     monkeypatch.setattr(cli, "gui_main", lambda argv: seen.append(list(argv)) or 0)
     assert cli.main(["gui", *args]) == 0
     assert seen == [args]
+
+
+def test_an_unknown_device_is_one_sentence_not_a_traceback(tmp_path, capsys):
+    from dami_gui.cli import main
+
+    csv = tmp_path / "pool.csv"
+    csv.write_text("a,b,label\n1,2,x\n3,4,y\n5,6,\n7,8,\n")
+    code = main(
+        [
+            "select",
+            str(csv),
+            "--label-column",
+            "label",
+            "--out",
+            str(tmp_path / "q.csv"),
+            "--device",
+            "tpu",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "'device'" in err and "Traceback" not in err

@@ -23,9 +23,11 @@ from ..progress import CancelToken, ProgressCallback, Reporter, as_reporter
 class ModelOutputs:
     """The fitted model's outputs on the pool, each computed on first use and then cached."""
 
-    def __init__(self, model: MLP, X: np.ndarray) -> None:
+    def __init__(self, model: MLP, X: np.ndarray, device: torch.device | None = None) -> None:
         self.model = model
         self.X = np.asarray(X, dtype=np.float32)
+        #: Where the interpretation runs (None: the CPU); see :mod:`dami_gui.core.device`.
+        self.device = device
         self._proba: np.ndarray | None = None
         self._hidden: np.ndarray | None = None
         self._interpretation: Interpretation | None = None
@@ -45,13 +47,17 @@ class ModelOutputs:
     def interpretation(self, reporter: Reporter | None = None) -> Interpretation:
         """Local linear models of every row (with A); shared by DAMI and the app's views."""
         if self._interpretation is None or self._interpretation.A is None:
-            self._interpretation = interpret(self.model, self.X, with_A=True, progress=reporter)
+            self._interpretation = interpret(
+                self.model, self.X, with_A=True, progress=reporter, device=self.device
+            )
         return self._interpretation
 
     def regions(self, reporter: Reporter | None = None) -> np.ndarray:
         """Exact activation region id of every row (cheap: no A when not already computed)."""
         if self._interpretation is None:
-            self._interpretation = interpret(self.model, self.X, with_A=False, progress=reporter)
+            self._interpretation = interpret(
+                self.model, self.X, with_A=False, progress=reporter, device=self.device
+            )
         return self._interpretation.region_ids
 
 
