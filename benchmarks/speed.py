@@ -17,7 +17,9 @@ machine's measured single-thread streaming-read bandwidth (a sum over the same m
 Part 2, a full round on the segment demo (resources/segment.csv) and on a 100k synthetic pool:
 train, interpret, select, PCA layout, each timed.
 
-All with one thread (torch, OpenMP, MKL), as the machine is shared.
+All with one thread (torch, OpenMP, MKL), as the machine is shared. ``--device`` (default
+``auto``: a CUDA or Apple GPU when torch has one, else the CPU) is where our interpretation and
+K-Center run, as in the app; the peers always run on the CPU, and the tables name the device.
 """
 
 from __future__ import annotations
@@ -73,17 +75,19 @@ def child(method: str, n: int) -> dict:
     """One measurement (run in a fresh process)."""
     import torch
 
+    from dami_gui.core.device import resolve_device
     from dami_gui.core.interpret import interpret
     from dami_gui.core.kcenter import k_center_greedy
     from dami_gui.core.model import last_hidden
     from dami_gui.core.strategies import ModelOutputs, QueryContext, get_strategy
 
+    device = resolve_device("auto")  # DAMI_DEVICE, set by main from --device
     X, y, labeled, model = _setup(n)
     out: dict = {"method": method, "rows": n}
     rows = np.flatnonzero(labeled)
     if method in OURS:
-        outputs = ModelOutputs(model, X)
-        ctx = QueryContext(X, labeled, outputs)
+        outputs = ModelOutputs(model, X, device)
+        ctx = QueryContext(X, labeled, outputs, device=device)
         base = _peak_mb()
         t0 = time.perf_counter()
         if method.startswith("dami"):
@@ -103,27 +107,27 @@ def child(method: str, n: int) -> dict:
             peer_query(method, model, X, rows, y[rows], BATCH, 0)
         out["seconds"] = time.perf_counter() - t0
     elif method in SAME_REP:
-        F = interpret(model, X, with_A=True).flat()  # N x (C d) float32, a view of A
+        F = interpret(model, X, with_A=True, device=device).flat()  # N x (C d) float32
         out["dims"] = int(F.shape[1])
         base = _peak_mb()
         if method == "kcenter-vecA":
             t0 = time.perf_counter()
-            k_center_greedy(F, rows, 0)  # the initial distances only
+            k_center_greedy(F, rows, 0, device=device)  # the initial distances only
             t_init = time.perf_counter() - t0
             t0 = time.perf_counter()
-            k_center_greedy(F, rows, BATCH)
+            k_center_greedy(F, rows, BATCH, device=device)
             out["seconds"] = time.perf_counter() - t0
             out["init_s"] = t_init
             picks_s = max(out["seconds"] - t_init, 1e-9)
             nbytes = F.shape[0] * F.shape[1] * 4
             out["picks_s"] = picks_s
             out["gb_per_s"] = BATCH * nbytes / picks_s / 1e9
-            Ft = torch.from_numpy(F)
+            Ft = torch.from_numpy(F).to(device or "cpu")
             best = float("inf")
             for _ in range(3):  # streaming-read floor: the fastest one pass over the same matrix
                 for reduce_dim in (0, 1):
                     t0 = time.perf_counter()
-                    Ft.sum(reduce_dim)
+                    float(Ft.sum(reduce_dim)[0])  # float(): waits for an accelerator
                     best = min(best, time.perf_counter() - t0)
             out["stream_gb_per_s"] = nbytes / best / 1e9
             out["floor_s"] = BATCH * best
@@ -152,11 +156,13 @@ def round_child(which: str) -> dict:
     """A full round's breakdown: train, interpret, select (DAMI), PCA layout."""
     import torch
 
+    from dami_gui.core.device import resolve_device
     from dami_gui.core.layout import pca_layout
     from dami_gui.core.model import train_mlp
     from dami_gui.core.strategies import ModelOutputs, QueryContext, get_strategy
 
     torch.set_num_threads(1)
+    device = resolve_device("auto")
     if which == "segment":
         from dami_gui.core.demo import load_demo
 
@@ -175,8 +181,8 @@ def round_child(which: str) -> dict:
     t["train"] = time.perf_counter() - t0
     out = {"data": which, "rows": n, "features": int(X.shape[1]), "labeled": n_lab, "batch": batch}
     for name in ("dami", "dami-plus"):
-        outputs = ModelOutputs(model, X)
-        ctx = QueryContext(X, labeled, outputs)
+        outputs = ModelOutputs(model, X, device)
+        ctx = QueryContext(X, labeled, outputs, device=device)
         t0 = time.perf_counter()
         outputs.interpretation()
         if name == "dami-plus":
@@ -222,9 +228,18 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="10k and 100k rows only")
     ap.add_argument("--sizes", type=int, nargs="+", default=None)
     ap.add_argument("--timeout", type=float, default=300.0, help="per measurement, seconds")
+    ap.add_argument(
+        "--device", default="auto", help="auto (GPU when torch has one), cpu, cuda or mps"
+    )
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--round", dest="round_", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if not (args.child or args.round_):
+        from dami_gui.core.device import device_name, resolve_device
+
+        os.environ["DAMI_DEVICE"] = args.device  # read by every child through resolve_device
+        device_label = device_name(resolve_device(args.device))
+        print(f"Our interpretation and K-Center run on: {device_label}", flush=True)
     if args.child:
         print(json.dumps(child(args.child[0], int(args.child[1]))))
         return 0
@@ -232,7 +247,7 @@ def main(argv=None) -> int:
         print(json.dumps(round_child(args.round_)))
         return 0
     sizes = args.sizes or ([10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
-    results: dict = {"selection": {}, "rounds": {}}
+    results: dict = {"device": device_label, "selection": {}, "rounds": {}}
     methods = OURS + PEER + SAME_REP
     for n in sizes:
         for m in methods:
@@ -260,7 +275,8 @@ def main(argv=None) -> int:
 def format_tables(results: dict, sizes: list[int], methods: list[str]) -> str:
     sel = results["selection"]
     L = [
-        "Selection step (batch 100, 200 labeled, 50 features, 10 classes; 1 thread)",
+        "Selection step (batch 100, 200 labeled, 50 features, 10 classes; 1 thread; ours on "
+        f"{results.get('device', 'CPU')}, peers on the CPU)",
         "",
         "| method | " + " | ".join(f"{n:,} rows: s / peak MB (extra)" for n in sizes) + " |",
         "|" + "---|" * (len(sizes) + 1),
