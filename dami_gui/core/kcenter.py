@@ -21,14 +21,15 @@ import numpy as np
 import torch
 
 from .errors import ParameterError
+from .points import Matrix, Points, as_tensor
 from .progress import CancelToken, ProgressCallback, Reporter, as_reporter
-
-#: Floats of an (rows x centers) block when taking initial distances to many centers.
-BLOCK_FLOATS = 8 * 1024 * 1024
 
 #: Squared distances below this fraction of |x|^2 + |c|^2 are float32 round-off of the expanded
 #: form and count as 0, so exact duplicates tie at 0 as they should.
 RELATIVE_ZERO = 1e-5
+
+#: Centers per block when taking the initial distances to many centers.
+CENTER_BLOCK = 4096
 
 
 @dataclass
@@ -49,107 +50,73 @@ class KCenterResult:
     final_distance: np.ndarray | None = None
 
 
-def _as_tensor(X: np.ndarray | torch.Tensor, device: torch.device | None) -> torch.Tensor:
-    t = torch.as_tensor(X, dtype=torch.float32)
-    return t.to(device) if device is not None else t
-
-
-def _block_sq_distances(
-    x: torch.Tensor,
-    xsq: torch.Tensor,
-    c: torch.Tensor,
-    csq: torch.Tensor,
-    xw: torch.Tensor | None = None,
-    cw: torch.Tensor | None = None,
+def squared_distances(
+    dot: torch.Tensor, row_sq: torch.Tensor, center_sq: torch.Tensor
 ) -> torch.Tensor:
-    """Squared distances between a block of rows and a block of centers (rows x centers).
-
-    With weights, between the scaled points ``w x``: ``xsq``/``csq`` are then ``w^2 |x|^2``.
-    """
-    scale = xsq[:, None] + csq[None, :]
-    dot = x @ c.T
-    if xw is not None:
-        dot = dot * xw[:, None] * cw[None, :]
+    """|x|^2 + |c|^2 - 2 x.c from the dot products (rows x centers), round-off clipped to 0."""
+    scale = row_sq[:, None] + center_sq[None, :]
     d = scale - 2.0 * dot
     return torch.where(d <= RELATIVE_ZERO * scale, torch.zeros_like(d), d)
 
 
-def _row_norms_sq(X: torch.Tensor) -> torch.Tensor:
-    """|x|^2 per row, in chunks: ``(X * X).sum(1)`` would copy all of X (2 GB at 1M x 500)."""
-    out = torch.empty(X.shape[0], dtype=X.dtype, device=X.device)
-    step = max(1, BLOCK_FLOATS // max(X.shape[1], 1))
-    for start in range(0, X.shape[0], step):
-        block = X[start : start + step]
-        out[start : start + step] = torch.einsum("ij,ij->i", block, block)
-    return out
+def as_points(
+    X: np.ndarray | torch.Tensor | Points,
+    device: torch.device | None,
+    weights: np.ndarray | torch.Tensor | None = None,
+) -> Points:
+    """``X`` as :class:`Points` (a matrix, scaled per row by ``weights`` when given)."""
+    if isinstance(X, Points):
+        if weights is not None:
+            raise ParameterError("weights", "None when the points are given as Points", "weights")
+        return X
+    w = None if weights is None else as_tensor(weights, device)
+    return Matrix(as_tensor(X, device), w)
 
 
 class _Distances:
-    """Nearest-center distances and assignment over one representation.
+    """Nearest-center distances and assignment over one set of points.
 
-    With ``weights``, the representation is the rows scaled by them (``w_i x_i``), computed
-    from the unscaled ``X`` so that it is never copied.
-
-    One pick is one matrix-vector product over ``X`` plus a few in-place vector operations on
-    preallocated buffers. On the CPU the product goes through numpy's BLAS: for this tall, thin
-    float32 product it streams ``X`` at the machine's read bandwidth, where torch's
-    single-threaded ``mv`` ran 2-4 times slower (measured in ``benchmarks/speed.py``).
+    One pick is one pass of dot products over the points (:meth:`Points.dots`) plus a few
+    in-place vector operations on preallocated buffers.
     """
 
-    def __init__(self, X: torch.Tensor, weights: torch.Tensor | None = None) -> None:
-        self.X = X
-        self.w = weights
-        self.sq = _row_norms_sq(X) if weights is None else _row_norms_sq(X) * weights * weights
-        n = X.shape[0]
-        self.min_sq = torch.full((n,), float("inf"), device=X.device)
-        self.nearest = torch.full((n,), -1, dtype=torch.long, device=X.device)
-        self._dot = torch.empty(n, dtype=X.dtype, device=X.device)
-        self._scale = torch.empty(n, dtype=X.dtype, device=X.device)
-        self._better = torch.empty(n, dtype=torch.bool, device=X.device)
-        on_cpu = X.device.type == "cpu" and X.is_contiguous()
-        self._X_np = X.numpy() if on_cpu else None
-        self._dot_np = self._dot.numpy() if on_cpu else None
+    def __init__(self, points: Points) -> None:
+        self.points = points
+        self.sq = points.sq_norms()
+        n, device = points.n, points.device
+        self.min_sq = torch.full((n,), float("inf"), device=device)
+        self.nearest = torch.full((n,), -1, dtype=torch.long, device=device)
+        self._dot = torch.empty(n, dtype=self.sq.dtype, device=device)
+        self._scale = torch.empty(n, dtype=self.sq.dtype, device=device)
+        self._better = torch.empty(n, dtype=torch.bool, device=device)
 
     def add_centers(self, rows: torch.Tensor, first_index: int, reporter: Reporter) -> None:
         """Fold many centers in at once, block by block over rows and centers."""
         if rows.numel() == 0:
             return
-        C = self.X[rows]
+        C = self.points.vectors(rows)
         csq = self.sq[rows]
-        n = self.X.shape[0]
-        cblock = max(1, min(rows.numel(), 4096, BLOCK_FLOATS))
-        rblock = max(1, BLOCK_FLOATS // cblock)
+        n = self.points.n
+        cblock = max(1, min(rows.numel(), CENTER_BLOCK))
+        rblock = self.points.block_rows(cblock)
         for r0 in range(0, n, rblock):
             reporter.check()
-            xr = self.X[r0 : r0 + rblock]
-            xsq = self.sq[r0 : r0 + rblock]
-            xw = None if self.w is None else self.w[r0 : r0 + rblock]
+            r1 = min(n, r0 + rblock)
             for c0 in range(0, rows.numel(), cblock):
                 cs = slice(c0, c0 + cblock)
-                cw = None if self.w is None else self.w[rows[cs]]
-                d = _block_sq_distances(xr, xsq, C[cs], csq[cs], xw, cw)
+                dot = self.points.block_dots(r0, r1, C[cs])
+                d = squared_distances(dot, self.sq[r0:r1], csq[cs])
                 best, arg = d.min(1)
-                better = best < self.min_sq[r0 : r0 + rblock]
-                self.min_sq[r0 : r0 + rblock] = torch.where(
-                    better, best, self.min_sq[r0 : r0 + rblock]
+                better = best < self.min_sq[r0:r1]
+                self.min_sq[r0:r1] = torch.where(better, best, self.min_sq[r0:r1])
+                self.nearest[r0:r1] = torch.where(
+                    better, arg + first_index + c0, self.nearest[r0:r1]
                 )
-                self.nearest[r0 : r0 + rblock] = torch.where(
-                    better, arg + first_index + c0, self.nearest[r0 : r0 + rblock]
-                )
-            reporter(None, min(1.0, (r0 + rblock) / n))
-
-    def _dots(self, row: int) -> torch.Tensor:
-        """x_i . x_row for every row i, in the reused buffer."""
-        if self._X_np is not None:
-            np.dot(self._X_np, self._X_np[row], out=self._dot_np)
-        else:
-            torch.mv(self.X, self.X[row], out=self._dot)
-        return self._dot
+            reporter(None, min(1.0, r1 / n))
 
     def add_center(self, row: int, index: int) -> None:
-        d = self._dots(row)
-        if self.w is not None:
-            d.mul_(self.w).mul_(self.w[row])
+        v = self.points.vectors(torch.tensor([row], device=self.points.device))[0]
+        d = self.points.dots(v, self._dot)
         scale = torch.add(self.sq, self.sq[row], out=self._scale)
         d.mul_(-2.0).add_(scale)  # |x|^2 + |c|^2 - 2 x.c
         d.masked_fill_(d <= scale.mul_(RELATIVE_ZERO), 0.0)
@@ -160,7 +127,7 @@ class _Distances:
 
 
 def k_center_greedy(
-    X: np.ndarray | torch.Tensor,
+    X: np.ndarray | torch.Tensor | Points,
     centers: np.ndarray,
     k: int,
     candidates: np.ndarray | None = None,
@@ -170,6 +137,7 @@ def k_center_greedy(
     progress: ProgressCallback | Reporter | None = None,
     cancel: CancelToken | None = None,
     weights: np.ndarray | torch.Tensor | None = None,
+    rule: str = "farthest",
 ) -> KCenterResult:
     """Pick ``min(k, #candidates)`` rows of ``X`` by farthest-first traversal.
 
@@ -177,10 +145,13 @@ def k_center_greedy(
     of rows that may be picked (default: every row that is not a center). With no initial center,
     the first pick is a seeded random candidate, as in the usual greedy K-Center. ``weights``: a
     non-negative factor per row; distances are then taken between the scaled rows ``w_i x_i``.
+    ``rule``: ``"farthest"`` takes the open row with the largest δ (K-Center); ``"d2"`` draws it
+    with probability proportional to δ² (k-means++ seeding, with the same seeded generator), which
+    still favours rows far from every center but no longer lets one outlier win every time.
     """
     reporter = as_reporter(progress, cancel)
-    Xt = _as_tensor(X, device)
-    n = Xt.shape[0]
+    points = as_points(X, device, weights)
+    n = points.n
     if not isinstance(k, int | np.integer) or k < 0:
         raise ParameterError("k", "an integer >= 0", k)
     centers = np.asarray(centers, dtype=np.int64).reshape(-1)
@@ -192,15 +163,16 @@ def k_center_greedy(
     candidates = np.asarray(candidates, dtype=bool)
     if candidates.shape != (n,):
         raise ParameterError("candidates", f"a boolean mask of {n} rows", candidates.shape)
+    if rule not in ("farthest", "d2"):
+        raise ParameterError("rule", "'farthest' or 'd2'", rule)
     rng = np.random.default_rng(seed)
     k = int(min(k, candidates.sum()))
 
-    wt = None if weights is None else _as_tensor(weights, device)
-    dist = _Distances(Xt, wt)
-    dist.add_centers(torch.from_numpy(centers).to(Xt.device), 0, reporter.sub(0.0, 0.3))
+    dist = _Distances(points)
+    dist.add_centers(torch.from_numpy(centers).to(points.device), 0, reporter.sub(0.0, 0.3))
     initial = dist.min_sq.sqrt().cpu().numpy().astype(np.float64)
 
-    open_mask = torch.from_numpy(candidates.copy()).to(Xt.device)
+    open_mask = torch.from_numpy(candidates.copy()).to(points.device)
     order: list[int] = []
     picked_distance: list[float] = []
     fallback_dist: _Distances | None = None
@@ -213,14 +185,18 @@ def k_center_greedy(
             row = int(rng.choice(open_rows))
             gap = float("inf")
         else:
-            gap_sq, arg = torch.where(open_mask, dist.min_sq, -1.0).max(0)
-            row, gap = int(arg), float(gap_sq.sqrt())
+            if rule == "farthest":
+                gap_sq, arg = torch.where(open_mask, dist.min_sq, -1.0).max(0)
+                row = int(arg)
+            else:
+                row, gap_sq = _d2_draw(dist.min_sq, open_mask, rng)
+            gap = float(gap_sq.sqrt())
             if gap_sq <= 0.0:
                 used_fallback = True
                 if fallback_dist is None and fallback is not None:
-                    fallback_dist = _Distances(_as_tensor(fallback, device))
+                    fallback_dist = _Distances(as_points(fallback, device))
                     fallback_dist.add_centers(
-                        torch.tensor(center_rows, device=Xt.device), 0, Reporter()
+                        torch.tensor(center_rows, device=points.device), 0, Reporter()
                     )
                 row = _fallback_pick(fallback_dist, open_mask, rng)
         order.append(row)
@@ -242,6 +218,20 @@ def k_center_greedy(
     )
 
 
+def _d2_draw(
+    min_sq: torch.Tensor, open_mask: torch.Tensor, rng: np.random.Generator
+) -> tuple[int, torch.Tensor]:
+    """An open row drawn with probability proportional to its δ² (and that δ²); δ² = 0 when
+    every open row duplicates a center, which sends the caller to the tie rule."""
+    weight = torch.where(open_mask, min_sq, 0.0).to(torch.float64).cpu().numpy()
+    cumulative = np.cumsum(weight)
+    if not cumulative.size or cumulative[-1] <= 0.0:
+        return 0, torch.tensor(0.0)
+    row = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+    row = min(row, weight.size - 1)
+    return row, torch.tensor(weight[row])
+
+
 def _fallback_pick(
     fallback: _Distances | None, open_mask: torch.Tensor, rng: np.random.Generator
 ) -> int:
@@ -256,12 +246,14 @@ def _fallback_pick(
 
 
 def nearest_center(
-    X: np.ndarray | torch.Tensor, centers: np.ndarray, device: torch.device | None = None
+    X: np.ndarray | torch.Tensor | Points,
+    centers: np.ndarray,
+    device: torch.device | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Index into ``centers`` of each row's nearest center, and the distance to it."""
-    Xt = _as_tensor(X, device)
-    dist = _Distances(Xt)
+    points = as_points(X, device)
+    dist = _Distances(points)
     dist.add_centers(
-        torch.as_tensor(np.asarray(centers, dtype=np.int64), device=Xt.device), 0, Reporter()
+        torch.as_tensor(np.asarray(centers, dtype=np.int64), device=points.device), 0, Reporter()
     )
     return dist.nearest.cpu().numpy(), dist.min_sq.sqrt().cpu().numpy()

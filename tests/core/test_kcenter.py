@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dami_gui.core import kcenter
+from dami_gui.core import kcenter, points
 from dami_gui.core.errors import ParameterError
 from dami_gui.core.kcenter import k_center_greedy, nearest_center
 
@@ -26,7 +26,8 @@ def brute_force(X, centers, k, candidates):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_matches_brute_force(seed, monkeypatch):
-    monkeypatch.setattr(kcenter, "BLOCK_FLOATS", 37)  # force many small blocks
+    monkeypatch.setattr(points, "BLOCK_FLOATS", 37)  # force many small blocks
+    monkeypatch.setattr(kcenter, "CENTER_BLOCK", 3)
     rng = np.random.default_rng(seed)
     n, d = 120, 6
     X = rng.normal(size=(n, d)).astype(np.float32)
@@ -65,18 +66,19 @@ def test_identical_rows_fall_back_to_the_fallback_space_then_to_random():
 
 def test_initial_distances_are_taken_in_bounded_blocks(monkeypatch):
     shapes = []
-    real = kcenter._block_sq_distances
+    real = points.Matrix.block_dots
 
-    def spy(x, xsq, c, csq, *weights):
-        shapes.append((x.shape[0], c.shape[0]))
-        return real(x, xsq, c, csq, *weights)
+    def spy(self, start, stop, V):
+        shapes.append((stop - start, V.shape[0]))
+        return real(self, start, stop, V)
 
-    monkeypatch.setattr(kcenter, "BLOCK_FLOATS", 1000)
-    monkeypatch.setattr(kcenter, "_block_sq_distances", spy)
+    monkeypatch.setattr(points, "BLOCK_FLOATS", 1000)
+    monkeypatch.setattr(kcenter, "CENTER_BLOCK", 100)
+    monkeypatch.setattr(points.Matrix, "block_dots", spy)
     X = np.random.default_rng(0).normal(size=(3000, 5)).astype(np.float32)
     res = k_center_greedy(X, np.arange(500), 4)
     assert len(res.order) == 4
-    assert shapes and max(r * c for r, c in shapes) <= 1000 * 2  # never 3000 x 500, let alone N x N
+    assert shapes and max(r * c for r, c in shapes) <= 1000  # never 3000 x 500, let alone N x N
     D = np.sqrt(((X[:, None] - X[None, :500]) ** 2).sum(-1)).min(1)
     np.testing.assert_allclose(res.initial_distance, D, rtol=1e-3, atol=1e-3)
 
@@ -118,5 +120,5 @@ def test_the_blas_path_and_the_torch_path_pick_the_same_rows():
         res = k_center_greedy(pool, centers, 20, seed=1)
         np.testing.assert_array_equal(res.order, expected)
         np.testing.assert_array_equal(res.assignment, assignment)
-    assert kcenter._Distances(kcenter._as_tensor(X, None))._X_np is not None
-    assert kcenter._Distances(kcenter._as_tensor(np.asfortranarray(X), None))._X_np is None
+    assert points.Matrix(points.as_tensor(X, None))._X_np is not None
+    assert points.Matrix(points.as_tensor(np.asfortranarray(X), None))._X_np is None

@@ -1,0 +1,169 @@
+"""Central rows of k new clusters around fixed centers: k-means where the labeled rows stay put.
+
+The labeled rows are fixed centers; ``k`` movable centers are seeded by k-means++ (D² sampling
+from the fixed centers, :func:`dami_gui.core.kcenter.k_center_greedy` with ``rule="d2"``) and
+then moved by Lloyd's iterations: each row joins its nearest center, fixed or movable, and each
+movable center moves to the mean of the rows that joined it. The result is, for each movable
+center, the candidate row nearest to it: the most central row of a group of rows that no
+labeled row already stands for. Compared with farthest-first traversal, which runs after the
+most isolated rows, these are the typical rows of the mass the labeled set leaves uncovered.
+
+Everything is taken in blocks of rows (never N x N, never a copy of the representation), on
+the representation's device. With ``weights`` the points are the scaled rows ``w_i x_i``,
+computed from the unscaled ``X`` as in K-Center.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .errors import ParameterError
+from .kcenter import as_points, k_center_greedy
+from .points import Points
+from .progress import CancelToken, ProgressCallback, Reporter, as_reporter
+
+#: Lloyd's iterations stop when no row changes cluster, or after this many (a cost bound).
+MAX_ITERATIONS = 30
+
+
+@dataclass
+class CentralRowsResult:
+    """Picked rows (largest new cluster first), each cluster's size, and how the search went.
+
+    ``initial_distance``: each row's distance to its nearest fixed center (inf when none), in the
+    weighted space; ``seeds``: the k-means++ rows the movable centers started from.
+    """
+
+    order: np.ndarray
+    cluster_size: np.ndarray
+    initial_distance: np.ndarray
+    seeds: np.ndarray
+    iterations: int
+    used_fallback: bool
+
+
+def central_rows(
+    X: np.ndarray | torch.Tensor | Points,
+    centers: np.ndarray,
+    k: int,
+    candidates: np.ndarray | None = None,
+    seed: int = 0,
+    weights: np.ndarray | torch.Tensor | None = None,
+    fallback: np.ndarray | torch.Tensor | None = None,
+    device: torch.device | None = None,
+    progress: ProgressCallback | Reporter | None = None,
+    cancel: CancelToken | None = None,
+    max_iterations: int = MAX_ITERATIONS,
+) -> CentralRowsResult:
+    """The central candidate row of each of ``min(k, #candidates)`` new clusters (see module).
+
+    ``centers``: the fixed centers (labeled rows); ``candidates``: rows that may be picked
+    (default: all but the centers); ``fallback``: where k-means++ seeding goes on if every
+    candidate duplicates a center (see :func:`k_center_greedy`); the seeding's picks are then
+    returned as they are, since the representation cannot tell the rows apart.
+    """
+    reporter = as_reporter(progress, cancel)
+    points = as_points(X, device, weights)
+    if isinstance(max_iterations, bool) or not isinstance(max_iterations, int | np.integer):
+        raise ParameterError("max_iterations", "an integer >= 0", max_iterations)
+    if max_iterations < 0:
+        raise ParameterError("max_iterations", "an integer >= 0", max_iterations)
+    seeding = k_center_greedy(
+        points,
+        centers,
+        k,
+        candidates=candidates,
+        seed=seed,
+        fallback=fallback,
+        device=device,
+        progress=reporter.sub(0.0, 0.4, "Seeding"),
+        rule="d2",
+    )
+    n, device = points.n, points.device
+    k = seeding.order.size
+    if candidates is None:
+        candidates = np.ones(n, dtype=bool)
+        candidates[np.asarray(centers, dtype=np.int64)] = False
+    if k == 0 or seeding.used_fallback:
+        # Nothing to pick, or the weighted rows could not separate the candidates (every open
+        # row duplicated a center): the seeding's tie-rule picks are the answer as they are.
+        return CentralRowsResult(
+            seeding.order,
+            np.zeros(k, np.int64),
+            seeding.initial_distance,
+            seeding.order,
+            0,
+            seeding.used_fallback,
+        )
+    sq = points.sq_norms()
+    fixed_sq = torch.as_tensor(seeding.initial_distance, dtype=torch.float32).to(device) ** 2
+    C = points.vectors(torch.as_tensor(seeding.order, device=device)).clone()
+
+    def movable_distances(start: int, stop: int) -> torch.Tensor:
+        """Squared distances of rows start..stop to every movable center."""
+        dot = points.block_dots(start, stop, C)
+        return (sq[start:stop, None] + (C * C).sum(1)[None, :] - 2.0 * dot).clamp_(min=0.0)
+
+    step = points.block_rows(k)  # rows per block
+    assign = torch.full((n,), -2, dtype=torch.long, device=device)
+    iterations = 0
+    for iterations in range(1, max_iterations + 1):
+        reporter.check()
+        sums = torch.zeros_like(C)
+        counts = torch.zeros(k, dtype=torch.float32, device=device)
+        changed = False
+        for start in range(0, n, step):
+            stop = min(n, start + step)
+            best, arg = movable_distances(start, stop).min(1)
+            joined = torch.where(best < fixed_sq[start:stop], arg, torch.full_like(arg, -1))
+            changed = changed or not torch.equal(joined, assign[start:stop])
+            assign[start:stop] = joined
+            member = joined >= 0
+            if bool(member.any()):
+                rows = torch.nonzero(member).flatten() + start
+                sums.index_add_(0, joined[member], points.vectors(rows))
+                counts += torch.bincount(joined[member], minlength=k).to(torch.float32)
+        reporter(None, 0.4 + 0.5 * iterations / max(max_iterations, 1))
+        if not changed:
+            break
+        moved = counts > 0  # an empty cluster keeps its center
+        C[moved] = sums[moved] / counts[moved, None]
+
+    # The candidate nearest to each movable center, largest cluster first, no row twice.
+    open_mask = torch.as_tensor(np.asarray(candidates, dtype=bool), device=device)
+    sizes = torch.bincount(assign[assign >= 0], minlength=k).cpu().numpy()
+    best_d = torch.full((k,), float("inf"), device=device)
+    best_row = torch.full((k,), -1, dtype=torch.long, device=device)
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        d = movable_distances(start, stop)
+        d[~open_mask[start:stop]] = float("inf")
+        bd, br = d.min(0)
+        better = bd < best_d
+        best_d = torch.where(better, bd, best_d)
+        best_row = torch.where(better, br + start, best_row)
+    order: list[int] = []
+    taken: set[int] = set()
+    for j in np.argsort(-sizes, kind="stable"):
+        row = int(best_row[j])
+        if row < 0 or row in taken:  # two centers share a nearest row: take the next nearest
+            dot = points.dots(C[j], torch.empty(n, dtype=sq.dtype, device=device))
+            d = sq + (C[j] * C[j]).sum() - 2.0 * dot
+            d[~open_mask] = float("inf")
+            if taken:
+                d[torch.as_tensor(sorted(taken), device=device)] = float("inf")
+            row = int(d.argmin())
+        order.append(row)
+        taken.add(row)
+    reporter(None, 1.0)
+    return CentralRowsResult(
+        order=np.asarray(order, dtype=np.int64),
+        cluster_size=np.sort(sizes)[::-1].astype(np.int64),
+        initial_distance=seeding.initial_distance,
+        seeds=seeding.order,
+        iterations=iterations,
+        used_fallback=seeding.used_fallback,
+    )

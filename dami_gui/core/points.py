@@ -1,0 +1,149 @@
+"""The point sets K-Center and k-means run on, given implicitly so nothing N x D is copied.
+
+Both algorithms need only four things of their points: the squared norms, the explicit vectors
+of a few rows (the centers), the dot products of a block of rows with a few vectors, and the dot
+products of every row with one vector (one K-Center pick). :class:`Matrix` serves them from a
+matrix, optionally with one weight per row (the points are then ``w_i x_i``, never formed);
+:class:`ProbabilityJacobian` from the local linear models of the logits and the probabilities,
+forming ``dp/dx`` one block of rows at a time.
+
+All blocks hold about :data:`BLOCK_FLOATS` floats, so memory stays that of the inputs whatever
+the number of rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+#: Floats in one block of rows (or rows x centers) when a pass is taken in blocks.
+BLOCK_FLOATS = 8 * 1024 * 1024
+
+
+def as_tensor(X: np.ndarray | torch.Tensor, device: torch.device | None) -> torch.Tensor:
+    """``X`` as a float32 tensor on ``device`` (None: the CPU), sharing memory when it can."""
+    t = torch.as_tensor(X, dtype=torch.float32)
+    return t.to(device) if device is not None else t
+
+
+class Points:
+    """Rows of a representation, seen through what K-Center and k-means need of them."""
+
+    n: int
+    dim: int
+    device: torch.device
+
+    def sq_norms(self) -> torch.Tensor:
+        """|p_i|^2 for every row (N,)."""
+        raise NotImplementedError
+
+    def vectors(self, rows: torch.Tensor) -> torch.Tensor:
+        """The explicit points of ``rows`` (m, dim)."""
+        raise NotImplementedError
+
+    def block_dots(self, start: int, stop: int, V: torch.Tensor) -> torch.Tensor:
+        """p_i . v_j for rows start..stop and the rows of ``V`` (stop - start, m)."""
+        raise NotImplementedError
+
+    def dots(self, v: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """p_i . v for every row, written into ``out`` (N,) and returned."""
+        step = self.block_rows(1)
+        for start in range(0, self.n, step):
+            stop = min(self.n, start + step)
+            out[start:stop] = self.block_dots(start, stop, v[None, :])[:, 0]
+        return out
+
+    def block_rows(self, extra_columns: int) -> int:
+        """Rows per block when each row also carries ``extra_columns`` floats of results."""
+        return max(1, BLOCK_FLOATS // max(self.dim + extra_columns, 1))
+
+
+class Matrix(Points):
+    """The rows of ``X`` (N, D), each scaled by ``weights`` when given (the scaled copy is never
+    made). On the CPU, one pick's product goes through numpy's BLAS: for this tall, thin float32
+    product it streams ``X`` at the machine's read bandwidth, where torch's single-threaded
+    ``mv`` ran 2-4 times slower (measured in ``benchmarks/speed.py``)."""
+
+    def __init__(self, X: torch.Tensor, weights: torch.Tensor | None = None) -> None:
+        self.X = X
+        self.w = weights
+        self.n, self.dim = X.shape
+        self.device = X.device
+        on_cpu = X.device.type == "cpu" and X.is_contiguous()
+        self._X_np = X.numpy() if on_cpu else None
+
+    def sq_norms(self) -> torch.Tensor:
+        out = torch.empty(self.n, dtype=self.X.dtype, device=self.device)
+        step = self.block_rows(0)
+        for start in range(0, self.n, step):
+            block = self.X[start : start + step]
+            out[start : start + step] = torch.einsum("ij,ij->i", block, block)
+        return out if self.w is None else out * self.w * self.w
+
+    def vectors(self, rows: torch.Tensor) -> torch.Tensor:
+        V = self.X[rows]
+        return V if self.w is None else V * self.w[rows, None]
+
+    def block_dots(self, start: int, stop: int, V: torch.Tensor) -> torch.Tensor:
+        dot = self.X[start:stop] @ V.T
+        return dot if self.w is None else dot * self.w[start:stop, None]
+
+    def dots(self, v: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        if self._X_np is not None and out.device.type == "cpu" and out.is_contiguous():
+            np.dot(self._X_np, v.contiguous().numpy(), out=out.numpy())
+        else:
+            torch.mv(self.X, v, out=out)
+        return out if self.w is None else out.mul_(self.w)
+
+
+class ProbabilityJacobian(Points):
+    """J(x) = dp/dx = (diag(p) - p p^T) A(x), flattened: the local linear model of the predicted
+    probabilities, from the logits' ``A`` (N, C, d) and the probabilities ``P`` (N, C).
+
+    Row by row, J = p ⊙ (A - q) with q = p^T A (the probability-weighted mean class row), so a
+    block of J costs two passes over the same block of A and nothing N x C x d is stored
+    besides A itself (q is N x d).
+    """
+
+    def __init__(self, A: torch.Tensor, P: torch.Tensor) -> None:
+        self.A = A
+        self.P = P
+        self.n, self.classes, self.features = A.shape
+        self.dim = self.classes * self.features
+        self.device = A.device
+        self.q = torch.empty(self.n, self.features, dtype=A.dtype, device=A.device)
+        step = self.block_rows(0)
+        for start in range(0, self.n, step):
+            stop = min(self.n, start + step)
+            self.q[start:stop] = torch.einsum("nc,ncd->nd", P[start:stop], A[start:stop])
+
+    def _block(self, start: int, stop: int) -> torch.Tensor:
+        J = self.A[start:stop] - self.q[start:stop, None, :]
+        J *= self.P[start:stop, :, None]
+        return J.reshape(stop - start, self.dim)
+
+    def sq_norms(self) -> torch.Tensor:
+        out = torch.empty(self.n, dtype=self.A.dtype, device=self.device)
+        step = self.block_rows(0)
+        for start in range(0, self.n, step):
+            stop = min(self.n, start + step)
+            J = self._block(start, stop)
+            out[start:stop] = torch.einsum("ij,ij->i", J, J)
+        return out
+
+    def vectors(self, rows: torch.Tensor) -> torch.Tensor:
+        J = (self.A[rows] - self.q[rows][:, None, :]) * self.P[rows][:, :, None]
+        return J.reshape(-1, self.dim)
+
+    def block_dots(self, start: int, stop: int, V: torch.Tensor) -> torch.Tensor:
+        return self._block(start, stop) @ V.T
+
+    def materialize(self) -> Matrix:
+        """J as an explicit (N, C*d) matrix (as much memory again as A), for speed: every pass
+        is then one product over J instead of forming it block by block each time."""
+        J = torch.empty(self.n, self.dim, dtype=self.A.dtype, device=self.device)
+        step = self.block_rows(0)
+        for start in range(0, self.n, step):
+            stop = min(self.n, start + step)
+            J[start:stop] = self._block(start, stop)
+        return Matrix(J)
