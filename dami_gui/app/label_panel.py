@@ -46,9 +46,9 @@ WHY_PICKED = {
         "linear model is the farthest from theirs), so its label should teach the most."
     ),
     "dami-plus": (
-        "DAMI+: the network is unsure about this row and explains it unlike any labeled row or "
-        "earlier pick (its local linear model, weighted by that doubt, is the farthest from "
-        "theirs), so its label should teach the most."
+        "DAMI+: the network is unsure about a group of rows and explains them unlike any "
+        "labeled row; this is the most typical row of that group (its local linear model, "
+        "weighted by that doubt, is the group's centre), so its label speaks for the whole group."
     ),
 }
 

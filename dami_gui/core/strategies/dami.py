@@ -30,10 +30,6 @@ class Dami(QueryStrategy):
         "from every labeled row's, so the labels cover all the ways the model reasons."
     )
 
-    def row_weights(self, ctx: QueryContext) -> np.ndarray | None:
-        """A factor per row on its interpretation (none in the paper's DAMI); see DAMI+."""
-        return None
-
     def tie_representation(self, ctx: QueryContext, flat: np.ndarray) -> np.ndarray:
         """Where K-Center goes on when every candidate ties at 0: the input features."""
         return ctx.X
@@ -50,7 +46,6 @@ class Dami(QueryStrategy):
             fallback=self.tie_representation(ctx, flat),
             device=ctx.device,
             progress=reporter.sub(0.5, 1.0, "Selecting"),
-            weights=self.row_weights(ctx),
         )
         distance = res.initial_distance
         if not np.isfinite(distance).any():

@@ -1,62 +1,104 @@
-"""DAMI+ : DAMI's K-Center over the local linear interpretations, each weighted by uncertainty.
+"""DAMI+ : the typical rows of what the labeled rows leave unexplained, in DAMI's own terms.
 
-Rule. Every row x is represented by u(x) * vec(A(x)), where A(x) is the row's local linear model
-(the same C x d interpretation plain DAMI uses) and u(x) = 1 - (p1 - p2) is one minus the
-margin between the two most likely classes (1: the model cannot decide, 0: it is certain).
-Greedy K-Center (farthest-first traversal, the labeled rows as the first centers) then picks
-``batch_size`` rows, exactly as in DAMI. There is still no hyper-parameter: u is a fixed
-function of the model's own probabilities.
+Rule. Every row x is represented by the local linear model of the network's *probabilities*,
+J(x) = dp/dx = (diag(p) - p p^T) A(x), where A(x) is the local linear model of the logits that
+plain DAMI uses (exact inside the row's linear region) and p the predicted probabilities. The
+labeled rows are fixed centers; ``batch_size`` new centers are seeded by k-means++ (D² sampling
+from the labeled rows) and moved by k-means (Lloyd's iterations, the labeled centers staying
+put); the picks are the row nearest to each new center, largest group first. This is the
+paper's earlier version of DAMI (the central sample of each cluster) with two changes: the
+groups are formed around the labeled rows instead of ignoring them, and the interpretation is
+taken of what the model outputs, the probabilities. There is no hyper-parameter: J is a fixed
+function of the network, k is the batch size, and the iterations stop when no row changes group.
 
-Why. With two hidden layers of 64 ReLUs, 60-97 % of the rows of a real pool sit alone in their
-exact linear region (benchmarks/regions.py), so vec(A(x)) is one more continuous embedding; it
-carries no notion of whether the model is already right about a row, and K-Center on it runs
-after the rows whose local model is most unusual (outliers deep inside a class), which is why
-plain DAMI is only level with random sampling on tabular data. Scaling by u keeps the geometry
-of the interpretations among the rows the model is unsure of, and shrinks the rows it is sure
-of (which include the labeled rows it was fitted on) towards the origin, so "far from every
-labeled row's explanation" now also means "not yet decided". It is the interpretation-space
-analogue of BADGE, whose gradient embedding is an uncertainty-scaled representation.
+Why (measured in docs/benchmarks.md). With two hidden layers of 64 ReLUs, 60-97 % of the rows
+of a real pool sit alone in their exact linear region, so vec(A(x)) is one more continuous
+embedding; it says nothing about whether the model is already right, and the paper's
+farthest-first traversal runs after the rows whose local model is most unusual: outliers,
+often deep inside a class. That is why faithful DAMI is level with random sampling on tabular
+data. The probabilities' local model carries the model's doubt by itself: where the model is
+certain (p close to one class, the labeled rows among them) diag(p) - p p^T vanishes and so
+does J, so "unlike every labeled row's explanation" also means "not yet decided"; in a two-class
+problem J is p(1 - p) times the local normal of the decision boundary. Every variant without
+such a factor was at or below DAMI. Taking the central row of each new group instead of the
+farthest row picks typical rows of the undecided mass rather than its outliers, which is what
+density-seeking methods (TypiClust, ProbCover) get right when labels are few.
 
-Distances are never formed on a scaled copy: K-Center takes ``u`` as per-row weights and works
-on the cached, unscaled vec(A) (see :func:`dami_gui.core.kcenter.k_center_greedy`), so each pick
-is one pass over the interpretation, as in DAMI.
+Memory. J has the shape of A. It is formed once when it is small (at most
+:data:`MATERIALIZE_BYTES`), and otherwise block by block on every pass
+(:class:`dami_gui.core.points.ProbabilityJacobian`), so that a 1M-row pool needs no second copy
+of its 2 GB interpretation.
 
-Tie rule: if every remaining candidate is at distance 0 from a center (for instance a model
-certain of every row, u = 0 everywhere), the remaining picks are K-Center on the unweighted
-vec(A(x)), then seeded random.
+Tie rule: if the candidates cannot be told apart (for instance a model certain of every row,
+J = 0 everywhere), the picks are plain DAMI's (K-Center on vec(A(x))), then seeded random.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
-from .base import QueryContext, register
+from ..interpret import Interpretation
+from ..kmeans import central_rows
+from ..points import Points, ProbabilityJacobian
+from ..progress import Reporter
+from .base import QueryContext, QueryResult, register
 from .dami import Dami
 
+#: Largest dp/dx (bytes) that DAMI+ forms explicitly; above it, it is formed block by block.
+MATERIALIZE_BYTES = 512 * 1024 * 1024
 
-def margin_uncertainty(proba: np.ndarray) -> np.ndarray:
-    """1 - (p1 - p2): one minus the gap between the two largest probabilities of each row."""
-    proba = np.asarray(proba, dtype=np.float64)
-    if proba.shape[1] < 2:
-        return np.zeros(proba.shape[0])
-    two = -np.partition(-proba, 1, axis=1)[:, :2]
-    return 1.0 - (two[:, 0] - two[:, 1])
+
+def probability_jacobian(ctx: QueryContext, interpretation: Interpretation) -> Points:
+    """dp/dx of every row as points, on the context's device (see module, Memory)."""
+    A = torch.as_tensor(interpretation.A)
+    P = torch.as_tensor(np.asarray(ctx.outputs.proba, dtype=np.float32))
+    if ctx.device is not None:
+        A, P = A.to(ctx.device), P.to(ctx.device)
+    J = ProbabilityJacobian(A, P)
+    return J.materialize() if A.numel() * 4 <= MATERIALIZE_BYTES else J
 
 
 @register
 class DamiPlus(Dami):
-    """DAMI with each row's local linear interpretation weighted by 1 - margin (see module)."""
+    """DAMI+: central rows of new groups of the probabilities' local linear models (see module)."""
 
     name = "dami-plus"
     title = "DAMI+"
     description = (
-        "Like DAMI, picks rows whose local explanation differs most from every labeled row's, "
-        "but counts a row's explanation only as much as the model is unsure about that row."
+        "From each group of rows that the model is unsure about and explains unlike any "
+        "labeled row, picks the most typical one."
     )
 
-    def row_weights(self, ctx: QueryContext) -> np.ndarray:
-        return margin_uncertainty(ctx.outputs.proba).astype(np.float32)
-
     def tie_representation(self, ctx: QueryContext, flat: np.ndarray) -> np.ndarray:
-        """Plain DAMI's representation: the unweighted interpretations."""
+        """Plain DAMI's representation: the logits' interpretations vec(A(x))."""
         return flat
+
+    def _select(self, ctx: QueryContext, k: int, seed: int, reporter: Reporter) -> QueryResult:
+        interpretation = ctx.outputs.interpretation(reporter.sub(0.0, 0.4, "Interpreting"))
+        points = probability_jacobian(ctx, interpretation)
+        res = central_rows(
+            points,
+            np.flatnonzero(ctx.labeled),
+            k,
+            candidates=ctx.candidates,
+            seed=seed,
+            fallback=self.tie_representation(ctx, interpretation.flat()),
+            device=ctx.device,
+            progress=reporter.sub(0.4, 1.0, "Selecting"),
+        )
+        # Score: how far the row's explanation is from every labeled row's (the quantity the
+        # groups are formed against); with nothing labeled, the size of its explanation.
+        distance = res.initial_distance
+        if not np.isfinite(distance).any():
+            distance = points.sq_norms().sqrt().cpu().numpy().astype(np.float64)
+        scores = np.where(ctx.candidates, distance, np.nan)
+        return QueryResult(
+            res.order,
+            scores,
+            info={
+                "used_fallback": res.used_fallback,
+                "group_size": res.cluster_size,
+                "iterations": res.iterations,
+            },
+        )
