@@ -14,6 +14,9 @@ import numpy as np
 from dami_gui.core.simulate import stratified_split
 
 DEV_DATASETS = ["satimage", "penbased", "segment", "letter", "magic"]
+#: KEEL data sets never used while developing the strategies (chosen before any run on them):
+#: the check that DAMI+ generalises beyond the data it was developed on.
+HOLDOUT_DATASETS = ["optdigits", "texture", "twonorm", "phoneme", "spambase", "vowel"]
 POOL_CAP = 10_000
 TEST_FRACTION = 0.3
 

@@ -31,7 +31,7 @@ import torch
 from dami_gui.core.model import predict_proba, train_mlp
 from dami_gui.core.strategies import ModelOutputs, QueryContext, available, get_strategy
 
-from .data import DEV_DATASETS, batch_size_for, make_split
+from .data import DEV_DATASETS, HOLDOUT_DATASETS, batch_size_for, make_split
 from .peers import PEERS, peer_query
 from .variants import VARIANTS
 
@@ -206,6 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="2 seeds on satimage and segment")
     ap.add_argument("--datasets", nargs="+", default=None)
+    ap.add_argument(
+        "--holdout",
+        action="store_true",
+        help=f"the held-out data sets ({', '.join(HOLDOUT_DATASETS)}) instead of the dev ones",
+    )
     ap.add_argument("--seeds", type=int, default=None, help="number of seeds (default 5)")
     ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument(
@@ -221,7 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
-    datasets = args.datasets or (QUICK_DATASETS if args.quick else DEV_DATASETS)
+    datasets = args.datasets or (
+        HOLDOUT_DATASETS if args.holdout else QUICK_DATASETS if args.quick else DEV_DATASETS
+    )
     n_seeds = args.seeds or (2 if args.quick else 5)
     seeds = list(range(args.first_seed, args.first_seed + n_seeds))
     strategies = args.strategies or (available() + PEERS)
@@ -231,7 +238,14 @@ def main(argv: list[str] | None = None) -> int:
     out = (
         Path(args.out)
         if args.out
-        else RESULTS / ("label_efficiency_quick.json" if args.quick else "label_efficiency.json")
+        else RESULTS
+        / (
+            "label_efficiency_holdout.json"
+            if args.holdout
+            else "label_efficiency_quick.json"
+            if args.quick
+            else "label_efficiency.json"
+        )
     )
     runs: list[dict] = []
     if args.resume and out.exists():

@@ -89,3 +89,15 @@ def peer_query(
             else:
                 raise ValueError(f"unknown peer {name!r}; one of {PEERS}")
     return np.asarray(q, dtype=np.int64)
+
+
+def typiclust_on(F: np.ndarray, labeled: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """scikit-activeml's TypiClust on an arbitrary representation ``F`` (used by variants)."""
+    from skactiveml.pool import TypiClust
+
+    y = np.full(F.shape[0], np.nan)
+    y[labeled] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        q = TypiClust(random_state=seed).query(F, y, batch_size=k)
+    return np.asarray(q, dtype=np.int64)

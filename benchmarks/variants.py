@@ -52,6 +52,50 @@ def kmeanspp(
     return chosen
 
 
+def kmeans_fixed(
+    F: torch.Tensor,
+    init_rows: np.ndarray,
+    candidates: np.ndarray,
+    k: int,
+    rng: np.random.Generator,
+    max_iter: int = 30,
+) -> list[int]:
+    """k-means with the labeled rows as fixed centers and k movable ones (k-means++ seeded);
+    returns, for each movable center, the candidate row nearest to it (its cluster's centre)."""
+    F = F.to(torch.float32)
+    n = F.shape[0]
+    sq = (F * F).sum(1)
+    if len(init_rows):
+        L = F[torch.from_numpy(init_rows)]
+        fixed = (sq[:, None] + (L * L).sum(1)[None, :] - 2 * F @ L.T).clamp(min=0).min(1).values
+    else:
+        fixed = torch.full((n,), float("inf"))
+    seeds = kmeanspp(F, init_rows, candidates, k, rng)
+    centers = F[torch.tensor(seeds)].clone()
+    assign = None
+    for _ in range(max_iter):
+        d = (sq[:, None] + (centers * centers).sum(1)[None, :] - 2 * F @ centers.T).clamp(min=0)
+        best, arg = d.min(1)
+        new_assign = torch.where(best < fixed, arg, torch.full_like(arg, -1))
+        if assign is not None and torch.equal(new_assign, assign):
+            break
+        assign = new_assign
+        member = assign >= 0
+        sums = torch.zeros_like(centers).index_add_(0, assign[member], F[member])
+        counts = torch.bincount(assign[member], minlength=k).to(torch.float32)
+        keep = counts > 0
+        centers[keep] = sums[keep] / counts[keep, None]
+    d = (sq[:, None] + (centers * centers).sum(1)[None, :] - 2 * F @ centers.T).clamp(min=0)
+    d[torch.from_numpy(~candidates)] = float("inf")
+    chosen: list[int] = []
+    for j in range(k):
+        col = d[:, j].clone()
+        if chosen:
+            col[torch.tensor(chosen)] = float("inf")
+        chosen.append(int(col.argmin()))
+    return chosen
+
+
 def _A(ctx):
     return torch.from_numpy(ctx.outputs.interpretation().A)  # N x C x d
 
@@ -81,6 +125,11 @@ def rep(ctx: QueryContext, kind: str) -> torch.Tensor:
         top = torch.topk(p, min(2, p.shape[1]), dim=1).values
         u = 1.0 - (top[:, 0] - top[:, 1]) if p.shape[1] > 1 else torch.zeros(n)
         return A.reshape(n, -1) * u[:, None]
+    if (
+        kind == "prob-jac"
+    ):  # d p / d x = (diag(p) - p p^T) A(x): the local model of the probabilities
+        M = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]
+        return torch.bmm(M, A).reshape(n, -1)
     if kind == "boundary":  # local normal between the two likeliest classes, scaled by margin
         top2 = torch.topk(p, 2, dim=1)
         i, j = top2.indices[:, 0], top2.indices[:, 1]
@@ -107,6 +156,12 @@ class _Variant(QueryStrategy):
             order = kmeanspp(F, labeled, ctx.candidates, k, rng)
         elif self.picker == "kmeanspp-free":
             order = kmeanspp(F, np.empty(0, int), ctx.candidates, k, rng)
+        elif self.picker == "kmeans-fixed":
+            order = kmeans_fixed(F, labeled, ctx.candidates, k, rng)
+        elif self.picker == "typiclust":
+            from benchmarks.peers import typiclust_on
+
+            order = typiclust_on(F.numpy().astype(np.float64), labeled, k, seed)
         elif self.picker == "kmeans-medoid":
             from sklearn.cluster import KMeans
 
@@ -143,4 +198,13 @@ VARIANTS = {
     "v-gradsum-kmeanspp": _make("v-gradsum-kmeanspp", "grad-sum", "kmeanspp-free"),
     "v-boundary-kmeanspp": _make("v-boundary-kmeanspp", "boundary", "kmeanspp-free"),
     "v-margin-kmeanspp": _make("v-margin-kmeanspp", "margin-scaled", "kmeanspp-free"),
+    "v-margin-kmeanspp-lab": _make("v-margin-kmeanspp-lab", "margin-scaled", "kmeanspp"),
+    "v-boundary-kmeanspp-lab": _make("v-boundary-kmeanspp-lab", "boundary", "kmeanspp"),
+    "v-margin-typiclust": _make("v-margin-typiclust", "margin-scaled", "typiclust"),
+    "v-A-typiclust": _make("v-A-typiclust", "A", "typiclust"),
+    "v-margin-kmeans-lab": _make("v-margin-kmeans-lab", "margin-scaled", "kmeans-fixed"),
+    "v-probjac-kcenter": _make("v-probjac-kcenter", "prob-jac", "kcenter"),
+    "v-probjac-kmeans-lab": _make("v-probjac-kmeans-lab", "prob-jac", "kmeans-fixed"),
+    # DAMI+ exactly as the core runs it (cached A, per-row weights), with k-means++ seeding:
+    "v-probjac-kmeanspp-lab": _make("v-probjac-kmeanspp-lab", "prob-jac", "kmeanspp"),
 }
