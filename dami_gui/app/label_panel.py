@@ -47,8 +47,9 @@ WHY_PICKED = {
     ),
     "dami-plus": (
         "DAMI+: the network is unsure about a group of rows and explains them unlike any "
-        "labeled row; this is the most typical row of that group (its local linear model, "
-        "weighted by that doubt, is the group's centre), so its label speaks for the whole group."
+        "labeled row; this row is the most typical of that group (the local linear model of its "
+        "class probabilities is the closest to the group's centre), so its label speaks for the "
+        "whole group."
     ),
 }
 
