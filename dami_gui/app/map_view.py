@@ -456,7 +456,8 @@ class MapView(QWidget):
         self.target.setVisible(True)
 
     def row_at(self, scene_pos: QPointF) -> int | None:
-        """The pool row drawn nearest to ``scene_pos`` within :attr:`PICK_RADIUS` pixels."""
+        """The pool row drawn on top at ``scene_pos``, else the nearest within :attr:`PICK_RADIUS`
+        pixels."""
         if len(self.order) == 0 or not self.viewbox.sceneBoundingRect().contains(scene_pos):
             return None
         point = self.viewbox.mapSceneToView(scene_pos)
@@ -467,8 +468,13 @@ class MapView(QWidget):
         dx = (data["x"] - point.x()) / px
         dy = (data["y"] - point.y()) / py
         d2 = dx * dx + dy * dy
-        # prefer what is drawn on top (later in the order) among near ties
-        best = int(len(d2) - 1 - np.argmin(d2[::-1]))
+        # The point drawn on top (later in the order) among those whose symbol is under the
+        # cursor, as the eye sees it: a query's ring wins over a dot beneath it.
+        radius = np.asarray(data["size"], dtype=float) / 2.0 + 0.5
+        under = np.flatnonzero(d2 <= radius * radius)
+        if under.size:
+            return int(data["data"][under[-1]])
+        best = int(len(d2) - 1 - np.argmin(d2[::-1]))  # else the nearest, within the radius
         if d2[best] > self.PICK_RADIUS**2:
             return None
         return int(data["data"][best])

