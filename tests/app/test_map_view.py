@@ -40,13 +40,19 @@ def big_session() -> Session:
     return session
 
 
-def test_map_builds_and_updates_100k_points(qtbot, big_session):
-    s = big_session
+def shown_view(qtbot, session: Session) -> MapView:
+    """A map of ``session``, shown at 800 x 600."""
     view = MapView(ClassColors())
     qtbot.addWidget(view)
     view.resize(800, 600)
     view.show()
-    view.set_session(s)
+    view.set_session(session)
+    return view
+
+
+def test_map_builds_and_updates_100k_points(qtbot, big_session):
+    s = big_session
+    view = shown_view(qtbot, s)
     positions = pca_layout(s.dataset.X)
     start = time.perf_counter()
     view.set_layout(positions, "PCA")
@@ -85,11 +91,7 @@ def test_map_builds_and_updates_100k_points(qtbot, big_session):
 
 def test_a_click_on_a_query_ring_picks_the_query_over_a_dot_beneath_it(qtbot, big_session):
     s = big_session
-    view = MapView(ClassColors())
-    qtbot.addWidget(view)
-    view.resize(800, 600)
-    view.show()
-    view.set_session(s)
+    view = shown_view(qtbot, s)
     positions = pca_layout(s.dataset.X)
     query = int(s.queries[0])
     under = int(np.flatnonzero((s.labels < 0) & ~np.isin(np.arange(s.n_rows), s.queries))[0])
