@@ -28,6 +28,9 @@ from .progress import CancelToken, ProgressCallback, Reporter, as_reporter
 #: Lloyd's iterations stop when no row changes cluster, or after this many (a cost bound).
 MAX_ITERATIONS = 30
 
+#: Largest rows x new-centers table of products kept between iterations (bytes).
+CACHE_BYTES = 512 * 1024 * 1024
+
 
 @dataclass
 class CentralRowsResult:
@@ -102,35 +105,53 @@ def central_rows(
     fixed_sq = torch.as_tensor(seeding.initial_distance, dtype=torch.float32).to(device) ** 2
     C = points.vectors(torch.as_tensor(seeding.order, device=device)).clone()
 
-    def movable_distances(start: int, stop: int) -> torch.Tensor:
-        """Squared distances of rows start..stop to every movable center."""
-        dot = points.block_dots(start, stop, C)
-        return (sq[start:stop, None] + (C * C).sum(1)[None, :] - 2.0 * dot).clamp_(min=0.0)
+    def movable_distances(V: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
+        """|c|^2 - 2 x.c for the points ``V`` and ``centers`` (the squared distance less
+        |x|^2), one fused product."""
+        return torch.addmm((centers * centers).sum(1)[None, :], V, centers.T, alpha=-2.0)
 
     step = points.block_rows(k)  # rows per block
+    # Lloyd's iterations. In the later ones most centers no longer move: the products with the
+    # centers that did not move are kept from the iteration before (when that N x k table fits
+    # in CACHE_BYTES), so an iteration costs one product per moved center, not per center.
+    table = (
+        torch.empty((n, k), dtype=C.dtype, device=device) if n * k * 4 <= CACHE_BYTES else None
+    )
+    stale = torch.ones(k, dtype=torch.bool, device=device)
     assign = torch.full((n,), -2, dtype=torch.long, device=device)
     iterations = 0
     for iterations in range(1, max_iterations + 1):
         reporter.check()
-        sums = torch.zeros_like(C)
-        counts = torch.zeros(k, dtype=torch.float32, device=device)
+        sums = torch.zeros(k + 1, C.shape[1], dtype=C.dtype, device=device)  # k: no cluster
+        counts = torch.zeros(k + 1, dtype=torch.float32, device=device)
+        columns = torch.nonzero(stale).flatten()
         changed = False
         for start in range(0, n, step):
             stop = min(n, start + step)
-            best, arg = movable_distances(start, stop).min(1)
+            V = points.block(start, stop)
+            if table is None:
+                part, arg = movable_distances(V, C).min(1)
+            else:
+                if columns.numel() == k:
+                    table[start:stop] = movable_distances(V, C)
+                elif columns.numel():
+                    table[start:stop, columns] = movable_distances(V, C[columns])
+                part, arg = table[start:stop].min(1)
+            best = (part + sq[start:stop]).clamp_(min=0.0)
             joined = torch.where(best < fixed_sq[start:stop], arg, torch.full_like(arg, -1))
             changed = changed or not torch.equal(joined, assign[start:stop])
             assign[start:stop] = joined
-            member = joined >= 0
-            if bool(member.any()):
-                rows = torch.nonzero(member).flatten() + start
-                sums.index_add_(0, joined[member], points.vectors(rows))
-                counts += torch.bincount(joined[member], minlength=k).to(torch.float32)
+            target = torch.where(joined >= 0, joined, torch.full_like(joined, k))
+            sums.index_add_(0, target, V)
+            counts += torch.bincount(target, minlength=k + 1).to(torch.float32)
         reporter(None, 0.4 + 0.5 * iterations / max(max_iterations, 1))
         if not changed:
             break
-        moved = counts > 0  # an empty cluster keeps its center
-        C[moved] = sums[moved] / counts[moved, None]
+        moved = C.clone()
+        nonempty = counts[:k] > 0  # an empty cluster keeps its center
+        moved[nonempty] = sums[:k][nonempty] / counts[:k][nonempty, None]
+        stale = (moved != C).any(1)
+        C = moved
 
     # The candidate nearest to each movable center, largest cluster first, no row twice.
     open_mask = torch.as_tensor(np.asarray(candidates, dtype=bool), device=device)
@@ -139,7 +160,7 @@ def central_rows(
     best_row = torch.full((k,), -1, dtype=torch.long, device=device)
     for start in range(0, n, step):
         stop = min(n, start + step)
-        d = movable_distances(start, stop)
+        d = movable_distances(points.block(start, stop), C) + sq[start:stop, None]
         d[~open_mask[start:stop]] = float("inf")
         bd, br = d.min(0)
         better = bd < best_d

@@ -41,9 +41,13 @@ class Points:
         """The explicit points of ``rows`` (m, dim)."""
         raise NotImplementedError
 
+    def block(self, start: int, stop: int) -> torch.Tensor:
+        """The explicit points of rows start..stop (a view where it can be)."""
+        raise NotImplementedError
+
     def block_dots(self, start: int, stop: int, V: torch.Tensor) -> torch.Tensor:
         """p_i . v_j for rows start..stop and the rows of ``V`` (stop - start, m)."""
-        raise NotImplementedError
+        return self.block(start, stop) @ V.T
 
     def dots(self, v: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         """p_i . v for every row, written into ``out`` (N,) and returned."""
@@ -60,9 +64,10 @@ class Points:
 
 class Matrix(Points):
     """The rows of ``X`` (N, D), each scaled by ``weights`` when given (the scaled copy is never
-    made). On the CPU, one pick's product goes through numpy's BLAS: for this tall, thin float32
-    product it streams ``X`` at the machine's read bandwidth, where torch's single-threaded
-    ``mv`` ran 2-4 times slower (measured in ``benchmarks/speed.py``)."""
+    made). On the CPU, one pick's product is numpy's ``einsum``: for this tall, thin float32
+    product on one thread its vector loops stream ``X`` 1.2-2.4 times slower than a plain sum
+    over it, where OpenBLAS's ``sgemv`` took 2-3 times and torch's ``mv`` 3-5 times (measured
+    on the development machine; see docs/benchmarks.md)."""
 
     def __init__(self, X: torch.Tensor, weights: torch.Tensor | None = None) -> None:
         self.X = X
@@ -84,13 +89,17 @@ class Matrix(Points):
         V = self.X[rows]
         return V if self.w is None else V * self.w[rows, None]
 
+    def block(self, start: int, stop: int) -> torch.Tensor:
+        V = self.X[start:stop]
+        return V if self.w is None else V * self.w[start:stop, None]
+
     def block_dots(self, start: int, stop: int, V: torch.Tensor) -> torch.Tensor:
         dot = self.X[start:stop] @ V.T
         return dot if self.w is None else dot * self.w[start:stop, None]
 
     def dots(self, v: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         if self._X_np is not None and out.device.type == "cpu" and out.is_contiguous():
-            np.dot(self._X_np, v.contiguous().numpy(), out=out.numpy())
+            np.einsum("ij,j->i", self._X_np, v.contiguous().numpy(), out=out.numpy())
         else:
             torch.mv(self.X, v, out=out)
         return out if self.w is None else out.mul_(self.w)
@@ -135,8 +144,8 @@ class ProbabilityJacobian(Points):
         J = (self.A[rows] - self.q[rows][:, None, :]) * self.P[rows][:, :, None]
         return J.reshape(-1, self.dim)
 
-    def block_dots(self, start: int, stop: int, V: torch.Tensor) -> torch.Tensor:
-        return self._block(start, stop) @ V.T
+    def block(self, start: int, stop: int) -> torch.Tensor:
+        return self._block(start, stop)
 
     def materialize(self) -> Matrix:
         """J as an explicit (N, C*d) matrix (as much memory again as A), for speed: every pass
