@@ -127,6 +127,7 @@ def central_rows(
         columns = torch.nonzero(stale).flatten()
         changed = False
         for start in range(0, n, step):
+            reporter.check()  # a pass over 1M rows of dp/dx takes seconds
             stop = min(n, start + step)
             V = points.block(start, stop)
             if table is None:
