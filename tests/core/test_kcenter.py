@@ -122,3 +122,20 @@ def test_the_blas_path_and_the_torch_path_pick_the_same_rows():
         np.testing.assert_array_equal(res.assignment, assignment)
     assert points.Matrix(points.as_tensor(X, None))._X_np is not None
     assert points.Matrix(points.as_tensor(np.asfortranarray(X), None))._X_np is None
+
+
+def test_d2_draws_follow_the_squared_distance_and_never_take_a_duplicate():
+    # One center at 0; candidates at distances 1, 2 and 3, and one duplicate of the center.
+    X = np.array([[0.0], [1.0], [2.0], [3.0], [0.0]], dtype=np.float32)
+    firsts = [
+        int(k_center_greedy(X, np.array([0]), 1, seed=s, rule="d2").order[0]) for s in range(700)
+    ]
+    counts = np.bincount(firsts, minlength=5)
+    assert counts[0] == 0 and counts[4] == 0  # the center and its duplicate (δ = 0)
+    np.testing.assert_allclose(counts[1:4] / 700, np.array([1, 4, 9]) / 14, atol=0.05)
+    a = k_center_greedy(X, np.array([0]), 3, seed=5, rule="d2")
+    b = k_center_greedy(X, np.array([0]), 3, seed=5, rule="d2")
+    np.testing.assert_array_equal(a.order, b.order)
+    assert sorted(a.order.tolist()) == [1, 2, 3]  # the duplicate only after the others
+    with pytest.raises(ParameterError, match="'rule'"):
+        k_center_greedy(X, np.array([0]), 1, rule="random")
