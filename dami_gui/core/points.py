@@ -65,7 +65,7 @@ class Points:
 class Matrix(Points):
     """The rows of ``X`` (N, D), each scaled by ``weights`` when given (the scaled copy is never
     made). On the CPU, one pick's product is numpy's ``einsum``: for this tall, thin float32
-    product on one thread its vector loops stream ``X`` 1.2-2.4 times slower than a plain sum
+    product on one thread its vector loops stream ``X`` 1.2-2.7 times slower than a plain sum
     over it, where OpenBLAS's ``sgemv`` took 2-3 times and torch's ``mv`` 3-5 times (measured
     on the development machine; see docs/benchmarks.md)."""
 
