@@ -33,9 +33,23 @@ class Points:
     dim: int
     device: torch.device
 
+    _sq: torch.Tensor | None = None
+
     def sq_norms(self) -> torch.Tensor:
-        """|p_i|^2 for every row (N,)."""
-        raise NotImplementedError
+        """|p_i|^2 for every row (N,); one pass, then kept (K-Center's seeding, k-means and the
+        scores all ask for it)."""
+        if self._sq is None:
+            self._sq = self._sq_norms()
+        return self._sq
+
+    def _sq_norms(self) -> torch.Tensor:
+        out = torch.empty(self.n, dtype=torch.float32, device=self.device)
+        step = self.block_rows(0)
+        for start in range(0, self.n, step):
+            stop = min(self.n, start + step)
+            block = self.block(start, stop)
+            out[start:stop] = torch.einsum("ij,ij->i", block, block)
+        return out
 
     def vectors(self, rows: torch.Tensor) -> torch.Tensor:
         """The explicit points of ``rows`` (m, dim)."""
@@ -77,13 +91,13 @@ class Matrix(Points):
         on_cpu = X.device.type == "cpu" and X.is_contiguous()
         self._X_np = X.numpy() if on_cpu else None
 
-    def sq_norms(self) -> torch.Tensor:
+    def _sq_norms(self) -> torch.Tensor:
         out = torch.empty(self.n, dtype=self.X.dtype, device=self.device)
         step = self.block_rows(0)
         for start in range(0, self.n, step):
             block = self.X[start : start + step]
             out[start : start + step] = torch.einsum("ij,ij->i", block, block)
-        return out if self.w is None else out * self.w * self.w
+        return out if self.w is None else out * self.w * self.w  # |w x|^2 without forming w x
 
     def vectors(self, rows: torch.Tensor) -> torch.Tensor:
         V = self.X[rows]
@@ -126,26 +140,18 @@ class ProbabilityJacobian(Points):
             stop = min(self.n, start + step)
             self.q[start:stop] = torch.einsum("nc,ncd->nd", P[start:stop], A[start:stop])
 
-    def _block(self, start: int, stop: int) -> torch.Tensor:
-        J = self.A[start:stop] - self.q[start:stop, None, :]
-        J *= self.P[start:stop, :, None]
-        return J.reshape(stop - start, self.dim)
-
-    def sq_norms(self) -> torch.Tensor:
-        out = torch.empty(self.n, dtype=self.A.dtype, device=self.device)
-        step = self.block_rows(0)
-        for start in range(0, self.n, step):
-            stop = min(self.n, start + step)
-            J = self._block(start, stop)
-            out[start:stop] = torch.einsum("ij,ij->i", J, J)
-        return out
+    @staticmethod
+    def _jacobian(A: torch.Tensor, q: torch.Tensor, P: torch.Tensor) -> torch.Tensor:
+        """p ⊙ (A - q) per row, flattened (rows, C*d)."""
+        J = A - q[:, None, :]
+        J *= P[:, :, None]
+        return J.reshape(J.shape[0], -1)
 
     def vectors(self, rows: torch.Tensor) -> torch.Tensor:
-        J = (self.A[rows] - self.q[rows][:, None, :]) * self.P[rows][:, :, None]
-        return J.reshape(-1, self.dim)
+        return self._jacobian(self.A[rows], self.q[rows], self.P[rows])
 
     def block(self, start: int, stop: int) -> torch.Tensor:
-        return self._block(start, stop)
+        return self._jacobian(self.A[start:stop], self.q[start:stop], self.P[start:stop])
 
     def materialize(self) -> Matrix:
         """J as an explicit (N, C*d) matrix (as much memory again as A), for speed: every pass
@@ -154,5 +160,5 @@ class ProbabilityJacobian(Points):
         step = self.block_rows(0)
         for start in range(0, self.n, step):
             stop = min(self.n, start + step)
-            J[start:stop] = self._block(start, stop)
+            J[start:stop] = self.block(start, stop)
         return Matrix(J)
