@@ -67,7 +67,9 @@ def as_points(
     """``X`` as :class:`Points` (a matrix, scaled per row by ``weights`` when given)."""
     if isinstance(X, Points):
         if weights is not None:
-            raise ParameterError("weights", "None when the points are given as Points", "weights")
+            raise ParameterError(
+                "weights", "None when the points are given as Points", type(weights).__name__
+            )
         return X
     w = None if weights is None else as_tensor(weights, device)
     return Matrix(as_tensor(X, device), w)

@@ -70,9 +70,11 @@ def central_rows(
     """
     reporter = as_reporter(progress, cancel)
     points = as_points(X, device, weights)
-    if isinstance(max_iterations, bool) or not isinstance(max_iterations, int | np.integer):
-        raise ParameterError("max_iterations", "an integer >= 0", max_iterations)
-    if max_iterations < 0:
+    if (
+        isinstance(max_iterations, bool)
+        or not isinstance(max_iterations, int | np.integer)
+        or max_iterations < 0
+    ):
         raise ParameterError("max_iterations", "an integer >= 0", max_iterations)
     seeding = k_center_greedy(
         points,
@@ -114,9 +116,7 @@ def central_rows(
     # Lloyd's iterations. In the later ones most centers no longer move: the products with the
     # centers that did not move are kept from the iteration before (when that N x k table fits
     # in CACHE_BYTES), so an iteration costs one product per moved center, not per center.
-    table = (
-        torch.empty((n, k), dtype=C.dtype, device=device) if n * k * 4 <= CACHE_BYTES else None
-    )
+    table = torch.empty((n, k), dtype=C.dtype, device=device) if n * k * 4 <= CACHE_BYTES else None
     stale = torch.ones(k, dtype=torch.bool, device=device)
     assign = torch.full((n,), -2, dtype=torch.long, device=device)
     iterations = 0
