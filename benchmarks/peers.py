@@ -58,7 +58,7 @@ def peer_query(
     hidden: np.ndarray | None = None,
 ) -> np.ndarray:
     """Indices (into X) of the ``k`` rows scikit-activeml's strategy ``name`` picks."""
-    from skactiveml.pool import Badge, CoreSet, ProbCover, TypiClust, UncertaintySampling
+    from skactiveml.pool import Badge, CoreSet, ProbCover, UncertaintySampling
 
     y = np.full(X.shape[0], np.nan)
     y[labeled] = y_labeled
@@ -80,7 +80,7 @@ def peer_query(
             if name == "sk-coreset":
                 q = CoreSet(random_state=seed).query(H, y, batch_size=k)
             elif name == "sk-typiclust":
-                q = TypiClust(random_state=seed).query(H, y, batch_size=k)
+                q = typiclust_on(H, labeled, k, seed)
             elif name == "sk-probcover":
                 Hn = H / np.maximum(np.linalg.norm(H, axis=1, keepdims=True), 1e-12)
                 q = ProbCover(n_classes=model.n_classes, random_state=seed).query(
@@ -92,7 +92,7 @@ def peer_query(
 
 
 def typiclust_on(F: np.ndarray, labeled: np.ndarray, k: int, seed: int) -> np.ndarray:
-    """scikit-activeml's TypiClust on an arbitrary representation ``F`` (used by variants)."""
+    """scikit-activeml's TypiClust on a representation ``F``; only which rows are labeled counts."""
     from skactiveml.pool import TypiClust
 
     y = np.full(F.shape[0], np.nan)
