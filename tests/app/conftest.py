@@ -69,3 +69,37 @@ def demo_window(qtbot, make_window) -> MainWindow:
     window = make_window()
     open_demo(qtbot, window)
     return window
+
+
+@pytest.fixture
+def run_main(qtbot, monkeypatch, tmp_path):
+    """Run ``dami_gui.app.main.main(argv)`` with the event loop replaced: ``inspect(window)`` is
+    called on the shown main window, which is then closed; returns main's exit code.
+
+    The log goes to ``tmp_path``, ``sys.excepthook`` is restored after the test, and main's exit
+    is a plain return.
+    """
+    import sys
+
+    from dami_gui.app import main as app_main
+
+    monkeypatch.setattr(app_main, "setup_file_log", lambda: tmp_path / "test.log")
+    monkeypatch.setattr(app_main, "leave", lambda code: code)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+
+    def run(argv: list[str], inspect) -> int:
+        def exec_stub(self=None):
+            window = next(
+                w
+                for w in app_main.QApplication.topLevelWidgets()
+                if isinstance(w, MainWindow) and w.isVisible()
+            )
+            qtbot.addWidget(window)
+            inspect(window)
+            window.close()
+            return 0
+
+        monkeypatch.setattr(app_main.QApplication, "exec", exec_stub)
+        return app_main.main(argv)
+
+    return run

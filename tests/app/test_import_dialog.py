@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from PySide6.QtCore import Qt
 
-from dami_gui.app import main as app_main
 from dami_gui.app.import_dialog import ImportDialog
 
 from .conftest import BATCH, wait_for_workers
@@ -105,20 +104,11 @@ def test_bad_file_shows_a_sentence(qtbot, make_window, tmp_path):
     assert w.session is None and w.load_worker is None
 
 
-def test_main_opens_the_file_in_the_import_dialog(qtbot, monkeypatch, pool_csv, tmp_path):
+def test_main_opens_the_file_in_the_import_dialog(qtbot, run_main, pool_csv):
     """``dami-gui FILE.csv``: main() shows the window and the import dialog for the file."""
     seen = {}
-    monkeypatch.setattr(app_main, "setup_file_log", lambda: tmp_path / "test.log")
-    monkeypatch.setattr(app_main, "leave", lambda code: code)
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
 
-    def exec_stub(self=None):
-        window = next(
-            w
-            for w in app_main.QApplication.topLevelWidgets()
-            if hasattr(w, "rounds") and w.isVisible()
-        )
-        qtbot.addWidget(window)
+    def inspect(window):
         qtbot.waitUntil(lambda: window.import_dialog is not None, timeout=30_000)
         seen["title"] = window.import_dialog.windowTitle()
         seen["umap"] = window.layouts.use_umap
@@ -127,11 +117,8 @@ def test_main_opens_the_file_in_the_import_dialog(qtbot, monkeypatch, pool_csv, 
         except ValueError as error:
             sys.excepthook(ValueError, error, error.__traceback__)
         seen["hook"] = window.error_box.text()
-        window.close()
-        return 0
 
-    monkeypatch.setattr(app_main.QApplication, "exec", exec_stub)
-    assert app_main.main(["--no-umap", str(pool_csv)]) == 0
+    assert run_main(["--no-umap", str(pool_csv)], inspect) == 0
     assert seen == {
         "title": "Open pets.csv",
         "umap": False,

@@ -648,34 +648,18 @@ def test_cancel_save_as_leaves_no_file(qtbot, make_window, demo_csv, tmp_path, m
     assert "Saving cancelled" in w.stage.text()
 
 
-def test_main_opens_a_project_given_on_the_command_line(qtbot, saved_demo, tmp_path, monkeypatch):
+def test_main_opens_a_project_given_on_the_command_line(qtbot, run_main, saved_demo, tmp_path):
     """``dami-gui segment.dami``: main() opens the project (no import dialog)."""
-    import sys
-
-    from dami_gui.app import main as app_main
-
     saved_demo.close()
     seen = {}
-    monkeypatch.setattr(app_main, "setup_file_log", lambda: tmp_path / "test.log")
-    monkeypatch.setattr(app_main, "leave", lambda code: code)
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
 
-    def exec_stub(self=None):
-        window = next(
-            w
-            for w in app_main.QApplication.topLevelWidgets()
-            if hasattr(w, "projects") and w.isVisible()
-        )
-        qtbot.addWidget(window)
+    def inspect(window):
         qtbot.waitUntil(lambda: window.projects.project is not None, timeout=TIMEOUT)
         seen["title"] = window.windowTitle()
         seen["rounds"] = len(window.session.rounds)
         seen["dialog"] = window.import_dialog
-        window.close()
-        return 0
 
-    monkeypatch.setattr(app_main.QApplication, "exec", exec_stub)
-    assert app_main.main(["--no-umap", str(tmp_path / "segment.dami")]) == 0
+    assert run_main(["--no-umap", str(tmp_path / "segment.dami")], inspect) == 0
     assert seen == {"title": "segment — dami-gui", "rounds": 1, "dialog": None}
     assert not (tmp_path / "segment.dami.lock").exists()
 
