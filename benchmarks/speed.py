@@ -157,14 +157,14 @@ def round_child(which: str) -> dict:
     import torch
 
     from dami_gui.core.device import resolve_device
-    from dami_gui.core.layout import pca_layout
+    from dami_gui.core.embedding import pca_layout
     from dami_gui.core.model import train_mlp
     from dami_gui.core.strategies import ModelOutputs, QueryContext, get_strategy
 
     torch.set_num_threads(1)
     device = resolve_device("auto")
     if which == "segment":
-        from dami_gui.core.demo import load_demo
+        from dami_gui.core.data.demo import load_demo
 
         demo = load_demo()
         X, y, C = demo.dataset.X, demo.truth, demo.dataset.n_classes

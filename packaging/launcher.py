@@ -2,7 +2,7 @@
 
 import sys
 
-from dami_gui.cli import gui_main
+from dami_gui.cli.main import gui_main
 
 if __name__ == "__main__":
     sys.exit(gui_main())

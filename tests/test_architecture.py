@@ -53,10 +53,10 @@ def test_the_check_sees_relative_imports_of_the_app(tmp_path):
 
 def test_importing_core_and_cli_loads_no_qt():
     code = (
-        "import importlib, pkgutil, sys, dami_gui.core, dami_gui.cli\n"
+        "import importlib, pkgutil, sys, dami_gui.core, dami_gui.cli.main\n"
         "for m in pkgutil.walk_packages(dami_gui.core.__path__, 'dami_gui.core.'):\n"
         "    importlib.import_module(m.name)\n"
-        "dami_gui.cli._build_parser()\n"
+        "dami_gui.cli.main._build_parser()\n"
         "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'dami_gui.app'))]\n"
         "assert not bad, bad\n"
     )

@@ -140,10 +140,14 @@ def main(argv: list[str]) -> int:
         (folder / "snapshot.json").write_text(json.dumps(snapshot, indent=1, sort_keys=True))
         print(f"saved {len(snapshot['simulate'])} curves and a project in {folder}")
         return 0
-    before = json.loads((folder / "snapshot.json").read_text())
+    before = json.loads((folder / "snapshot.json").read_text().replace(
+        json.dumps(str(folder / "work-save"))[1:-1], "<work>"))
+    snapshot = json.loads(json.dumps(snapshot).replace(json.dumps(str(work))[1:-1], "<work>"))
     after_old = project_outputs(work, folder / "work-save" / "scripted.dami")
     found = differences(before["simulate"], snapshot["simulate"], "simulate ")
     found += differences(before["project"], snapshot["project"], "project ")
+    after_old = json.loads(json.dumps(after_old).replace(
+        json.dumps(str(folder / "work-save"))[1:-1], "<work>"))
     old = {k: v for k, v in before["project"].items() if k in after_old}
     found += differences(old, after_old, "old project file ")
     for line in found:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import shiboken6
 from PySide6.QtCore import QObject
 
-from ..core.session import Session
+from dami_gui.core.session import Session
 
 Listener = Callable[[str, object], None]
 

@@ -1,6 +1,6 @@
 """Entry point of the desktop app: ``dami-gui [--demo] [--no-umap] [FILE.csv | PROJECT.dami]``.
 
-The CLI (``dami_gui.cli``) calls :func:`main`; ``python -m dami_gui.app.main`` runs it too.
+The CLI (``dami_gui.cli.main``) calls :func:`main`; ``python -m dami_gui.app.main`` runs it too.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from types import TracebackType
 from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import QApplication
 
-from .. import __version__
-from ..core.errors import DamiError
-from .log_panel import setup_file_log
-from .main_window import MainWindow
-from .worker import Worker
+from dami_gui import __version__
+from dami_gui.app.main_window import MainWindow
+from dami_gui.app.panels.log_panel import setup_file_log
+from dami_gui.app.tasks import Worker
+from dami_gui.core.errors import DamiError
 
 #: How long, at exit, to let cancelled background work finish before leaving without it.
 EXIT_GRACE_MS = 1500
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` (default ``sys.argv[1:]``), open the window and run until it closes."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     if args.selftest:
-        from .selftest import run_selftest
+        from dami_gui.app.selftest import run_selftest
 
         return leave(run_selftest(umap=not args.no_umap))
     app = application()

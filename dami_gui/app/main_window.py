@@ -2,7 +2,7 @@
 
 The window owns no labeling state. It creates the :class:`~dami_gui.core.session.Session` when
 data opens and hands it to the views, which subscribe to it. Long work (reading a file, building
-the data set, rounds, the UMAP map) runs in :class:`~dami_gui.app.worker.Worker` threads; the
+the data set, rounds, the UMAP map) runs in :class:`~dami_gui.app.tasks.Worker` threads; the
 status bar shows the foreground task with a Cancel button, and failures become a short dialog
 with the details in the log panel and log file.
 """
@@ -31,24 +31,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.csv_reader import read_csv
-from ..core.device import device_name
-from ..core.errors import DamiError
-from ..core.progress import CancelToken, ProgressCallback
-from ..core.session import Session
-from .curve_view import CurveView
-from .explanations import Explanations
-from .import_dialog import ImportDialog, build_from_choices
-from .label_panel import LabelPanel
-from .log_panel import LogPanel
-from .map_layout import LayoutController
-from .map_view import MapView
-from .palette import ClassColors
-from .projects import ProjectController
-from .rounds import RoundController
-from .settings_panel import SettingsPanel
-from .warmup import warm_up_torch
-from .worker import Worker
+from dami_gui.app.controllers.map import LayoutController
+from dami_gui.app.controllers.projects import ProjectController
+from dami_gui.app.controllers.rounds import RoundController
+from dami_gui.app.dialogs.import_csv import ImportDialog, build_from_choices
+from dami_gui.app.palette import ClassColors
+from dami_gui.app.panels.curve_view import CurveView
+from dami_gui.app.panels.explanations import Explanations
+from dami_gui.app.panels.label_panel import LabelPanel
+from dami_gui.app.panels.log_panel import LogPanel
+from dami_gui.app.panels.map_view import MapView
+from dami_gui.app.panels.settings_panel import SettingsPanel
+from dami_gui.app.tasks import Worker
+from dami_gui.app.warmup import warm_up_torch
+from dami_gui.core.data.reader import read_csv
+from dami_gui.core.device import device_name
+from dami_gui.core.errors import DamiError
+from dami_gui.core.progress import CancelToken, ProgressCallback
+from dami_gui.core.session import Session
 
 log = logging.getLogger("dami_gui.app")
 
@@ -247,7 +247,7 @@ class MainWindow(QMainWindow):
         """Open the bundled demo (every row unlabeled; the true classes are known to the curve)."""
 
         def task(progress: ProgressCallback, cancel: CancelToken) -> Any:
-            from ..core.demo import load_demo
+            from dami_gui.core.data.demo import load_demo
 
             return load_demo(progress, cancel)
 

@@ -44,11 +44,11 @@ class _Steps:
 
 def run_selftest(umap: bool = True) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from ..core.demo import load_demo
-    from ..core.layout import pca_layout, umap_layout
-    from ..core.project import create_project, open_project
-    from .main import application
-    from .main_window import MainWindow
+    from dami_gui.app.main import application
+    from dami_gui.app.main_window import MainWindow
+    from dami_gui.core.data.demo import load_demo
+    from dami_gui.core.embedding import pca_layout, umap_layout
+    from dami_gui.core.project.journal import create_project, open_project
 
     step = _Steps()
     print(f"dami-gui self-test ({sys.platform}, frozen={getattr(sys, 'frozen', False)})")
@@ -56,7 +56,7 @@ def run_selftest(umap: bool = True) -> int:
     window = step("create the main window", lambda: MainWindow(use_umap=False))
     demo = step("load the demo data set", load_demo)
     if step.failed is None:
-        from ..core.session import Session
+        from dami_gui.core.session import Session
 
         session = Session(demo.dataset, truth=demo.truth, batch_size=20)
     first = step("round 1: train, interpret, select", lambda: session.run_round())

@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 
-from ..core.model import MLPConfig, train_mlp
+from dami_gui.core.model import MLPConfig, train_mlp
 
 _lock = threading.Lock()
 _done = False

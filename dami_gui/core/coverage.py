@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:  # the session computes coverage, so this module must not import it
-    from .session import RoundResult
+    from dami_gui.core.session import RoundResult
 
 STABLE_PREDICTIONS = 0.01
 FLAT_COVERAGE = 0.02

@@ -17,7 +17,7 @@ import os
 
 import torch
 
-from .errors import ParameterError
+from dami_gui.core.errors import ParameterError
 
 CHOICES = ("auto", "cpu", "cuda", "mps")
 

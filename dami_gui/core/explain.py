@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .data import Dataset
-from .interpret import interpret
-from .model import MLP
+from dami_gui.core.data.dataset import Dataset
+from dami_gui.core.interpret import interpret
+from dami_gui.core.model import MLP
 
 
 @dataclass

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .model import MLP
-from .progress import CancelToken, ProgressCallback, Reporter, as_reporter
+from dami_gui.core.model import MLP
+from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 
 #: Rows per chunk are chosen so that a chunk's A (rows x C x d float32) stays near this size.
 CHUNK_BYTES = 64 * 1024 * 1024

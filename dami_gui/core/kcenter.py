@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .errors import ParameterError
-from .points import Matrix, Points, as_tensor
-from .progress import CancelToken, ProgressCallback, Reporter, as_reporter
+from dami_gui.core.errors import ParameterError
+from dami_gui.core.points import Matrix, Points, as_tensor
+from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 
 #: Squared distances below this fraction of |x|^2 + |c|^2 are float32 round-off of the expanded
 #: form and count as 0, so exact duplicates tie at 0 as they should.

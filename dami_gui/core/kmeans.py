@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .errors import ParameterError
-from .kcenter import as_points, k_center_greedy
-from .points import Points
-from .progress import CancelToken, ProgressCallback, Reporter, as_reporter
+from dami_gui.core.errors import ParameterError
+from dami_gui.core.kcenter import as_points, k_center_greedy
+from dami_gui.core.points import Points
+from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 
 #: Lloyd's iterations stop when no row changes cluster, or after this many (a cost bound).
 MAX_ITERATIONS = 30

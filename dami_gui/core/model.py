@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .errors import ParameterError
-from .progress import CancelToken, ProgressCallback, Reporter, as_reporter
+from dami_gui.core.errors import ParameterError
+from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from .errors import Cancelled
+from dami_gui.core.errors import Cancelled
 
 ProgressCallback = Callable[[str, float], None]
 

@@ -23,14 +23,14 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from .coverage import round_coverage
-from .data import Dataset
-from .device import resolve_device
-from .errors import ParameterError
-from .kcenter import nearest_center
-from .model import MLP, MLPConfig, train_mlp
-from .progress import CancelToken, ProgressCallback, Reporter, as_reporter
-from .strategies import DEFAULT_STRATEGY, ModelOutputs, QueryContext, get_strategy
+from dami_gui.core.coverage import round_coverage
+from dami_gui.core.data.dataset import Dataset
+from dami_gui.core.device import resolve_device
+from dami_gui.core.errors import ParameterError
+from dami_gui.core.kcenter import nearest_center
+from dami_gui.core.model import MLP, MLPConfig, train_mlp
+from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
+from dami_gui.core.strategies import DEFAULT_STRATEGY, ModelOutputs, QueryContext, get_strategy
 
 Listener = Callable[[str, object], None]
 
@@ -94,7 +94,8 @@ class RoundResult:
 
 
 class Journal(Protocol):
-    """Durable record of what happens to a session (e.g. :class:`dami_gui.core.project.Project`).
+    """Durable record of what happens to a session (e.g.
+    :class:`dami_gui.core.project.journal.Project`).
 
     Each method is called before the session's state changes and before listeners hear of it;
     raising refuses the change (the session stays as it was) and the error propagates.

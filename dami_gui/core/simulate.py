@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import Dataset, build_dataset, infer_roles, read_csv
-from .errors import DataError, ParameterError
-from .model import MLPConfig
-from .progress import CancelToken
-from .session import Session
-from .strategies import DEFAULT_STRATEGY
+from dami_gui.core.data.dataset import Dataset, build_dataset, infer_roles, read_csv
+from dami_gui.core.errors import DataError, ParameterError
+from dami_gui.core.model import MLPConfig
+from dami_gui.core.progress import CancelToken
+from dami_gui.core.session import Session
+from dami_gui.core.strategies import DEFAULT_STRATEGY
 
 
 def stratified_split(

@@ -14,7 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 
 from dami_gui.app.main_window import MainWindow
-from dami_gui.app.worker import Worker
+from dami_gui.app.tasks import Worker
 from dami_gui.core.model import MLPConfig
 
 SMALL = MLPConfig(hidden=(32, 32), min_epochs=20, min_steps=100)

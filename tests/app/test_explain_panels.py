@@ -1,5 +1,5 @@
 """The explanation views on the real demo after two rounds: why this row, regions, coverage,
-conflicts (dami_gui/app/explanations.py and the panels it wires)."""
+conflicts (dami_gui/app/panels/explanations.py and the panels it wires)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 
-from dami_gui.app.coverage_panel import STOP_STYLE, CoveragePanel
-from dami_gui.app.map_view import SIZE_POOL
+from dami_gui.app.panels.coverage_panel import STOP_STYLE, CoveragePanel
+from dami_gui.app.panels.map_view import SIZE_POOL
 from dami_gui.core.coverage import StoppingHint, coverage_history, stopping_hint
 
 from .conftest import BATCH
@@ -196,8 +196,7 @@ def test_coverage_panel_shows_the_last_round_and_the_hint(qtbot, window):
 
 
 def test_coverage_panel_turns_green_when_it_could_stop(qtbot, window, monkeypatch):
-    from dami_gui.app import coverage_panel
-
+    from dami_gui.app.panels import coverage_panel
     monkeypatch.setattr(
         coverage_panel, "stopping_hint", lambda _h: StoppingHint(True, "You could stop: test.")
     )
@@ -247,8 +246,8 @@ def test_conflict_is_listed_and_clicking_selects_the_row(qtbot, window):
 def test_missing_region_ids_are_computed_off_the_gui_thread(qtbot, window):
     """A round without its region ids (an older round of a reopened project): the bars show at
     once, the region figures once a worker has recomputed the ids."""
-    from dami_gui.app.conflicts_panel import ConflictsPanel
-    from dami_gui.app.explain_panel import ExplainPanel, RoundCache
+    from dami_gui.app.panels.conflicts_panel import ConflictsPanel
+    from dami_gui.app.panels.explain_panel import ExplainPanel, RoundCache
 
     s = window.session
     last = s.last_round

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from PySide6.QtCore import Qt
 
-from dami_gui.app.import_dialog import ImportDialog
+from dami_gui.app.dialogs.import_csv import ImportDialog
 
 from .conftest import BATCH, wait_for_workers
 

@@ -11,8 +11,8 @@ import threading
 
 import numpy as np
 
-from dami_gui.app import map_layout
-from dami_gui.core.layout import pca_layout
+from dami_gui.app.controllers import map as map_layout
+from dami_gui.core.embedding import pca_layout
 
 from .conftest import open_demo, wait_for_workers
 

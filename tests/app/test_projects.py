@@ -18,14 +18,15 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QFileDialog, QPushButton
 
-from dami_gui.app import map_layout, projects
-from dami_gui.app.source_dialog import SourceDialog
-from dami_gui.core import demo
-from dami_gui.core.data import load_dataset
-from dami_gui.core.layout import pca_layout
-from dami_gui.core.project import open_project
+from dami_gui.app.controllers import map as map_layout
+from dami_gui.app.controllers import projects
+from dami_gui.app.dialogs.source_changed import SourceDialog
+from dami_gui.core.data import demo
+from dami_gui.core.data.dataset import load_dataset
+from dami_gui.core.embedding import pca_layout
+from dami_gui.core.project.journal import open_project
+from dami_gui.core.project.storage import DiskFull
 from dami_gui.core.session import Session
-from dami_gui.core.storage import DiskFull
 
 from .conftest import BATCH, open_demo, wait_for_workers
 from .test_main_window import key_for

@@ -7,7 +7,7 @@ import threading
 import pytest
 from PySide6.QtCore import QObject
 
-from dami_gui.app.worker import Worker
+from dami_gui.app.tasks import Worker
 from dami_gui.core.errors import DataError
 
 from .conftest import wait_for_workers

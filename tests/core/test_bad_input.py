@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dami_gui import cli
-from dami_gui.core import csv_reader
+from dami_gui.cli import main as cli
+from dami_gui.core.data import reader as csv_reader
 from dami_gui.core.errors import Cancelled, DataError
 from dami_gui.core.progress import CancelToken
-from dami_gui.core.project import create_project_from_csv, open_project
-from dami_gui.core.storage import SCHEMA_VERSION, Store
+from dami_gui.core.project.journal import create_project_from_csv, open_project
+from dami_gui.core.project.storage import SCHEMA_VERSION, Store
 
 from .project_data import leftovers, new_project, pool_frame
 
@@ -219,8 +219,8 @@ def test_running_out_of_memory_is_a_sentence(tmp_path, monkeypatch, capsys) -> N
     def too_big(*args, **kwargs):
         raise MemoryError
 
-    monkeypatch.setattr("dami_gui.core.data.build_dataset", too_big)
-    monkeypatch.setattr("dami_gui.core.project.build_dataset", too_big)
+    monkeypatch.setattr("dami_gui.core.data.dataset.build_dataset", too_big)
+    monkeypatch.setattr("dami_gui.core.project.journal.build_dataset", too_big)
     with pytest.raises(DataError, match="does not fit in this computer's memory"):
         open_project(tmp_path / "p.dami")
     (tmp_path / "q").mkdir()

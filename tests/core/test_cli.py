@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dami_gui import cli
-from dami_gui.core.demo import demo_path
+from dami_gui.cli import main as cli
+from dami_gui.core.data.demo import demo_path
 
 
 @pytest.fixture
@@ -150,7 +150,7 @@ def test_gui_passes_every_argument_to_the_app(args, monkeypatch):
 
 
 def test_an_unknown_device_is_one_sentence_not_a_traceback(tmp_path, capsys):
-    from dami_gui.cli import main
+    from dami_gui.cli.main import main
 
     csv = tmp_path / "pool.csv"
     csv.write_text("a,b,label\n1,2,x\n3,4,y\n5,6,\n7,8,\n")

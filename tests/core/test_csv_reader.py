@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dami_gui.core.csv_reader import read_csv
+from dami_gui.core.data.reader import read_csv
 from dami_gui.core.errors import Cancelled, DataError
 from dami_gui.core.progress import CancelToken, Reporter
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dami_gui.core.data import (
+from dami_gui.core.data.dataset import (
     ROLES,
     ColumnTransform,
     Dataset,

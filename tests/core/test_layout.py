@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dami_gui.core.embedding import pca_layout, umap_layout, warm_up_umap
 from dami_gui.core.errors import Cancelled
-from dami_gui.core.layout import pca_layout, umap_layout, warm_up_umap
 from dami_gui.core.progress import CancelToken
 
 

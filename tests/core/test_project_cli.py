@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 import torch
 
-from dami_gui import cli
-from dami_gui.core.project import open_project
+from dami_gui.cli import main as cli
+from dami_gui.core.project.journal import open_project
 
 from .project_data import leftovers, new_project, write_pool
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dami_gui.core.data import build_dataset, infer_roles
+from dami_gui.core.data.dataset import build_dataset, infer_roles
 from dami_gui.core.errors import Cancelled, ParameterError
 from dami_gui.core.model import MLPConfig
 from dami_gui.core.progress import CancelToken

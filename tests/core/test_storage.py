@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from dami_gui.core.errors import DamiError
-from dami_gui.core.project import open_project
-from dami_gui.core.storage import (
+from dami_gui.core.project.journal import open_project
+from dami_gui.core.project.storage import (
     APPLICATION_ID,
     SCHEMA_V1,
     SCHEMA_VERSION,

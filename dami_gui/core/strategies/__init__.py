@@ -1,7 +1,7 @@
 """Query strategies behind one interface; `available()` names them, `get_strategy` builds one."""
 
-from . import dami, dami_variants, geometric, simple  # noqa: F401  (registers the strategies)
-from .base import (
+from dami_gui.core.strategies import dami, dami_variants, geometric, simple  # noqa: F401  (registers the strategies)
+from dami_gui.core.strategies.base import (
     DEFAULT_STRATEGY,
     ModelOutputs,
     QueryContext,

@@ -14,10 +14,10 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from ..errors import ParameterError
-from ..interpret import Interpretation, interpret
-from ..model import MLP, last_hidden, predict_proba
-from ..progress import CancelToken, ProgressCallback, Reporter, as_reporter
+from dami_gui.core.errors import ParameterError
+from dami_gui.core.interpret import Interpretation, interpret
+from dami_gui.core.model import MLP, last_hidden, predict_proba
+from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 
 
 class ModelOutputs:

@@ -38,12 +38,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..interpret import Interpretation
-from ..kmeans import central_rows
-from ..points import Points, ProbabilityJacobian
-from ..progress import Reporter
-from .base import QueryContext, QueryResult, register
-from .dami import Dami
+from dami_gui.core.interpret import Interpretation
+from dami_gui.core.kmeans import central_rows
+from dami_gui.core.points import Points, ProbabilityJacobian
+from dami_gui.core.progress import Reporter
+from dami_gui.core.strategies.base import QueryContext, QueryResult, register
+from dami_gui.core.strategies.dami import Dami
 
 #: Largest dp/dx (bytes) that DAMI+ forms explicitly; above it, it is formed block by block.
 MATERIALIZE_BYTES = 512 * 1024 * 1024

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..kcenter import k_center_greedy
-from ..progress import Reporter
-from .base import QueryContext, QueryResult, QueryStrategy, register
+from dami_gui.core.kcenter import k_center_greedy
+from dami_gui.core.progress import Reporter
+from dami_gui.core.strategies.base import QueryContext, QueryResult, QueryStrategy, register
 
 
 @register

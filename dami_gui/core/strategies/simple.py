@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..progress import Reporter
-from .base import QueryContext, QueryResult, QueryStrategy, register, top_k
+from dami_gui.core.progress import Reporter
+from dami_gui.core.strategies.base import QueryContext, QueryResult, QueryStrategy, register, top_k
 
 
 @register

@@ -1,0 +1,1 @@
+"""dami_gui/app/controllers"""

@@ -1,0 +1,112 @@
+"""Round settings: query strategy, batch size, when to start the next round, and the button.
+
+The strategy and the batch size are the session's own settings (set on it at once; the session
+notifies its listeners); "start the next round when the batch is labeled" is a preference of the
+window and lives here.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from dami_gui.app.binding import SessionLink
+from dami_gui.core.session import Session
+from dami_gui.core.strategies import available, describe
+
+
+class SettingsPanel(QWidget):
+    """One row of controls; ``nextRoundRequested`` when the button is pressed."""
+
+    nextRoundRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session: Session | None = None
+        self._session_link = SessionLink(self, self._on_session)
+        self._updating = False
+        self.strategy = QComboBox()
+        for name in available():
+            title, description = describe(name)
+            self.strategy.addItem(title, name)
+            self.strategy.setItemData(self.strategy.count() - 1, description, 3)  # ToolTipRole
+        self.strategy.setToolTip("How the next rows to label are picked")
+        # long strategy titles must not widen the window (the popup shows them whole)
+        self.strategy.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.strategy.setMinimumContentsLength(10)
+        self.strategy.currentIndexChanged.connect(self._strategy_changed)
+        self.batch = QSpinBox()
+        self.batch.setRange(1, 1000)
+        self.batch.setValue(20)
+        self.batch.setToolTip("How many rows to label per round")
+        self.batch.valueChanged.connect(self._batch_changed)
+        self.auto = QCheckBox("Start the next round by itself when the batch is answered")
+        self.auto.setChecked(True)
+        self.auto.setToolTip(
+            "When on, the model retrains and picks new rows as soon as every row of the batch "
+            "is labeled or marked 'not sure'"
+        )
+        self.next_button = QPushButton("Next round")
+        self.next_button.setToolTip("Retrain on the labels so far and pick new rows now (Ctrl+R)")
+        self.next_button.clicked.connect(self.nextRoundRequested)
+        self.next_button.setEnabled(False)
+
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Strategy:"), 0, 0)
+        layout.addWidget(self.strategy, 0, 1)
+        layout.addWidget(QLabel("Rows per round:"), 0, 2)
+        layout.addWidget(self.batch, 0, 3)
+        layout.addWidget(self.next_button, 0, 5)
+        layout.addWidget(self.auto, 1, 0, 1, 6)
+        layout.setColumnStretch(4, 1)
+
+    @property
+    def auto_next(self) -> bool:
+        return self.auto.isChecked()
+
+    def set_session(self, session: Session | None) -> None:
+        self.session = session
+        self._session_link.switch(session)
+        self._sync()
+
+    def set_running(self, running: bool) -> None:
+        """Disable the button while a round runs (or without data)."""
+        self.next_button.setEnabled(self.session is not None and not running)
+
+    def _on_session(self, kind: str, payload: object) -> None:
+        if kind == "settings":
+            self._sync()
+
+    def _sync(self) -> None:
+        """Show the session's settings (after a change from elsewhere, or a new session)."""
+        if self.session is None:
+            return
+        self._updating = True
+        try:
+            index = self.strategy.findData(self.session.strategy)
+            if index >= 0:
+                self.strategy.setCurrentIndex(index)
+            self.batch.setValue(self.session.batch_size)
+        finally:
+            self._updating = False
+
+    def _strategy_changed(self) -> None:
+        if self.session is not None and not self._updating:
+            name = self.strategy.currentData()
+            if name and name != self.session.strategy:
+                self.session.strategy = name
+
+    def _batch_changed(self, value: int) -> None:
+        if self.session is not None and not self._updating and value != self.session.batch_size:
+            self.session.batch_size = int(value)

@@ -1,0 +1,185 @@
+"""What a campaign produces, written for other programs: labeled rows as CSV, and the model.
+
+* :func:`export_labels`: the labeled rows (or the whole pool) with their original columns, the
+  current label in the label column, the round each label was given in, and its status.
+  Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``,
+  tab or carriage return) get a leading ``'``; numbers, negative ones included, stay numbers.
+* :func:`export_model`: the network's ``state_dict`` through ``torch.save`` (load it with
+  ``torch.load(path, weights_only=True)``), and beside it a JSON file with what is needed to use
+  it: the architecture, class names, feature names and the recorded preprocessing.
+
+Every file is written under a temporary name and renamed when complete, so a failure (a full
+disk, a cancelled export) never leaves half a file where the user expects a whole one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import io
+import json
+import os
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from dami_gui import __version__
+from dami_gui.core.errors import DamiError
+from dami_gui.core.session import RoundResult, Session
+
+__all__ = ["escape_cell", "export_labels", "export_model", "label_rounds", "labels_table"]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def escape_cell(value: object) -> object:
+    """``value`` made safe for a spreadsheet: text that would start a formula gets a ``'``.
+
+    Non-text values are returned as they are, and so is text that is a plain number ("-3.5").
+    """
+    formula = isinstance(value, str) and value.startswith(_FORMULA_START)
+    if formula and not _PLAIN_NUMBER.fullmatch(value.strip()):
+        return "'" + value
+    return value
+
+
+def label_rounds(session: Session) -> np.ndarray:
+    """For each row, the round whose queries were shown when its current label was given.
+
+    0 means before the first round; -1 means the label (or none) comes from the file. Undo puts
+    back the round of the answer it restores.
+    """
+    rounds = np.full(session.n_rows, -1, dtype=np.int64)
+    before: list[int] = []  # the row's round before each event, which its undo restores
+    for event in session.events:
+        before.append(int(rounds[event.row]))
+        if event.kind == "undo":
+            rounds[event.row] = before[event.undoes]
+        else:
+            rounds[event.row] = event.round
+    return rounds
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    while name in taken:
+        name = f"dami_{name}"
+    return name
+
+
+def labels_table(session: Session, all_rows: bool = False) -> pd.DataFrame:
+    """The rows with a label (all rows with ``all_rows``) as they were read, plus the labels.
+
+    The label column (``label`` when the table had none) holds the current class names, empty
+    where there is none; a ``round`` column the round of each label (empty for labels from the
+    file) and a ``status`` column one of "labeled", "from file", "skipped" or "unlabeled".
+    """
+    dataset = session.dataset
+    frame = dataset.frame.copy()
+    taken = {str(c) for c in frame.columns}
+    label_column = dataset.report.column("label") or _free_name("label", taken)
+    round_column = _free_name("round", taken | {label_column})
+    status_column = _free_name("status", taken | {label_column, round_column})
+    labels = session.labels
+    names = np.array([*session.classes, ""], dtype=object)
+    rounds = label_rounds(session)
+    status = np.full(session.n_rows, "unlabeled", dtype=object)
+    status[labels >= 0] = "labeled"
+    status[(labels >= 0) & (rounds < 0)] = "from file"
+    status[session.skipped] = "skipped"
+    answered = (rounds >= 0) & ((labels >= 0) | session.skipped)
+    frame[label_column] = names[labels]  # -1 picks the trailing ""
+    frame[round_column] = pd.array(np.where(answered, rounds, 0), dtype="Int64")
+    frame.loc[~answered, round_column] = pd.NA
+    frame[status_column] = status
+    if not all_rows:
+        frame = frame[labels >= 0]
+    return frame
+
+
+def export_labels(session: Session, path: str | Path, all_rows: bool = False) -> int:
+    """Write :func:`labels_table` to ``path`` as UTF-8 CSV, formula-like text escaped.
+
+    Returns the number of rows written.
+    """
+    table = labels_table(session, all_rows)
+    for column in table.columns:
+        if not pd.api.types.is_numeric_dtype(table[column]):  # text (object or str) columns
+            table[column] = table[column].map(escape_cell)
+    table.columns = [escape_cell(str(c)) for c in table.columns]
+    text = table.to_csv(index=False, lineterminator="\n")
+    _write_atomic(Path(path), lambda f: f.write(text.encode("utf-8")), "the CSV")
+    return len(table)
+
+
+def export_model(
+    session: Session, path: str | Path, result: RoundResult | None = None
+) -> tuple[Path, Path]:
+    """Write the model of ``result`` (default: the last round) and its JSON description.
+
+    ``path`` gets the ``state_dict`` (``torch.save``); the description goes beside it with the
+    suffix ``.json``. Returns both paths.
+    """
+    result = result or session.last_round
+    if result is None:
+        raise DamiError("There is no model yet; run a round first, then export the model.")
+    path = Path(path)
+    sidecar = (
+        path.with_name(path.stem + ".json")
+        if path.suffix != ".json"
+        else path.with_suffix(".meta.json")
+    )
+    dataset = session.dataset
+    description = {
+        "format": "dami-gui model 1",
+        "load": "dami_gui.core.model.MLP.from_spec(spec, torch.load(weights, weights_only=True))",
+        "weights": path.name,
+        "spec": result.model_spec,
+        "classes": list(session.classes),
+        "feature_names": dataset.feature_names,
+        "feature_columns": dataset.preprocessing.feature_columns,
+        "preprocessing": dataset.preprocessing.to_dict(),
+        "model_config": session.model_config.to_dict(),
+        "round": result.index,
+        "strategy": result.strategy,
+        "labeled_count": result.labeled_count,
+        "accuracy_estimate": result.accuracy_estimate,
+        "test_accuracy": result.test_accuracy,
+        "source": str(dataset.source) if dataset.source else None,
+        "exported": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "dami_gui_version": __version__,
+    }
+    state = {k: v.detach().cpu() for k, v in result.model_state.items()}
+    _write_atomic(path, lambda f: torch.save(state, f), "the model")
+    text = json.dumps(description, indent=2)
+    _write_atomic(sidecar, lambda f: f.write(text.encode("utf-8")), "the model description")
+    return path, sidecar
+
+
+def _write_atomic(path: Path, write: Callable[[io.BufferedWriter], object], what: str) -> None:
+    """Write through ``write(binary file)`` to a temporary file, then rename it to ``path``."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with temp.open("wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        reason = error.strerror or str(error)
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            reason = "the disk is full"
+        raise DamiError(
+            f"Cannot write {what} to {path} ({reason}); choose another file or folder."
+        ) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
