@@ -216,7 +216,8 @@ def _class_code(classes: list[str], name: str) -> int:
 
 def _labels_from_file(project, path: Path) -> list[tuple[int, int]]:
     """(row, class code) pairs from a CSV with columns id and label; all checked before writing."""
-    from dami_gui.core.data.dataset import _text_values, read_csv
+    from dami_gui.core.data.cells import text_values
+    from dami_gui.core.data.reader import read_csv
     from dami_gui.core.errors import DamiError
 
     frame = read_csv(path)
@@ -226,7 +227,7 @@ def _labels_from_file(project, path: Path) -> list[tuple[int, int]]:
         raise DamiError(
             f"{path.name} needs the columns 'id' and 'label' (it has {listed}); rename them."
         )
-    ids, labels = _text_values(frame[lower["id"]]), _text_values(frame[lower["label"]])
+    ids, labels = text_values(frame[lower["id"]]), text_values(frame[lower["label"]])
     todo = []
     for line, (row_id, label) in enumerate(zip(ids, labels, strict=True), start=2):
         if row_id is None or label is None:

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dami_gui.core.data.dataset import Dataset, build_dataset, infer_roles, read_csv
+from dami_gui.core.data.dataset import Dataset, build_dataset
+from dami_gui.core.data.reader import read_csv
+from dami_gui.core.data.roles import infer_roles
 from dami_gui.core.errors import DataError, ParameterError
 from dami_gui.core.model import MLPConfig
 from dami_gui.core.progress import CancelToken

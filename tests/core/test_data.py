@@ -9,17 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dami_gui.core.data.dataset import (
-    ROLES,
-    ColumnTransform,
-    Dataset,
-    Preprocessing,
-    RoleReport,
-    build_dataset,
-    infer_roles,
-    load_dataset,
-    read_csv,
-)
+from dami_gui.core.data.dataset import Dataset, build_dataset, load_dataset
+from dami_gui.core.data.preprocessing import ColumnTransform, Preprocessing
+from dami_gui.core.data.reader import read_csv
+from dami_gui.core.data.roles import ROLES, RoleReport, infer_roles
 from dami_gui.core.errors import DataError
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "segment.csv"

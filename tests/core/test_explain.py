@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from dami_gui.core.coverage import RoundCoverage, coverage_history, stopping_hint
-from dami_gui.core.data.dataset import build_dataset, infer_roles
+from dami_gui.core.data.dataset import build_dataset
+from dami_gui.core.data.roles import infer_roles
 from dami_gui.core.explain import explain_row, label_conflicts, region_groups, region_hex
 from dami_gui.core.interpret import interpret
 from dami_gui.core.model import MLPConfig

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dami_gui.core.data.dataset import build_dataset, infer_roles
+from dami_gui.core.data.dataset import build_dataset
+from dami_gui.core.data.roles import infer_roles
 from dami_gui.core.errors import Cancelled, ParameterError
 from dami_gui.core.model import MLPConfig
 from dami_gui.core.progress import CancelToken

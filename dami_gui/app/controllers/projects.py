@@ -51,7 +51,7 @@ from dami_gui.app.binding import SessionLink
 from dami_gui.app.dialogs.source_changed import SourceDialog
 from dami_gui.app.palette import ClassColors
 from dami_gui.app.tasks import Worker
-from dami_gui.core.data.dataset import label_values
+from dami_gui.core.data.roles import label_values
 from dami_gui.core.errors import DamiError
 from dami_gui.core.progress import CancelToken, ProgressCallback
 from dami_gui.core.project.export import export_labels, export_model

@@ -40,15 +40,8 @@ from PySide6.QtWidgets import (
 from dami_gui.app.palette import class_color
 from dami_gui.app.panels.label_panel import swatch
 from dami_gui.app.panels.query_table import _format_cell
-from dami_gui.core.data.dataset import (
-    ROLES,
-    ColumnDecision,
-    Dataset,
-    RoleReport,
-    build_dataset,
-    infer_roles,
-    label_values,
-)
+from dami_gui.core.data.dataset import Dataset, build_dataset
+from dami_gui.core.data.roles import ROLES, ColumnDecision, RoleReport, infer_roles, label_values
 from dami_gui.core.errors import DataError
 
 Index = QModelIndex | QPersistentModelIndex

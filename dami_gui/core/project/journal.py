@@ -25,16 +25,10 @@ from pathlib import Path
 import numpy as np
 
 from dami_gui import __version__
-from dami_gui.core.data.dataset import (
-    ColumnDecision,
-    Dataset,
-    Preprocessing,
-    RoleReport,
-    _labels,
-    build_dataset,
-    load_dataset,
-    read_csv,
-)
+from dami_gui.core.data.dataset import Dataset, build_dataset, class_codes, load_dataset
+from dami_gui.core.data.preprocessing import Preprocessing
+from dami_gui.core.data.reader import read_csv
+from dami_gui.core.data.roles import ColumnDecision, RoleReport
 from dami_gui.core.errors import DamiError, DataError
 from dami_gui.core.model import MLPConfig
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
@@ -409,7 +403,7 @@ def create_project(
         raise DataError(f"Give one colour per class ({len(dataset.classes)}), not {len(colours)}.")
     sha, size = hash_file(source, reporter.sub(0.0, 0.3))
     keys = row_keys(dataset, reporter.sub(0.3, 0.9))
-    file_codes = _labels(dataset.frame, dataset.report.column("label"), dataset.classes)[0]
+    file_codes = class_codes(dataset.frame, dataset.report.column("label"), dataset.classes)[0]
     # the demo hides the file's labels (they are its ground truth): remember to hide them again
     hidden = bool((dataset.y < 0).all() and (file_codes >= 0).any())
     truth_is_file = session.truth is not None and np.array_equal(session.truth, file_codes)

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dami_gui.core.data.dataset import Dataset, _text_values
+from dami_gui.core.data.cells import text_values
+from dami_gui.core.data.dataset import Dataset
 from dami_gui.core.errors import DataError
 from dami_gui.core.progress import Reporter
 from dami_gui.core.project.storage import ProjectError
@@ -69,7 +70,7 @@ def row_keys(dataset: Dataset, reporter: Reporter | None = None) -> RowKeys:
     frame, report = dataset.frame, dataset.report
     label_column, id_column = report.column("label"), report.column("id")
     columns = sorted(d.column for d in report.decisions if d.column in frame.columns)
-    texts = [_text_values(frame[c]).to_numpy(dtype=object) for c in columns]
+    texts = [text_values(frame[c]).to_numpy(dtype=object) for c in columns]
     key_texts = [t for c, t in zip(columns, texts, strict=True) if c != label_column]
     n = len(frame)
     keys = np.empty(n, dtype=object)

@@ -1,0 +1,99 @@
+"""How a table cell is read as text or as a number, the same way everywhere in the core.
+
+Labels, ids, categories and yes/no values are compared as text; features are read as numbers.
+Role inference, the preprocessing, the dataset and the project's row keys all go through
+:func:`text_values` and :func:`column_numbers`, so they agree on what a cell holds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dami_gui.core.errors import DataError
+
+__all__ = ["cell_text", "column_numbers", "named_columns", "natural_sorted", "text_values"]
+
+
+def text_values(series: pd.Series) -> pd.Series:
+    """The cells as stripped strings, missing where empty; whole floats lose their ".0".
+
+    Labels, ids, categories and yes/no values are compared as text, so a label column read as
+    1.0/2.0 gives the classes "1" and "2".
+    """
+    if pd.api.types.is_bool_dtype(series.dtype):
+        out = series.to_numpy(dtype=object, na_value=None)
+        out = np.array([None if v is None else str(bool(v)) for v in out], dtype=object)
+    elif pd.api.types.is_integer_dtype(series.dtype) and not series.isna().any():
+        out = series.astype(str).to_numpy(dtype=object)
+    elif pd.api.types.is_numeric_dtype(series.dtype):
+        numbers = series.to_numpy(dtype="float64", na_value=np.nan)
+        out = np.full(len(numbers), None, dtype=object)
+        finite = np.isfinite(numbers)
+        whole = finite & (np.floor(numbers) == numbers) & (np.abs(numbers) < 1e15)
+        out[whole] = numbers[whole].astype(np.int64).astype(str).astype(object)
+        out[finite & ~whole] = [repr(float(v)) for v in numbers[finite & ~whole]]
+    elif pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        text = series.astype(object).str.strip()
+        out = text.mask(text == "").to_numpy(dtype=object, na_value=None)
+    else:  # mixed Python objects, e.g. a table built by hand
+        values = series.to_numpy(dtype=object, na_value=None)
+        out = np.array([cell_text(v) for v in values], dtype=object)
+    return pd.Series(out, index=series.index, dtype=object)
+
+
+def cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float | np.floating):
+        if not np.isfinite(value):
+            return None
+        if float(value).is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(float(value))
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    text = str(value).strip()
+    return text or None
+
+
+def column_numbers(series: pd.Series) -> np.ndarray:
+    """The cells as float64, NaN where a cell is empty, not a number, or infinite."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        numbers = series.astype("float64").to_numpy()
+    elif pd.api.types.is_numeric_dtype(series.dtype):
+        numbers = series.to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        text = text_values(series)
+        numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    numbers = np.array(numbers, dtype="float64", copy=True)
+    numbers[~np.isfinite(numbers)] = np.nan
+    return numbers
+
+
+def natural_sorted(values: list[str]) -> list[str]:
+    """Numbers by value when every value is a number ("2" before "10"), else alphabetically."""
+    try:
+        keyed = [(float(v), v) for v in values]
+        if all(np.isfinite(k) for k, _ in keyed):
+            return [v for _, v in sorted(keyed)]
+    except ValueError:
+        pass
+    return sorted(values, key=lambda v: (v.casefold(), v))
+
+
+def named_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with text column names; two columns with the same name are refused."""
+    if not all(isinstance(c, str) for c in frame.columns):
+        frame = frame.rename(columns=str)
+    repeated = frame.columns[frame.columns.duplicated()]
+    if len(repeated):
+        raise DataError(
+            f"More than one column is named '{repeated[0]}'; give each column its own name."
+        )
+    return frame

@@ -1,0 +1,204 @@
+"""How each feature column turns into numbers, recorded so that a saved session replays it.
+
+:meth:`Preprocessing.fit` records, per feature column, a :class:`ColumnTransform`: numbers are
+standardised, yes/no becomes 0/1, categories are one-hot encoded, gaps are filled and flagged.
+The record is plain JSON, so a saved session replays it exactly on the same file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+import pandas as pd
+
+from dami_gui.core.data.cells import column_numbers, named_columns, natural_sorted, text_values
+from dami_gui.core.data.roles import RoleReport, check_report, column_facts
+from dami_gui.core.errors import DataError
+
+__all__ = ["DEFAULT_TRUE_VALUES", "PREPROCESSING_VERSION", "ColumnTransform", "Preprocessing"]
+
+DEFAULT_TRUE_VALUES = ["true", "yes", "t", "y", "1"]
+PREPROCESSING_VERSION = 1
+
+
+@dataclass
+class ColumnTransform:
+    """How one input column becomes one or more features; JSON-serialisable.
+
+    numeric and boolean: fill gaps with ``fill``, then ``(value - mean) / std``; boolean cells
+    are 1 when their lower-case text is in ``true_values``, else 0. categorical: one 0/1 feature
+    per level in ``categories`` (a gap or an unseen value gives all zeros). With
+    ``missing_indicator`` a last 0/1 feature "<column> (missing)" flags the gaps.
+    """
+
+    column: str
+    kind: str  # "numeric" | "boolean" | "categorical"
+    mean: float = 0.0
+    std: float = 1.0
+    fill: float = 0.0
+    missing_indicator: bool = False
+    categories: list[str] = field(default_factory=list)
+    true_values: list[str] = field(default_factory=lambda: list(DEFAULT_TRUE_VALUES))
+
+    def output_names(self) -> list[str]:
+        """Names of the features this column gives, e.g. ["color=red", "color (missing)"]."""
+        if self.kind == "categorical":
+            names = [f"{self.column}={category}" for category in self.categories]
+        else:
+            names = [self.column]
+        if self.missing_indicator:
+            names.append(f"{self.column} (missing)")
+        return names
+
+    def _values(self, series: pd.Series) -> np.ndarray:
+        """The column as float64 before filling and scaling: NaN marks a gap."""
+        if self.kind == "boolean":
+            text = text_values(series)
+            truth = set(self.true_values)
+            return np.array(
+                [np.nan if t is None else float(t.lower() in truth) for t in text], dtype="float64"
+            )
+        return column_numbers(series)
+
+    def apply(self, series: pd.Series) -> np.ndarray:
+        """The features of this column for ``series``: float64 of shape (N, len(output_names()))."""
+        if self.kind == "categorical":
+            text = text_values(series)
+            missing = text.isna().to_numpy()
+            codes = pd.Index(self.categories, dtype=object).get_indexer(text)
+            block = np.zeros((len(series), len(self.categories)), dtype="float64")
+            known = codes >= 0
+            block[np.flatnonzero(known), codes[known]] = 1.0
+        else:
+            values = self._values(series)
+            missing = np.isnan(values)
+            values[missing] = self.fill
+            block = ((values - self.mean) / self.std)[:, None]
+        if self.missing_indicator:
+            block = np.hstack([block, missing[:, None].astype("float64")])
+        return block
+
+    @classmethod
+    def fit(cls, series: pd.Series, kind: str) -> ColumnTransform:
+        """Record the fill value, scale or levels of ``series`` for a feature of ``kind``."""
+        column = str(series.name)
+        if kind == "categorical":
+            text = text_values(series)
+            categories = natural_sorted([str(v) for v in text.dropna().unique()])
+            return cls(
+                column, kind, missing_indicator=bool(text.isna().any()), categories=categories
+            )
+        transform = cls(column, kind)
+        values = transform._values(series)
+        missing = np.isnan(values)
+        transform.missing_indicator = bool(missing.any())
+        transform.fill = float(np.median(values[~missing])) if (~missing).any() else 0.0
+        values[missing] = transform.fill
+        transform.mean = float(values.mean()) if values.size else 0.0
+        std = float(values.std()) if values.size else 0.0
+        transform.std = std if np.isfinite(std) and std > 1e-12 else 1.0
+        return transform
+
+
+def _transform_kind(series: pd.Series) -> str:
+    """numeric, boolean or categorical: how a feature column is turned into numbers.
+
+    Empty and constant columns only become features when the user asks for them; they are then
+    read as numbers when they hold numbers (or nothing), else as a one-level category.
+    """
+    kind = column_facts(series).kind
+    if kind in ("numeric", "boolean", "categorical"):
+        return kind
+    if kind == "empty" or (kind == "constant" and np.isfinite(column_numbers(series)).any()):
+        return "numeric"
+    return "categorical"
+
+
+@dataclass
+class Preprocessing:
+    """The recorded steps from table to features; replayable, and saved as plain JSON."""
+
+    transforms: list[ColumnTransform]
+    id_column: str | None = None
+    label_column: str | None = None
+    version: int = PREPROCESSING_VERSION
+
+    @classmethod
+    def fit(cls, frame: pd.DataFrame, report: RoleReport) -> Preprocessing:
+        """Learn fill values, scales and levels from ``frame`` for the report's feature columns."""
+        frame = named_columns(frame)
+        check_report(frame, report)
+        transforms = [
+            ColumnTransform.fit(frame[d.column], _transform_kind(frame[d.column]))
+            for d in report.decisions
+            if d.role == "feature"
+        ]
+        if not transforms:
+            raise DataError(
+                "No column is chosen as a feature; choose at least one column of numbers or "
+                "categories as a feature."
+            )
+        return cls(transforms, report.column("id"), report.column("label"))
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """The feature matrix of ``frame``: float32 of shape (N, d), finite everywhere."""
+        frame = named_columns(frame)
+        missing = [t.column for t in self.transforms if t.column not in frame.columns]
+        if missing:
+            raise DataError(
+                f"The column '{missing[0]}' used to set up the features is not in this file; "
+                "open the file the session was made with."
+            )
+        blocks = [t.apply(frame[t.column]) for t in self.transforms]
+        matrix = np.hstack(blocks) if blocks else np.zeros((len(frame), 0))
+        return np.nan_to_num(matrix, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+
+    @property
+    def feature_names(self) -> list[str]:
+        """One name per feature, e.g. "age", "color=red", "age (missing)"."""
+        return [name for t in self.transforms for name in t.output_names()]
+
+    @property
+    def feature_columns(self) -> list[str]:
+        """The source column of each feature, so one-hot parts can be grouped back."""
+        return [t.column for t in self.transforms for _ in t.output_names()]
+
+    def to_dict(self) -> dict:
+        """Plain JSON types only: dicts, lists, strings, numbers, booleans and None."""
+        return {
+            "version": self.version,
+            "id_column": self.id_column,
+            "label_column": self.label_column,
+            "transforms": [asdict(t) for t in self.transforms],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Preprocessing:
+        """Rebuild from :meth:`to_dict`; a damaged or newer record is a DataError."""
+        try:
+            version = int(data.get("version", PREPROCESSING_VERSION))
+            if version > PREPROCESSING_VERSION:
+                raise DataError(
+                    "The saved feature preparation comes from a newer version of dami-gui; "
+                    "update dami-gui to open it."
+                )
+            known = {f.name for f in fields(ColumnTransform)}
+            transforms = []
+            for item in data["transforms"]:
+                t = ColumnTransform(**{k: v for k, v in item.items() if k in known})
+                if t.kind not in ("numeric", "boolean", "categorical"):
+                    raise ValueError(t.kind)
+                t.mean, t.std, t.fill = float(t.mean), float(t.std), float(t.fill)
+                t.categories = [str(c) for c in t.categories]
+                if len(set(t.categories)) != len(t.categories):
+                    raise ValueError("repeated category")
+                t.true_values = [str(v) for v in t.true_values]
+                transforms.append(t)
+            return cls(transforms, data.get("id_column"), data.get("label_column"), version)
+        except DataError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise DataError(
+                "The saved feature preparation is damaged and cannot be read; start a new session."
+            ) from None
