@@ -50,7 +50,6 @@ MIN_ROWS_FOR_ROW_NUMBER = 10
 ROW_NUMBER_NAMES = frozenset({"index", "idx", "row", "rownum", "row_number", "no", "nr", "#", "n"})
 TRUE_WORDS = frozenset({"true", "yes", "t", "y"})
 FALSE_WORDS = frozenset({"false", "no", "f", "n"})
-DEFAULT_TRUE_VALUES = ["true", "yes", "t", "y", "1"]
 
 
 @dataclass
