@@ -35,8 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from dami_gui.app.binding import SessionLink
-from dami_gui.app.palette import ClassColors
-from dami_gui.app.panels.label_panel import swatch
+from dami_gui.app.palette import ClassColors, swatch
 from dami_gui.app.tasks import Worker
 from dami_gui.core.explain import RowExplanation, explain_row
 from dami_gui.core.interpret import interpret
