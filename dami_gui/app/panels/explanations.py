@@ -20,8 +20,9 @@ from PySide6.QtWidgets import QDockWidget, QTabWidget
 
 from dami_gui.app.panels.conflicts_panel import ConflictsPanel
 from dami_gui.app.panels.coverage_panel import CoveragePanel
-from dami_gui.app.panels.explain_panel import ExplainPanel, RoundCache
+from dami_gui.app.panels.explain_panel import ExplainPanel
 from dami_gui.app.panels.regions_panel import RegionsPanel
+from dami_gui.app.panels.round_view import RoundCache
 from dami_gui.core.session import Session
 
 #: Width of the dock in a fresh window (pixels).
