@@ -53,7 +53,7 @@ def main_window_shot(folder: Path) -> Path:
     window.show()
     layouts: list[str] = []
     window.layouts.ready.connect(lambda _positions, name: layouts.append(name))
-    window.open_demo()
+    window.loading.open_demo()
     wait_until(
         lambda: window.session is not None and len(window.session.rounds) == 1, what="round 1"
     )

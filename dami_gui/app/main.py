@@ -74,13 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     window.resize(1280, 800)
     window.show()
     if args.demo:
-        window.after_start(window.open_demo)
+        window.after_start(window.loading.open_demo)
     elif args.csv and args.csv.lower().endswith(".dami"):
         project = args.csv
         window.after_start(lambda: window.projects.open(project))
     elif args.csv:
         path = args.csv
-        window.after_start(lambda: window.open_csv(path))
+        window.after_start(lambda: window.loading.open_csv(path))
     code = int(app.exec())
     return leave(code)
 

@@ -61,7 +61,7 @@ def make_window(qtbot):
 def open_demo(qtbot, window: MainWindow, timeout: int = 120_000) -> None:
     """Open the demo and wait until round 1 is committed."""
     with qtbot.waitSignal(window.rounds.committed, timeout=timeout):
-        window.open_demo()
+        window.loading.open_demo()
 
 
 @pytest.fixture

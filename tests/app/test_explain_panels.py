@@ -47,7 +47,7 @@ def check_adds_up(why, session, row: int, k: int) -> None:
     assert ex.logit == pytest.approx(float(model_logits(session, row)[k]), abs=1e-4)
     text = why.score.text()
     assert f"Score for '{session.classes[k]}' = {ex.logit:.2f} = sum of the bars" == text
-    assert why.scroll.isVisible() and chart.height() > 10 * len(chart.values)
+    assert why.scroll_area.isVisible() and chart.height() > 10 * len(chart.values)
 
 
 def test_why_panel_shows_the_selected_querys_exact_local_model(qtbot, window):

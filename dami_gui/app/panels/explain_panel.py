@@ -91,12 +91,12 @@ class ExplainPanel(QWidget):
         self.score.setFont(font)
         self.score.setWordWrap(True)
         self.chart = ContributionChart()
-        self.scroll = QScrollArea()
-        self.scroll.setWidget(self.chart)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setMinimumHeight(120)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidget(self.chart)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setMinimumHeight(120)
         self.details = QLabel()
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setWordWrap(True)
@@ -114,7 +114,7 @@ class ExplainPanel(QWidget):
         layout.addLayout(pick)
         layout.addWidget(self.intro)
         layout.addWidget(self.score)
-        layout.addWidget(self.scroll, 1)  # as tall as the chart; shrinks (and scrolls) if need be
+        layout.addWidget(self.scroll_area, 1)  # as tall as the chart; else shrinks and scrolls
         layout.addWidget(self.details)
         layout.addStretch(0)
 
@@ -251,7 +251,8 @@ class ExplainPanel(QWidget):
             ex.logit,
             f"= score for '{ex.explained_class}'",
         )
-        self.scroll.setMaximumHeight(max(self.chart.height() + 4, self.scroll.minimumHeight()))
+        area = self.scroll_area
+        area.setMaximumHeight(max(self.chart.height() + 4, area.minimumHeight()))
         self.details.setText(self._details(session, ex, result, regions_known))
 
     def _details(

@@ -236,9 +236,9 @@ class MapView(QWidget):
         n = session.n_rows
         if n > self.MAX_POINTS and self._subsample is None:
             rng = np.random.default_rng(0)
-            keep = np.zeros(n, dtype=bool)
-            keep[rng.choice(n, self.MAX_POINTS, replace=False)] = True
-            self._subsample = keep
+            subsample = np.zeros(n, dtype=bool)
+            subsample[rng.choice(n, self.MAX_POINTS, replace=False)] = True
+            self._subsample = subsample
         keep = self._subsample if n > self.MAX_POINTS else None
         return drawing_order(session, keep, self.highlight)
 

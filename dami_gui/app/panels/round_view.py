@@ -7,7 +7,7 @@ labels, which the views read from the session each time.
 
 :func:`round_view` gives the cheap part (:class:`RoundView`); :class:`RoundCache` the costly part
 that only the explanation panels need: the rebuilt network and every row's region id. When a
-round has no region ids (an older round of a reopened project) they are computed in a worker and
+round has no region ids (an older round of a reopened project) they are computed in a task and
 ``RoundCache.ready`` says when they arrive.
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from dami_gui.app.tasks import Worker
+from dami_gui.app.tasks import TaskSlot
 from dami_gui.core.interpret import interpret
 from dami_gui.core.model import MLP
 from dami_gui.core.progress import CancelToken, ProgressCallback
@@ -101,7 +101,7 @@ def round_view(session: Session) -> RoundView | None:
 
 class RoundCache(QObject):
     """The last round's network and region ids, rebuilt once per round; ``ready`` when late ids
-    (computed in a worker) arrive."""
+    (computed in a task) arrive."""
 
     ready = Signal()
 
@@ -110,15 +110,13 @@ class RoundCache(QObject):
         self.result: RoundResult | None = None
         self._model: MLP | None = None
         self._region_ids: np.ndarray | None = None
-        self._worker: Worker | None = None
+        self._slot = TaskSlot(self)  # the region ids of the current round, when computed late
 
     def _sync(self, session: Session | None) -> RoundResult | None:
         result = session.last_round if session is not None else None
         if result is self.result:
             return result
-        if self._worker is not None:
-            self._worker.cancel()
-            self._worker = None
+        self._slot.cancel()  # the ids of an earlier round are not wanted any more
         self.result, self._model, self._region_ids = result, None, None
         if result is None or session is None:
             return result
@@ -133,16 +131,10 @@ class RoundCache(QObject):
                 found = interpret(model, X, with_A=False, progress=progress, cancel=cancel)
                 return found.region_ids
 
-            worker = Worker(task, name="finding the linear regions")
-            worker.finished.connect(self._ids_ready)
-            self._worker = worker
-            worker.start()
+            self._slot.start(task, "finding the linear regions", on_finished=self._ids_ready)
         return result
 
     def _ids_ready(self, ids: np.ndarray) -> None:
-        if self.sender() is not self._worker:
-            return  # a worker of an earlier round
-        self._worker = None
         self._region_ids = ids
         self.ready.emit()
 
