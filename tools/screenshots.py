@@ -20,8 +20,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
+from dami_gui.app.application import application
 from dami_gui.app.dialogs.import_csv import ImportDialog
-from dami_gui.app.main import application
 from dami_gui.app.main_window import MainWindow
 from dami_gui.core.data.demo import demo_path
 from dami_gui.core.data.reader import read_csv
@@ -53,7 +53,7 @@ def main_window_shot(folder: Path) -> Path:
     window.show()
     layouts: list[str] = []
     window.layouts.ready.connect(lambda _positions, name: layouts.append(name))
-    window.open_demo()
+    window.loading.open_demo()
     wait_until(
         lambda: window.session is not None and len(window.session.rounds) == 1, what="round 1"
     )

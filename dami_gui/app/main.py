@@ -15,11 +15,12 @@ from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QStandardPaths
-from PySide6.QtWidgets import QApplication
 
 from dami_gui import __version__
+from dami_gui.app.application import application
 from dami_gui.app.main_window import MainWindow
 from dami_gui.app.panels.log_panel import setup_file_log
+from dami_gui.app.selftest import run_selftest
 from dami_gui.app.tasks import Worker
 from dami_gui.core.errors import DamiError
 
@@ -52,17 +53,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def application(argv: list[str] | None = None) -> QApplication:
-    """The QApplication (created once), named so settings and the log file have a home."""
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication([sys.argv[0] if sys.argv else "dami-gui", *(argv or [])])
-    app.setApplicationName("dami-gui")
-    app.setOrganizationName("dami-gui")
-    app.setApplicationVersion(__version__)
-    return app  # type: ignore[return-value]
-
-
 def autosave_folder() -> Path:
     """The per-user folder where data opened without a project is saved as one at once."""
     base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
@@ -73,8 +63,6 @@ def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` (default ``sys.argv[1:]``), open the window and run until it closes."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     if args.selftest:
-        from dami_gui.app.selftest import run_selftest
-
         return leave(run_selftest(umap=not args.no_umap))
     app = application()
     log_path = setup_file_log()
@@ -86,13 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     window.resize(1280, 800)
     window.show()
     if args.demo:
-        window.after_start(window.open_demo)
+        window.after_start(window.loading.open_demo)
     elif args.csv and args.csv.lower().endswith(".dami"):
         project = args.csv
         window.after_start(lambda: window.projects.open(project))
     elif args.csv:
         path = args.csv
-        window.after_start(lambda: window.open_csv(path))
+        window.after_start(lambda: window.loading.open_csv(path))
     code = int(app.exec())
     return leave(code)
 

@@ -3,12 +3,12 @@
 Classes get strong, distinct colours (the labels the expert gives); groups and regions on the map
 get softer ones so that labeled rows stand out against them. Class colours are app state only
 (the core has no notion of colour); :class:`ClassColors` holds them, editable from the import
-dialog.
+dialog. :func:`swatch` draws a colour as a small square icon (class buttons, lists, combo boxes).
 """
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QIcon, QPixmap
 
 # Okabe–Ito plus a few more, readable for most colour-vision deficiencies.
 CLASS_COLORS = [
@@ -63,6 +63,13 @@ def class_color(index: int) -> str:
 def region_color(index: int) -> str:
     """The colour of group or region number ``index`` (cycled beyond the palette)."""
     return REGION_COLORS[index % len(REGION_COLORS)]
+
+
+def swatch(color: str, size: int = 12) -> QIcon:
+    """A small square icon of ``color``."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor(color))
+    return QIcon(pixmap)
 
 
 class ClassColors:

@@ -44,7 +44,7 @@ class _Steps:
 
 def run_selftest(umap: bool = True) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from dami_gui.app.main import application
+    from dami_gui.app.application import application
     from dami_gui.app.main_window import MainWindow
     from dami_gui.core.data.demo import load_demo
     from dami_gui.core.embedding import pca_layout, umap_layout

@@ -1,23 +1,30 @@
-"""The app's one way to run long work off the GUI thread: :class:`Worker`, a QObject in a QThread.
+"""The app's one way to run long work off the GUI thread: :class:`Worker` and :class:`TaskSlot`.
 
 Modelled on superqt's ``_qthreading`` and Orange's ``concurrent`` helpers, cut down to what the
 app needs. A task is a plain function ``fn(progress, cancel) -> result`` in the style of
-:mod:`dami_gui.core.progress`; :meth:`Worker.start` runs it in a fresh :class:`QThread` and the
-worker reports through its signals:
+:mod:`dami_gui.core.progress`.
+
+:class:`Worker` runs one task in a fresh :class:`QThread` and reports through its signals:
 
 * ``progress(stage, fraction)``, throttled to about 20 per second so a tight loop cannot flood the
   GUI's event queue;
-* exactly one of ``finished(result)``, ``errored(sentence)`` or ``cancelled()``;
+* exactly one of ``finished(result)`` (the function returned, even if a cancel was asked
+  meanwhile: whoever asked decides what the result is worth), ``errored(exception)`` (the
+  exception object itself; its traceback text is kept in ``error_details``) or ``cancelled()``
+  (the function raised :class:`~dami_gui.core.errors.Cancelled`);
 * then ``done()``.
 
-Connect the signals to *methods of QObjects that live in the GUI thread* (a window, a widget):
-Qt then queues the call to the GUI thread. PySide runs a plain lambda or function in the thread
-that emits, i.e. the worker thread, where touching widgets is not allowed.
+:class:`TaskSlot` is how the app uses workers: it owns *the one current task of a kind* (the data
+being opened, the running round, the UMAP map, …). ``slot.start(fn, name, on_finished=…)``
+cancels the slot's previous task, and whatever a superseded or cancelled task reports later
+(progress, result, error) is dropped here, in one place; its result, if it still produced one,
+goes to ``on_discarded`` so that, say, a project opened for nothing is closed again. The
+callbacks run in the GUI thread: the slot relays the worker's signals through a QObject that
+lives there, so they may touch widgets and may be plain functions or lambdas.
 
-Cancelling sets the :class:`~dami_gui.core.progress.CancelToken` the task checks; the worker
-reports ``cancelled`` as soon as the task raises :class:`~dami_gui.core.errors.Cancelled`. Nobody
-waits for a thread: running workers are kept alive in a module registry until their thread ends,
-so one that is stuck in a part that cannot be interrupted simply finishes later, unobserved.
+Cancelling sets the :class:`~dami_gui.core.progress.CancelToken` the task checks. Nobody waits
+for a thread: running workers are kept alive in a class registry until their thread ends, so one
+that is stuck in a part that cannot be interrupted simply finishes later, unobserved.
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -35,15 +43,21 @@ from dami_gui.core.progress import CancelToken, ProgressCallback
 
 log = logging.getLogger("dami_gui.app")
 
-Task = Callable[[ProgressCallback, CancelToken], Any]
+T = TypeVar("T")
+Task = Callable[[ProgressCallback, CancelToken], T]
 
 
 class Worker(QObject):
-    """Runs one task in its own QThread; see the module docstring for the protocol."""
+    """Runs one task in its own QThread; see the module docstring for the protocol.
+
+    Connect its signals to *methods of QObjects that live in the GUI thread*: Qt then queues the
+    call to the GUI thread. PySide runs a plain lambda or function in the thread that emits,
+    i.e. the worker thread, where touching widgets is not allowed. :class:`TaskSlot` does this.
+    """
 
     progress = Signal(str, float)
     finished = Signal(object)
-    errored = Signal(str)
+    errored = Signal(object)  # the exception (a BaseException)
     cancelled = Signal()
     done = Signal()
 
@@ -52,12 +66,12 @@ class Worker(QObject):
 
     PROGRESS_INTERVAL = 0.05  # seconds between two progress signals (a new stage always goes)
 
-    def __init__(self, fn: Task, name: str = "task") -> None:
+    def __init__(self, fn: Task[Any], name: str = "task") -> None:
         super().__init__()
         self.fn = fn
         self.name = name
         self.token = CancelToken()
-        self.error_details: str | None = None
+        self.error_details: str | None = None  # the traceback of a failure, for the log
         self.thread_: QThread | None = None
         self._last_emit = 0.0
         self._last_stage: str | None = None
@@ -71,9 +85,9 @@ class Worker(QObject):
         self.moveToThread(thread)
         thread.started.connect(self.run)
         self.done.connect(thread.quit)
-        # ``_Reaper`` lives in the GUI thread, so the references are dropped there, after the
+        # ``_ThreadEnd`` lives in the GUI thread, so the references are dropped there, after the
         # thread has ended (dropping the last one inside the thread would delete it mid-run).
-        thread.finished.connect(_reaper().forget)
+        _ThreadEnd(thread)
         Worker.running[thread] = self
         thread.start()
         return self
@@ -114,38 +128,184 @@ class Worker(QObject):
         except DamiError as error:
             self.error_details = traceback.format_exc()
             log.warning("%s: %s", self.name, error)
-            self.errored.emit(str(error))
+            self.errored.emit(error)
         except Exception as error:
             self.error_details = traceback.format_exc()
             log.error("%s failed:\n%s", self.name, self.error_details)
-            self.errored.emit(
-                f"Something went wrong while {self.name} ({type(error).__name__}: {error})."
-            )
+            self.errored.emit(error)
         else:
-            if self.token.cancelled:
-                self.cancelled.emit()
-            else:
-                self.finished.emit(result)
+            self.finished.emit(result)
         finally:
             self.done.emit()
 
 
-class _Reaper(QObject):
-    """Drops the registry's reference to a worker once its thread has finished (GUI thread)."""
+class _ThreadEnd(QObject):
+    """Drops the registry's reference to one worker once its thread has finished (GUI thread)."""
+
+    #: Those whose thread is still running (each drops itself when its thread has ended).
+    pending: ClassVar[set[_ThreadEnd]] = set()
+
+    def __init__(self, thread: QThread) -> None:
+        super().__init__()
+        self.worker_thread = thread
+        _ThreadEnd.pending.add(self)
+        thread.finished.connect(self.forget)
 
     @Slot()
     def forget(self) -> None:
-        thread = self.sender()
-        worker = Worker.running.pop(thread, None)  # type: ignore[call-overload]
-        if worker is not None and isinstance(thread, QThread):
-            thread.wait()  # already finished: returns at once
+        _ThreadEnd.pending.discard(self)
+        Worker.running.pop(self.worker_thread, None)
+        self.worker_thread.wait()  # already finished: returns at once
 
 
-_REAPER: _Reaper | None = None
+# ------------------------------------------------------------------------------ the slot
 
 
-def _reaper() -> _Reaper:
-    global _REAPER
-    if _REAPER is None:
-        _REAPER = _Reaper()
-    return _REAPER
+@dataclass(frozen=True)
+class Failure:
+    """Why a task failed: the exception, the sentence shown to the user, the traceback text."""
+
+    error: BaseException
+    message: str
+    details: str
+
+    @classmethod
+    def of(cls, error: BaseException, doing: str, details: str | None = None) -> Failure:
+        """The failure of the task described by ``doing`` ("running the round").
+
+        A :class:`~dami_gui.core.errors.DamiError` already is a sentence for the user; anything
+        else is unexpected and says so, with its type, while the traceback goes to the log.
+        """
+        if isinstance(error, DamiError):
+            message = str(error)
+        else:
+            message = f"Something went wrong while {doing} ({type(error).__name__}: {error})."
+        if details is None:
+            details = "".join(traceback.format_exception(error))
+        return cls(error, message, details)
+
+
+@dataclass(frozen=True)
+class _Callbacks(Generic[T]):
+    finished: Callable[[T], object] | None
+    errored: Callable[[Failure], object] | None
+    cancelled: Callable[[], object] | None
+    progress: Callable[[str, float], object] | None
+    discarded: Callable[[T], object] | None
+
+
+class _Run(QObject):
+    """One start of a :class:`TaskSlot`: relays its worker's signals while it is the current one.
+
+    It lives in the GUI thread (a child of the slot), so the worker's signals reach it queued,
+    and it is the only place that tells a current task from a superseded one.
+    """
+
+    def __init__(self, slot: TaskSlot, worker: Worker, callbacks: _Callbacks[Any]) -> None:
+        super().__init__(slot)
+        self.slot = slot
+        self.worker = worker
+        self.callbacks = callbacks
+        worker.progress.connect(self.on_progress)
+        worker.finished.connect(self.on_finished)
+        worker.errored.connect(self.on_errored)
+        worker.cancelled.connect(self.on_cancelled)
+
+    def _take(self) -> bool:
+        """Is this the slot's current task? Then it no longer is (it has ended)."""
+        self.slot._runs.discard(self)
+        self.deleteLater()  # its worker has reported its outcome: nothing more will come
+        if self.slot._current is not self:
+            return False
+        self.slot._current = None
+        return True
+
+    @Slot(str, float)
+    def on_progress(self, stage: str, fraction: float) -> None:
+        if self.slot._current is self and self.callbacks.progress is not None:
+            self.callbacks.progress(stage, fraction)
+
+    @Slot(object)
+    def on_finished(self, result: object) -> None:
+        current = self._take()
+        if current and not self.worker.token.cancelled:
+            if self.callbacks.finished is not None:
+                self.callbacks.finished(result)
+            return
+        if self.callbacks.discarded is not None:
+            self.callbacks.discarded(result)  # nobody wants it: release what it holds
+        if current and self.callbacks.cancelled is not None:  # cancelled from outside the slot
+            self.callbacks.cancelled()
+
+    @Slot(object)
+    def on_errored(self, error: BaseException) -> None:
+        if not self._take():
+            log.debug("%s failed after it was superseded: %s", self.worker.name, error)
+            return
+        failure = Failure.of(error, self.worker.name, self.worker.error_details)
+        if self.callbacks.errored is not None:
+            self.callbacks.errored(failure)
+
+    @Slot()
+    def on_cancelled(self) -> None:
+        if self._take() and self.callbacks.cancelled is not None:
+            self.callbacks.cancelled()
+
+
+class TaskSlot(QObject):
+    """The one current task of a kind: starting one cancels the previous one.
+
+    Each callback is called at most once per start, in the GUI thread, and only while that start
+    is the slot's current task: a superseded or cancelled task never reaches them (except
+    ``on_discarded``, which receives the result a superseded or cancelled task still produced).
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._current: _Run | None = None
+        self._runs: set[_Run] = set()  # started and not yet ended, kept alive until they end
+
+    @property
+    def running(self) -> bool:
+        """A task of this slot is running and its outcome is still wanted."""
+        return self._current is not None
+
+    def start(
+        self,
+        fn: Task[T],
+        name: str,
+        *,
+        on_finished: Callable[[T], object] | None = None,
+        on_errored: Callable[[Failure], object] | None = None,
+        on_cancelled: Callable[[], object] | None = None,
+        on_progress: Callable[[str, float], object] | None = None,
+        on_discarded: Callable[[T], object] | None = None,
+    ) -> Worker:
+        """Cancel the current task (quietly) and run ``fn`` as the new one.
+
+        ``name`` says what it does ("reading pool.csv"): the thread's name, and the sentence of
+        an unexpected failure ("Something went wrong while reading pool.csv …").
+        """
+        self.cancel(quiet=True)
+        worker = Worker(fn, name=name)
+        callbacks = _Callbacks(on_finished, on_errored, on_cancelled, on_progress, on_discarded)
+        run = _Run(self, worker, callbacks)
+        self._runs.add(run)
+        self._current = run
+        worker.start()
+        return worker
+
+    def cancel(self, quiet: bool = False) -> bool:
+        """Cancel the current task; False when there is none.
+
+        Its ``on_cancelled`` is called at once unless ``quiet``; nothing it reports later arrives.
+        The thread is not waited for.
+        """
+        run = self._current
+        if run is None:
+            return False
+        self._current = None
+        run.worker.cancel()
+        if not quiet and run.callbacks.cancelled is not None:
+            run.callbacks.cancelled()
+        return True

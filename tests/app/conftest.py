@@ -12,6 +12,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from dami_gui.app.main_window import MainWindow
 from dami_gui.app.tasks import Worker
@@ -60,7 +61,7 @@ def make_window(qtbot):
 def open_demo(qtbot, window: MainWindow, timeout: int = 120_000) -> None:
     """Open the demo and wait until round 1 is committed."""
     with qtbot.waitSignal(window.rounds.committed, timeout=timeout):
-        window.open_demo()
+        window.loading.open_demo()
 
 
 @pytest.fixture
@@ -91,7 +92,7 @@ def run_main(qtbot, monkeypatch, tmp_path):
         def exec_stub(self=None):
             window = next(
                 w
-                for w in app_main.QApplication.topLevelWidgets()
+                for w in QApplication.topLevelWidgets()
                 if isinstance(w, MainWindow) and w.isVisible()
             )
             qtbot.addWidget(window)
@@ -99,7 +100,7 @@ def run_main(qtbot, monkeypatch, tmp_path):
             window.close()
             return 0
 
-        monkeypatch.setattr(app_main.QApplication, "exec", exec_stub)
+        monkeypatch.setattr(QApplication, "exec", exec_stub)
         return app_main.main(argv)
 
     return run

@@ -9,7 +9,7 @@ import torch
 from PySide6.QtCore import Qt
 
 from dami_gui.app.panels.coverage_panel import STOP_STYLE, CoveragePanel
-from dami_gui.app.panels.map_view import SIZE_POOL
+from dami_gui.app.panels.map_drawing import SIZE_POOL
 from dami_gui.core.coverage import StoppingHint, coverage_history, stopping_hint
 
 from .conftest import BATCH
@@ -47,7 +47,7 @@ def check_adds_up(why, session, row: int, k: int) -> None:
     assert ex.logit == pytest.approx(float(model_logits(session, row)[k]), abs=1e-4)
     text = why.score.text()
     assert f"Score for '{session.classes[k]}' = {ex.logit:.2f} = sum of the bars" == text
-    assert why.scroll.isVisible() and chart.height() > 10 * len(chart.values)
+    assert why.scroll_area.isVisible() and chart.height() > 10 * len(chart.values)
 
 
 def test_why_panel_shows_the_selected_querys_exact_local_model(qtbot, window):
@@ -153,7 +153,7 @@ def test_regions_table_and_map_highlight(qtbot, window):
     assert slots_in.size and slots_out.size
     assert np.all(data["size"][slots_in] == SIZE_POOL + 4)
     assert np.all(data["size"][slots_out] == SIZE_POOL)
-    grey = w.map.brushes[w.map.grey_index]
+    grey = w.map.styles.brushes[w.map.styles.grey_index]
     assert all(b is grey for b in data["brush"][slots_out])
     assert "Outlined" in w.map.legend.text()
 
@@ -197,6 +197,7 @@ def test_coverage_panel_shows_the_last_round_and_the_hint(qtbot, window):
 
 def test_coverage_panel_turns_green_when_it_could_stop(qtbot, window, monkeypatch):
     from dami_gui.app.panels import coverage_panel
+
     monkeypatch.setattr(
         coverage_panel, "stopping_hint", lambda _h: StoppingHint(True, "You could stop: test.")
     )
@@ -247,7 +248,8 @@ def test_missing_region_ids_are_computed_off_the_gui_thread(qtbot, window):
     """A round without its region ids (an older round of a reopened project): the bars show at
     once, the region figures once a worker has recomputed the ids."""
     from dami_gui.app.panels.conflicts_panel import ConflictsPanel
-    from dami_gui.app.panels.explain_panel import ExplainPanel, RoundCache
+    from dami_gui.app.panels.explain_panel import ExplainPanel
+    from dami_gui.app.panels.round_view import RoundCache
 
     s = window.session
     last = s.last_round

@@ -31,9 +31,9 @@ def pool_csv(tmp_path):
 
 
 def open_dialog(qtbot, window, path) -> ImportDialog:
-    window.open_csv(path)
-    qtbot.waitUntil(lambda: window.import_dialog is not None, timeout=30_000)
-    dialog = window.import_dialog
+    window.loading.open_csv(path)
+    qtbot.waitUntil(lambda: window.loading.import_dialog is not None, timeout=30_000)
+    dialog = window.loading.import_dialog
     assert dialog.isVisible()
     return dialog
 
@@ -97,11 +97,13 @@ def test_bad_file_shows_a_sentence(qtbot, make_window, tmp_path):
     path = tmp_path / "empty.csv"
     path.write_text("")
     w = make_window()
-    w.open_csv(path)
-    qtbot.waitUntil(lambda: w.error_box is not None and w.error_box.isVisible(), timeout=30_000)
-    assert "empty" in w.error_box.text()
-    assert "Traceback" not in w.error_box.text()
-    assert w.session is None and w.load_worker is None
+    w.loading.open_csv(path)
+    qtbot.waitUntil(
+        lambda: w.status.error_box is not None and w.status.error_box.isVisible(), timeout=30_000
+    )
+    assert "empty" in w.status.error_box.text()
+    assert "Traceback" not in w.status.error_box.text()
+    assert w.session is None and not w.opening.running
 
 
 def test_main_opens_the_file_in_the_import_dialog(qtbot, run_main, pool_csv):
@@ -109,14 +111,14 @@ def test_main_opens_the_file_in_the_import_dialog(qtbot, run_main, pool_csv):
     seen = {}
 
     def inspect(window):
-        qtbot.waitUntil(lambda: window.import_dialog is not None, timeout=30_000)
-        seen["title"] = window.import_dialog.windowTitle()
+        qtbot.waitUntil(lambda: window.loading.import_dialog is not None, timeout=30_000)
+        seen["title"] = window.loading.import_dialog.windowTitle()
         seen["umap"] = window.layouts.use_umap
         try:  # an exception escaping a slot is logged and shown, not lost
             raise ValueError("boom")
         except ValueError as error:
             sys.excepthook(ValueError, error, error.__traceback__)
-        seen["hook"] = window.error_box.text()
+        seen["hook"] = window.status.error_box.text()
 
     assert run_main(["--no-umap", str(pool_csv)], inspect) == 0
     assert seen == {
@@ -132,11 +134,13 @@ def test_cancel_while_reading_a_big_file(qtbot, make_window, tmp_path):
     frame = pd.DataFrame(rng.normal(size=(200_000, 8)), columns=[f"x{i}" for i in range(8)])
     frame.to_csv(path, index=False, float_format="%.5f")  # about 15 MB: read in chunks
     w = make_window()
-    w.open_csv(path)
-    assert w.cancel_button.isVisible() and "reading big.csv" in w.stage.text().lower()
-    qtbot.waitUntil(lambda: w.progress.value() > 0, timeout=30_000)  # the first chunk is in
-    qtbot.mouseClick(w.cancel_button, Qt.MouseButton.LeftButton)
-    assert w.stage.text() == "Opening cancelled."
+    w.loading.open_csv(path)
+    assert w.status.cancel_button.isVisible() and "reading big.csv" in w.status.text().lower()
+    qtbot.waitUntil(
+        lambda: w.status.progress_bar.value() > 0, timeout=30_000
+    )  # the first chunk is in
+    qtbot.mouseClick(w.status.cancel_button, Qt.MouseButton.LeftButton)
+    assert w.status.text() == "Opening cancelled."
     wait_for_workers(qtbot)
-    assert w.import_dialog is None and w.session is None
-    assert w.error_box is None
+    assert w.loading.import_dialog is None and w.session is None
+    assert w.status.error_box is None

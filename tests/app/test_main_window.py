@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QToolTip
@@ -172,7 +173,7 @@ def test_worker_error_shows_dialog_and_app_stays_usable(qtbot, demo_window, monk
     monkeypatch.setattr(Session, "compute_round", broken)
     with qtbot.waitSignal(w.rounds.failed, timeout=10_000):
         w.next_round()
-    box = w.error_box
+    box = w.status.error_box
     assert box is not None and box.isVisible()
     assert box.text().startswith("Something went wrong while running the round")
     assert "Traceback" not in box.text()
@@ -188,8 +189,8 @@ def test_worker_error_shows_dialog_and_app_stays_usable(qtbot, demo_window, monk
     monkeypatch.setattr(Session, "compute_round", refused)
     with qtbot.waitSignal(w.rounds.failed, timeout=10_000):
         w.next_round()
-    assert w.error_box.text() == "The label column is empty; label a few rows first."
-    w.error_box.close()
+    assert w.status.error_box.text() == "The label column is empty; label a few rows first."
+    w.status.error_box.close()
 
     monkeypatch.undo()
     qtbot.keyClick(w.labels.table, key_for(0))  # labeling still works
@@ -213,10 +214,10 @@ def test_cancel_mid_round_leaves_session_unchanged(qtbot, make_window):
     queries, rounds, labels = s.queries.copy(), len(s.rounds), s.labels.copy()
     with qtbot.waitSignal(w.rounds.progress, timeout=10_000):
         w.next_round()
-    assert w.rounds.running and w.cancel_button.isVisible()
+    assert w.rounds.running and w.status.cancel_button.isVisible()
     start = time.perf_counter()
     with qtbot.waitSignal(w.rounds.cancelled, timeout=1_000):
-        qtbot.mouseClick(w.cancel_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(w.status.cancel_button, Qt.MouseButton.LeftButton)
     wait_for_workers(qtbot, timeout=5_000)
     stopped = time.perf_counter() - start
     print(f"\nround thread ended {stopped * 1000:.0f} ms after Cancel")
@@ -224,8 +225,8 @@ def test_cancel_mid_round_leaves_session_unchanged(qtbot, make_window):
     assert len(s.rounds) == rounds
     np.testing.assert_array_equal(s.queries, queries)
     np.testing.assert_array_equal(s.labels, labels)
-    assert "cancelled" in w.stage.text()
-    assert not w.cancel_button.isVisible()
+    assert "cancelled" in w.status.text()
+    assert not w.status.cancel_button.isVisible()
     with qtbot.waitSignal(w.rounds.committed, timeout=120_000):
         w.next_round()
     assert len(s.rounds) == rounds + 1
@@ -285,11 +286,25 @@ def test_command_line_arguments():
 
 @pytest.mark.parametrize("rows", [BATCH])
 def test_export_labels(qtbot, demo_window, tmp_path, rows):
+    """File → Export → Whole pool: every row with its label (empty when unlabeled) and status,
+    written by the core's export (atomic, formula-safe), as ``dami export --all`` writes it."""
     w = demo_window
     s = w.session
     _label_rows(s, s.queries[:rows])
-    path = w.export_labels(tmp_path / "labels.csv")
-    text = path.read_text().splitlines()
-    assert text[0] == "id,label,not_sure"
-    assert len(text) == s.n_rows + 1
-    assert sum(1 for line in text[1:] if line.split(",")[1]) == rows
+    skipped = int(np.setdiff1d(np.arange(s.n_rows), s.queries)[0])
+    s.skip(skipped)
+    path = tmp_path / "labels.csv"
+    with qtbot.waitSignal(w.exports.exported, timeout=30_000) as blocker:
+        w.exports.export_rows(True, path)
+    assert blocker.args == [path]
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert len(table) == s.n_rows
+    label = s.dataset.report.column("label") or "label"
+    assert list(table.columns[-3:]) == [label, "round", "status"]
+    labeled = table["status"] == "labeled"
+    assert int(labeled.sum()) == rows
+    names = [s.classes[int(s.truth[r])] for r in s.queries[:rows]]
+    assert sorted(table.loc[labeled, label]) == sorted(names)
+    assert set(table.loc[~labeled, label]) == {""}
+    assert table["status"].iloc[skipped] == "skipped"
+    assert f"Wrote {s.n_rows:,} rows" in w.status.text()

@@ -19,7 +19,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QFileDialog, QPushButton
 
 from dami_gui.app.controllers import map as map_layout
-from dami_gui.app.controllers import projects
+from dami_gui.app.controllers import project_files, projects
 from dami_gui.app.dialogs.source_changed import SourceDialog
 from dami_gui.core.data import demo
 from dami_gui.core.data.dataset import load_dataset
@@ -89,11 +89,13 @@ def label_with_keys(qtbot, window, n):
     return answered
 
 
-def failure_box(qtbot, window, failing):
-    """Run ``failing()``, which must end in an error dialog; returns the dialog's text."""
-    with qtbot.waitSignal(window.projects.failed, timeout=TIMEOUT) as blocker:
+def failure_box(qtbot, window, failing, failed=None):
+    """Run ``failing()``, which must end in an error dialog; returns the dialog's text.
+
+    ``failed`` is the signal that reports it (default: the project controller's)."""
+    with qtbot.waitSignal(failed or window.projects.failed, timeout=TIMEOUT) as blocker:
         failing()
-    box = window.error_box
+    box = window.status.error_box
     assert box is not None and box.isVisible()
     assert box.text() == blocker.args[0]
     assert "Traceback" not in box.text() and "Error:" not in box.text()
@@ -118,20 +120,21 @@ def test_save_demo_as_project_label_close_and_reopen(qtbot, make_window, demo_cs
     w = make_window()
     open_demo(qtbot, w)
     ctl = w.projects
+    menu = w.project_menu
     assert ctl.project is None
-    assert ctl.banner.isVisible() and "Not saved in a project yet" in ctl.banner_label.text()
-    assert ctl.save_as_action.isVisible() and ctl.save_as_action.isEnabled()
+    assert menu.banner.isVisible() and "Not saved in a project yet" in menu.banner_label.text()
+    assert menu.save_as_action.isVisible() and menu.save_as_action.isEnabled()
     first = label_with_keys(qtbot, w, 2)  # labels given before saving come along
 
     project = save_as(qtbot, w, tmp_path / "segment")  # the suffix is added
     assert project.path == tmp_path / "segment.dami" and project.path.is_file()
     assert w.session is project.session and w.session.journal is project
     assert w.windowTitle() == "segment — dami-gui"
-    assert not ctl.banner.isVisible()
-    assert not ctl.save_as_action.isVisible()
-    assert "Every label is saved as you give it." in w.stage.text()
-    assert ctl.saved_label.isVisible() and "segment.dami" in ctl.saved_label.text()
-    assert projects.recent_projects() == [str(project.path)]
+    assert not menu.banner.isVisible()
+    assert not menu.save_as_action.isVisible()
+    assert "Every label is saved as you give it." in w.status.text()
+    assert menu.saved_label.isVisible() and "segment.dami" in menu.saved_label.text()
+    assert project_files.recent_projects() == [str(project.path)]
 
     # label the rest of round 1 by keys; round 2 starts by itself and is journaled
     s = w.session
@@ -156,7 +159,7 @@ def test_save_demo_as_project_label_close_and_reopen(qtbot, make_window, demo_cs
     assert s2.truth is not None  # the demo's hidden answers still drive the true curve
     assert w2.labels.model.rowCount() == queries.size
     assert w2.windowTitle() == "segment — dami-gui"
-    assert "Opened segment.dami" in w2.stage.text() and "saved as you give it" in w2.stage.text()
+    assert "Opened segment.dami" in w2.status.text() and "saved as you give it" in w2.status.text()
     assert len(w2.curve.points()[1]) == 2
     # and the labeling goes on in the reopened project
     row = w2.labels.table.current_row()
@@ -174,12 +177,12 @@ def test_opening_other_data_or_another_project_closes_the_current_one(
     assert lock.exists()
     # the same project again: nothing happens
     w.projects.open(tmp_path / "segment.dami")
-    assert "already open" in w.stage.text() and w.load_worker is None
+    assert "already open" in w.status.text() and not w.opening.running
     # other data (the demo again, unsaved): the project is closed and the banner is back
     with qtbot.waitSignal(w.projects.closed, timeout=TIMEOUT):
         open_demo(qtbot, w)
     assert w.projects.project is None and not lock.exists()
-    assert w.projects.banner.isVisible() and w.projects.save_as_action.isVisible()
+    assert w.project_menu.banner.isVisible() and w.project_menu.save_as_action.isVisible()
     assert w.session.journal is None
     # back to the project through the worker: it takes the lock again
     reopen(qtbot, w, tmp_path / "segment.dami")
@@ -192,7 +195,7 @@ def test_cancel_while_opening_keeps_the_current_session(qtbot, saved_demo, tmp_p
     shutil.copy(tmp_path / "segment.dami", other)
     session = w.session
     w.projects.open(other)
-    assert w.load_worker is not None and w.cancel_button.isVisible()
+    assert w.opening.running and w.status.cancel_button.isVisible()
     w.cancel_task()
     wait_for_workers(qtbot)
     assert w.session is session and w.projects.project.session is session
@@ -208,8 +211,8 @@ def test_new_project_from_csv_goes_through_the_import_dialog(
         QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), ""))
     )
     w.projects.new_project(demo_csv)
-    qtbot.waitUntil(lambda: w.import_dialog is not None, timeout=30_000)
-    dialog = w.import_dialog
+    qtbot.waitUntil(lambda: w.loading.import_dialog is not None, timeout=30_000)
+    dialog = w.loading.import_dialog
     dialog.set_class_color(2, "#123456")
     with qtbot.waitSignal(w.projects.opened, timeout=TIMEOUT):
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
@@ -242,9 +245,9 @@ def test_recent_list_most_recent_first_missing_greyed_and_removed(
     shutil.copy(first, second)
     w2 = make_window()
     reopen(qtbot, w2, second)
-    assert projects.recent_projects() == [str(second), str(first)]
-    menu = w2.projects.recent_menu
-    w2.projects.fill_recent_menu()
+    assert project_files.recent_projects() == [str(second), str(first)]
+    menu = w2.project_menu.recent_menu
+    w2.project_menu.fill_recent_menu()
     entries = [a for a in menu.actions() if a.data()]
     assert [a.data() for a in entries] == [str(second), str(first)]
     assert all(a.isEnabled() for a in entries)
@@ -252,16 +255,16 @@ def test_recent_list_most_recent_first_missing_greyed_and_removed(
     w2.close()
     first.unlink()
     w3 = make_window()
-    w3.projects.fill_recent_menu()
-    entries = [a for a in w3.projects.recent_menu.actions() if a.data()]
+    w3.project_menu.fill_recent_menu()
+    entries = [a for a in w3.project_menu.recent_menu.actions() if a.data()]
     assert entries[1].text().endswith("(not found)") and not entries[1].isEnabled()
     text = failure_box(qtbot, w3, lambda: w3.projects.open_recent(first))
     assert "removed from the recent projects" in text
-    assert projects.recent_projects() == [str(second)]
+    assert project_files.recent_projects() == [str(second)]
     # opening through the menu entry
-    w3.projects.fill_recent_menu()
+    w3.project_menu.fill_recent_menu()
     with qtbot.waitSignal(w3.projects.opened, timeout=TIMEOUT):
-        next(a for a in w3.projects.recent_menu.actions() if a.data()).trigger()
+        next(a for a in w3.project_menu.recent_menu.actions() if a.data()).trigger()
     assert w3.projects.project.path == second
     wait_for_rounds(qtbot, w3)
 
@@ -303,9 +306,9 @@ def test_export_labeled_rows_and_whole_pool(qtbot, make_window, notes_csv, tmp_p
     assert s.labels[row] == 1
 
     out = tmp_path / "labeled.csv"
-    with qtbot.waitSignal(w.projects.exported, timeout=TIMEOUT):
-        w.projects.export_rows(False, out)
-    assert "Wrote 7 labeled rows" in w.stage.text()
+    with qtbot.waitSignal(w.exports.exported, timeout=TIMEOUT):
+        w.exports.export_rows(False, out)
+    assert "Wrote 7 labeled rows" in w.status.text()
     table = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert list(table.columns) == ["name", "x1", "x2", "note", "kind", "round", "status"]
     assert len(table) == 7  # six from the file and one given now
@@ -320,8 +323,8 @@ def test_export_labeled_rows_and_whole_pool(qtbot, make_window, notes_csv, tmp_p
     assert notes["r5"] == "'-cmd"
 
     pool = tmp_path / "pool.csv"
-    with qtbot.waitSignal(w.projects.exported, timeout=TIMEOUT):
-        w.projects.export_rows(True, pool)
+    with qtbot.waitSignal(w.exports.exported, timeout=TIMEOUT):
+        w.exports.export_rows(True, pool)
     table = pd.read_csv(pool, dtype=str, keep_default_na=False)
     assert len(table) == s.n_rows and (table["status"] == "unlabeled").sum() == s.n_rows - 7
 
@@ -329,9 +332,9 @@ def test_export_labeled_rows_and_whole_pool(qtbot, make_window, notes_csv, tmp_p
 def test_export_model_and_a_failed_export(qtbot, saved_demo, tmp_path):
     w = saved_demo
     target = tmp_path / "model.pt"
-    assert w.projects.export_model_action.isEnabled()
-    with qtbot.waitSignal(w.projects.exported, timeout=TIMEOUT):
-        w.projects.export_model(target)
+    assert w.project_menu.export_model_action.isEnabled()
+    with qtbot.waitSignal(w.exports.exported, timeout=TIMEOUT):
+        w.exports.export_model(target)
     assert target.is_file() and (tmp_path / "model.json").is_file()
     import json
 
@@ -343,7 +346,9 @@ def test_export_model_and_a_failed_export(qtbot, saved_demo, tmp_path):
     model = MLP.from_spec(spec["spec"], torch.load(target, weights_only=True))
     assert model is not None and spec["classes"] == w.session.classes
     # a folder that does not exist: a sentence, and the app goes on
-    text = failure_box(qtbot, w, lambda: w.projects.export_rows(False, tmp_path / "no" / "x.csv"))
+    text = failure_box(
+        qtbot, w, lambda: w.exports.export_rows(False, tmp_path / "no" / "x.csv"), w.exports.failed
+    )
     assert text.startswith("Cannot write the CSV")
 
 
@@ -418,7 +423,7 @@ def test_changed_csv_dialog_shows_what_changed_and_accept(
 
     # Cancel first: nothing is opened or changed
     qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
-    assert w2.session is None and "nothing was changed" in w2.stage.text()
+    assert w2.session is None and "nothing was changed" in w2.status.text()
     with sqlite3.connect(tmp_path / "segment.dami") as conn:  # no new version of the CSV
         assert conn.execute("SELECT COUNT(*) FROM sources").fetchone()[0] == 1
     with qtbot.waitSignal(w2.projects.sourceProblem, timeout=TIMEOUT) as blocker:
@@ -443,7 +448,7 @@ def test_locked_project_is_refused_with_a_sentence(qtbot, saved_demo, make_windo
     assert "is open in another dami window or command" in text
     assert f"process {os.getpid()}" in text
     assert w2.session is None and w2.projects.project is None
-    assert "Could not open the project" in w2.stage.text()
+    assert "Could not open the project" in w2.status.text()
     # the first window still labels and saves
     row = label_with_keys(qtbot, saved_demo, 1)[0]
     assert saved_demo.projects.project.session.labels[row] >= 0
@@ -478,7 +483,7 @@ def test_damaged_or_newer_file_is_refused(qtbot, make_window, saved_demo, tmp_pa
     assert path.read_bytes() == before  # never altered
     assert w.session is None
     with qtbot.waitSignal(w.rounds.committed, timeout=TIMEOUT):  # the app goes on
-        w.open_demo()
+        w.loading.open_demo()
 
 
 def test_read_only_project_is_refused_with_a_sentence(
@@ -520,7 +525,7 @@ def test_failing_label_write_shows_a_message_and_no_label(qtbot, saved_demo, mon
 
     monkeypatch.setattr(project, "record_event", full)
     qtbot.keyClick(table, key_for(int(s.truth[row])))
-    box = w.error_box
+    box = w.status.error_box
     assert box is not None and box.isVisible() and box.text() == message
     assert s.labels[row] == -1 and not s.events  # the label was not applied
     assert w.labels.model.data(w.labels.model.index(position, 1)) in ("", None)
@@ -529,12 +534,12 @@ def test_failing_label_write_shows_a_message_and_no_label(qtbot, saved_demo, mon
     box.close()
     # the buttons of the row panel and "not sure" are guarded too
     qtbot.mouseClick(w.labels.row_panel.class_buttons[0], Qt.MouseButton.LeftButton)
-    assert s.labels[row] == -1 and w.error_box.text() == message
-    w.error_box.close()
+    assert s.labels[row] == -1 and w.status.error_box.text() == message
+    w.status.error_box.close()
     table.setFocus()
     qtbot.keyClick(table, Qt.Key.Key_Space)
     assert not s.skipped[row]
-    w.error_box.close()
+    w.status.error_box.close()
 
     monkeypatch.undo()  # space again on the disk: labeling works and is saved
     qtbot.keyClick(table, key_for(int(s.truth[row])))
@@ -546,8 +551,8 @@ def test_failing_label_write_shows_a_message_and_no_label(qtbot, saved_demo, mon
     monkeypatch.setattr(project, "record_event", full_undo)
     w.undo_action.trigger()  # Edit → Undo (Ctrl+Z)
     assert s.labels[row] == s.truth[row]  # not undone: the undo could not be saved
-    assert "the undo was not saved" in w.error_box.text()
-    w.error_box.close()
+    assert "the undo was not saved" in w.status.error_box.text()
+    w.status.error_box.close()
     monkeypatch.undo()
     w.close()
     with open_project(project.path, readonly=True) as check:
@@ -567,8 +572,8 @@ def test_a_crash_mid_round_leaves_project_and_labels_intact(
     monkeypatch.setattr(Session, "compute_round", broken)
     with qtbot.waitSignal(w.rounds.failed, timeout=TIMEOUT):
         w.next_round()
-    assert w.error_box.text().startswith("Something went wrong while running the round")
-    w.error_box.close()
+    assert w.status.error_box.text().startswith("Something went wrong while running the round")
+    w.status.error_box.close()
     assert len(s.rounds) == 1
     with open_project(tmp_path / "segment.dami", readonly=True) as check:
         assert [int(check.session.labels[r]) for r in answered] == [
@@ -645,8 +650,8 @@ def test_cancel_save_as_leaves_no_file(qtbot, make_window, demo_csv, tmp_path, m
     wait_for_workers(qtbot)
     qtbot.waitUntil(lambda: not (tmp_path / "segment.dami").exists(), timeout=5_000)
     assert w.projects.project is None and w.session.journal is None
-    assert w.projects.banner.isVisible()
-    assert "Saving cancelled" in w.stage.text()
+    assert w.project_menu.banner.isVisible()
+    assert "Saving cancelled" in w.status.text()
 
 
 def test_main_opens_a_project_given_on_the_command_line(qtbot, run_main, saved_demo, tmp_path):
@@ -658,7 +663,7 @@ def test_main_opens_a_project_given_on_the_command_line(qtbot, run_main, saved_d
         qtbot.waitUntil(lambda: window.projects.project is not None, timeout=TIMEOUT)
         seen["title"] = window.windowTitle()
         seen["rounds"] = len(window.session.rounds)
-        seen["dialog"] = window.import_dialog
+        seen["dialog"] = window.loading.import_dialog
 
     assert run_main(["--no-umap", str(tmp_path / "segment.dami")], inspect) == 0
     assert seen == {"title": "segment — dami-gui", "rounds": 1, "dialog": None}
@@ -669,16 +674,16 @@ def test_data_opened_without_a_project_is_saved_at_once(qtbot, make_window, demo
     """The app autosaves the demo (or an opened CSV) in the user's projects folder: a label given
     before any "Save as" is in a file the moment it is shown."""
     w = make_window()
-    w.autosave_folder = tmp_path / "autosaved"
+    w.projects.autosave_folder = tmp_path / "autosaved"
     with qtbot.waitSignal(w.projects.opened, timeout=TIMEOUT):
         open_demo(qtbot, w)
     project = w.projects.project
     assert project.path.parent == tmp_path / "autosaved" and project.path.suffix == ".dami"
     assert project.path.name.startswith("segment-")
-    assert not w.projects.banner.isVisible() and w.session.journal is project
+    assert not w.project_menu.banner.isVisible() and w.session.journal is project
     wait_for_rounds(qtbot, w)
     answered = label_with_keys(qtbot, w, 2)
     with open_project(project.path, readonly=True) as again:  # read while the app holds it
         for row in answered:
             assert again.session.labels[row] == w.session.labels[row] >= 0
-    assert projects.recent_projects() == [str(project.path)]
+    assert project_files.recent_projects() == [str(project.path)]

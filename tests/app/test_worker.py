@@ -1,4 +1,4 @@
-"""The app's one worker class: outcome signals, throttled progress, cancel, errors as sentences."""
+"""The app's one worker class: outcome signals, throttled progress, cancel, errors as objects."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 import pytest
 from PySide6.QtCore import QObject
 
-from dami_gui.app.tasks import Worker
+from dami_gui.app.tasks import Failure, Worker
 from dami_gui.core.errors import DataError
 
 from .conftest import wait_for_workers
@@ -29,8 +29,8 @@ class Receiver(QObject):
         self.events.append(("finished", result))
         self.threads.add(threading.current_thread().name)
 
-    def errored(self, message: str) -> None:
-        self.events.append(("errored", message))
+    def errored(self, error: BaseException) -> None:
+        self.events.append(("errored", error))
 
     def cancelled(self) -> None:
         self.events.append(("cancelled", None))
@@ -101,11 +101,16 @@ def test_cancel_stops_the_task(qtbot):
         ),
     ],
 )
-def test_errors_become_sentences(qtbot, error, expected):
+def test_errors_arrive_as_the_exception_and_become_sentences(qtbot, error, expected):
     def task(progress, cancel):
         raise error
 
     worker, receiver = start(task)
-    qtbot.waitUntil(lambda: receiver.events == [("errored", expected)], timeout=5_000)
+    qtbot.waitUntil(lambda: len(receiver.events) == 1, timeout=5_000)
+    kind, received = receiver.events[0]
+    assert kind == "errored" and received is error  # the exception itself, not a copy
     assert "Traceback" in (worker.error_details or "")
+    failure = Failure.of(received, worker.name, worker.error_details)
+    assert failure.message == expected and failure.error is error
+    assert type(error).__name__ in failure.details
     wait_for_workers(qtbot)

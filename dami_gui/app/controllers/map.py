@@ -13,14 +13,14 @@ waits for it and its result is dropped.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from dami_gui.app.tasks import Worker
+from dami_gui.app.tasks import Failure, TaskSlot, Worker
 from dami_gui.core.embedding import pca_layout, umap_layout, warm_up_umap
 from dami_gui.core.progress import CancelToken, ProgressCallback
 
@@ -35,6 +35,14 @@ def fingerprint(X: np.ndarray) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class MapLayout:
+    """Where each row of a data set goes on the map, and which method put it there."""
+
+    positions: np.ndarray  # (N, 2) float32
+    name: str  # "PCA" | "UMAP"
+
+
 class LayoutController(QObject):
     """PCA now, UMAP later, for the current data set."""
 
@@ -47,8 +55,9 @@ class LayoutController(QObject):
     def __init__(self, use_umap: bool = True, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.use_umap = use_umap
-        self.worker: Worker | None = None
+        self.slot = TaskSlot(self)  # the UMAP job of the current data set
         self.warm_worker: Worker | None = None
+        self.shown: MapLayout | None = None  # the last layout sent with ``ready``
         self._cache: dict[str, np.ndarray] = {}
         self._key: str | None = None
 
@@ -67,13 +76,21 @@ class LayoutController(QObject):
         positions = np.asarray(positions, dtype=np.float32)
         if positions.shape != (len(X), 2):
             return
+        self._store(fingerprint(X), positions)
+
+    def _store(self, key: str, positions: np.ndarray) -> None:
         if len(self._cache) >= self.CACHE_SIZE:
             self._cache.pop(next(iter(self._cache)))
-        self._cache[fingerprint(X)] = positions
+        self._cache[key] = positions
+
+    def _show(self, positions: np.ndarray, name: str) -> None:
+        self.shown = MapLayout(positions, name)
+        self.ready.emit(positions, name)
 
     def set_data(self, X: np.ndarray | None) -> None:
         """Lay out ``X``: emits ``ready`` with PCA now (or the cached UMAP) and UMAP later."""
         self.cancel()
+        self.shown = None
         if X is None:
             self._key = None
             return
@@ -81,54 +98,38 @@ class LayoutController(QObject):
         self._key = key
         cached = self._cache.get(key)
         if cached is not None:
-            self.ready.emit(cached, "UMAP")
+            self._show(cached, "UMAP")
             return
-        self.ready.emit(pca_layout(X), "PCA")
+        self._show(pca_layout(X), "PCA")
         if not self.use_umap or len(X) < 4:
             return
 
-        def task(progress: ProgressCallback, cancel: CancelToken) -> tuple[str, np.ndarray]:
+        def task(progress: ProgressCallback, cancel: CancelToken) -> np.ndarray:
             progress("Preparing the map (UMAP)", 0.0)
             warm_up_umap()
-            return key, umap_layout(X, seed=0, progress=progress, cancel=cancel)
+            return umap_layout(X, seed=0, progress=progress, cancel=cancel)
 
-        worker = Worker(task, name="arranging the map")
-        worker.progress.connect(self._on_progress)
-        worker.finished.connect(self._on_finished)
-        worker.errored.connect(self._on_errored)
-        self.worker = worker
-        worker.start()
+        self.slot.start(
+            task,
+            "arranging the map",
+            on_finished=lambda positions: self._umap_ready(key, positions),
+            on_errored=self._on_errored,
+            on_progress=self.progress.emit,
+        )
 
     def cancel(self) -> None:
         """Stop the UMAP job of the current data set, if any (without waiting for it)."""
-        if self.worker is not None:
-            self.worker.cancel()
-            with contextlib.suppress(RuntimeError, TypeError):
-                self.worker.finished.disconnect(self._on_finished)
-            self.worker = None
+        self.slot.cancel()
 
     @property
     def running(self) -> bool:
-        return self.worker is not None
+        return self.slot.running
 
-    def _on_progress(self, stage: str, fraction: float) -> None:
-        if self.sender() is self.worker:
-            self.progress.emit(stage, fraction)
-
-    def _on_finished(self, result: object) -> None:
-        if self.sender() is not self.worker:
-            return
-        self.worker = None
-        key, positions = result  # type: ignore[misc]
-        if len(self._cache) >= self.CACHE_SIZE:
-            self._cache.pop(next(iter(self._cache)))
-        self._cache[key] = positions
+    def _umap_ready(self, key: str, positions: np.ndarray) -> None:
+        self._store(key, positions)
         if key == self._key:
             log.info("UMAP map ready")
-            self.ready.emit(positions, "UMAP")
+            self._show(positions, "UMAP")
 
-    def _on_errored(self, message: str) -> None:
-        if self.sender() is not self.worker:
-            return
-        self.worker = None
-        self.failed.emit(message)
+    def _on_errored(self, failure: Failure) -> None:
+        self.failed.emit(failure.message)

@@ -1,21 +1,21 @@
-"""Runs rounds: ``session.compute_round`` in a :class:`Worker`, then ``commit_round`` here.
+"""Runs rounds: ``session.compute_round`` in a task, then ``commit_round`` here.
 
 The controller lives in the GUI thread. It starts a round on demand or, when the window asks for
 it, once every current query is answered (after a short pause, so a quick Ctrl+Z can still take
 the last answer back). Cancelling leaves the session exactly as it was: ``compute_round`` changes
-nothing, and a cancelled or failed result is never committed.
+nothing, and a cancelled, superseded or failed result is never committed (its
+:class:`~dami_gui.app.tasks.TaskSlot` drops it).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from dami_gui.app.binding import SessionLink
-from dami_gui.app.tasks import Worker
+from dami_gui.app.tasks import Failure, TaskSlot
 from dami_gui.core.progress import CancelToken, ProgressCallback
 from dami_gui.core.session import RoundResult, Session
 
@@ -38,8 +38,7 @@ class RoundController(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session: Session | None = None
-        self.worker: Worker | None = None
-        self._worker_session: Session | None = None
+        self.slot = TaskSlot(self)
         self._session_link = SessionLink(self, self._on_session)
         self.auto_next: Callable[[], bool] = lambda: False
         self.last_error: str | None = None
@@ -51,7 +50,7 @@ class RoundController(QObject):
 
     @property
     def running(self) -> bool:
-        return self.worker is not None
+        return self.slot.running
 
     def set_session(self, session: Session | None) -> None:
         """Follow ``session``; a round still running for the old one is cancelled and ignored."""
@@ -63,21 +62,21 @@ class RoundController(QObject):
     def start(self) -> bool:
         """Start a round in the background; False when one is running or there is no data."""
         session = self.session
-        if session is None or self.worker is not None:
+        if session is None or self.slot.running:
             return False
         self._auto_timer.stop()
 
         def task(progress: ProgressCallback, cancel: CancelToken) -> RoundResult:
             return session.compute_round(progress, cancel)
 
-        worker = Worker(task, name="running the round")
-        worker.progress.connect(self._on_progress)
-        worker.finished.connect(self._on_finished)
-        worker.errored.connect(self._on_errored)
-        worker.cancelled.connect(self._on_cancelled)
-        self.worker = worker
-        self._worker_session = session
-        worker.start()
+        self.slot.start(
+            task,
+            "running the round",
+            on_finished=lambda result: self._commit(session, result),
+            on_errored=self._on_errored,
+            on_cancelled=self._on_cancelled,
+            on_progress=self.progress.emit,
+        )
         log.info(
             "Round %d started (%s, %d rows)",
             len(session.rounds) + 1,
@@ -89,55 +88,23 @@ class RoundController(QObject):
 
     def cancel(self) -> None:
         """Stop the running round; the session stays as before. The thread is not waited for."""
-        worker = self.worker
-        if worker is None:
-            return
-        worker.cancel()
-        self._detach()
-        log.info("Round cancelled")
-        self.cancelled.emit()
-        self.stopped.emit()
+        self.slot.cancel()  # calls _on_cancelled when a round was running
 
-    def _detach(self) -> None:
-        worker = self.worker
-        if worker is not None:
-            for signal, slot in (
-                (worker.progress, self._on_progress),
-                (worker.finished, self._on_finished),
-                (worker.errored, self._on_errored),
-                (worker.cancelled, self._on_cancelled),
-            ):
-                with contextlib.suppress(RuntimeError, TypeError):
-                    signal.disconnect(slot)
-        self.worker = None
-        self._worker_session = None
-
-    # -- worker signals (GUI thread) -------------------------------------------------------
-    def _current(self) -> bool:
-        return self.worker is not None and self.sender() is self.worker
-
-    def _on_progress(self, stage: str, fraction: float) -> None:
-        if self._current():
-            self.progress.emit(stage, fraction)
-
-    def _on_finished(self, result: object) -> None:
-        if not self._current():
-            return
-        session = self._worker_session
-        self._detach()
-        if session is None or session is not self.session:
+    # -- the round's outcome (GUI thread, current round only) ------------------------------
+    def _commit(self, session: Session, result: RoundResult) -> None:
+        if session is not self.session:
             return
         try:
-            session.commit_round(result)  # type: ignore[arg-type]
+            session.commit_round(result)
         except Exception as error:
             log.exception("Could not record the round")
             self._fail(f"The round could not be recorded: {error}")
             return
-        estimate = result.accuracy_estimate  # type: ignore[attr-defined]
+        estimate = result.accuracy_estimate
         log.info(
             "Round %d done: %d rows to label, %s",
-            result.index,  # type: ignore[attr-defined]
-            len(result.queries),  # type: ignore[attr-defined]
+            result.index,
+            len(result.queries),
             "no accuracy estimate yet"
             if estimate is None
             else f"estimated accuracy {estimate:.0%}",
@@ -145,12 +112,9 @@ class RoundController(QObject):
         self.committed.emit(result)
         self.stopped.emit()
 
-    def _on_errored(self, message: str) -> None:
-        if not self._current():
-            return
-        self.last_details = self.worker.error_details if self.worker is not None else None
-        self._detach()
-        self._fail(message)
+    def _on_errored(self, failure: Failure) -> None:
+        self.last_details = failure.details
+        self._fail(failure.message)
 
     def _fail(self, message: str) -> None:
         self.last_error = message
@@ -158,9 +122,7 @@ class RoundController(QObject):
         self.stopped.emit()
 
     def _on_cancelled(self) -> None:
-        if not self._current():
-            return
-        self._detach()
+        log.info("Round cancelled")
         self.cancelled.emit()
         self.stopped.emit()
 

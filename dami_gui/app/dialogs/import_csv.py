@@ -37,9 +37,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dami_gui.app.palette import class_color
-from dami_gui.app.panels.label_panel import swatch
-from dami_gui.app.panels.query_table import _format_cell
+from dami_gui.app.cell_text import cell_text
+from dami_gui.app.palette import class_color, swatch
 from dami_gui.core.data.dataset import Dataset, build_dataset
 from dami_gui.core.data.roles import ROLES, ColumnDecision, RoleReport, infer_roles, label_values
 from dami_gui.core.errors import DataError
@@ -98,7 +97,7 @@ class FrameModel(QAbstractTableModel):
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and index.isValid():
-            return _format_cell(self.frame.iat[index.row(), index.column()])
+            return cell_text(self.frame.iat[index.row(), index.column()])
         return None
 
 

@@ -21,9 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from dami_gui.app.binding import SessionLink
-from dami_gui.app.palette import ClassColors
-from dami_gui.app.panels.explain_panel import RoundCache
-from dami_gui.app.panels.label_panel import swatch
+from dami_gui.app.palette import ClassColors, swatch
+from dami_gui.app.panels.round_view import RoundCache
 from dami_gui.core.explain import Conflict, label_conflicts
 from dami_gui.core.session import Session
 

@@ -8,20 +8,19 @@ score they add up to; a combo box picks the class to explain (the predicted one 
 Below: the row's exact region (how many pool rows share it, how many of those are labeled and
 how), its pick rank this round, the nearest labeled row in explanation space, margin and entropy.
 
-:class:`RoundCache` keeps, per round, the rebuilt network and every row's region id; when a
-round has no region ids (an older round of a reopened project) they are computed in a worker and
-the panels refresh when they arrive.
+The bars are drawn by :class:`~dami_gui.app.panels.contribution_chart.ContributionChart`; the
+network and the region ids come from the shared
+:class:`~dami_gui.app.panels.round_view.RoundCache`, which refreshes the panel when late region
+ids arrive.
 """
 
 from __future__ import annotations
 
 import html
 import math
-from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QPainter, QPen
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -29,23 +28,16 @@ from PySide6.QtWidgets import (
     QLabel,
     QScrollArea,
     QSizePolicy,
-    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
 from dami_gui.app.binding import SessionLink
-from dami_gui.app.palette import ClassColors
-from dami_gui.app.panels.label_panel import swatch
-from dami_gui.app.tasks import Worker
+from dami_gui.app.palette import ClassColors, swatch
+from dami_gui.app.panels.contribution_chart import NEGATIVE, POSITIVE, ContributionChart
+from dami_gui.app.panels.round_view import RoundCache
 from dami_gui.core.explain import RowExplanation, explain_row
-from dami_gui.core.interpret import interpret
-from dami_gui.core.model import MLP
 from dami_gui.core.session import RoundResult, Session
-
-POSITIVE = "#0072B2"  # pushes the score up
-NEGATIVE = "#D55E00"  # pushes it down
-BIAS = "#8c8c8c"
 
 INTRO = (
     "Inside this row's linear region the network is <b>exactly</b> linear, so the bars are "
@@ -55,220 +47,11 @@ INTRO = (
 )
 
 
-def signed(value: float) -> str:
-    """``+1.23`` / ``-0.45``; a value that rounds to zero is ``+0.00``, never ``-0.00``."""
-    return f"{(round(value, 2) or 0.0):+.2f}"
-
-
 def ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
 
-# ------------------------------------------------------------------------------ round cache
-class RoundCache(QObject):
-    """The last round's network and region ids, rebuilt once per round; ``ready`` when late ids
-    (computed in a worker) arrive."""
-
-    ready = Signal()
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.result: RoundResult | None = None
-        self._model: MLP | None = None
-        self._region_ids: np.ndarray | None = None
-        self._worker: Worker | None = None
-
-    def _sync(self, session: Session | None) -> RoundResult | None:
-        result = session.last_round if session is not None else None
-        if result is self.result:
-            return result
-        if self._worker is not None:
-            self._worker.cancel()
-            self._worker = None
-        self.result, self._model, self._region_ids = result, None, None
-        if result is None or session is None:
-            return result
-        ids = np.asarray(result.region_ids)
-        if ids.shape == (session.n_rows,):
-            self._region_ids = ids
-        else:
-            X, spec, state = session.dataset.X, result.model_spec, result.model_state
-
-            def task(progress: Any, cancel: Any) -> np.ndarray:
-                model = MLP.from_spec(spec, state)
-                found = interpret(model, X, with_A=False, progress=progress, cancel=cancel)
-                return found.region_ids
-
-            worker = Worker(task, name="finding the linear regions")
-            worker.finished.connect(self._ids_ready)
-            self._worker = worker
-            worker.start()
-        return result
-
-    def _ids_ready(self, ids: np.ndarray) -> None:
-        if self.sender() is not self._worker:
-            return  # a worker of an earlier round
-        self._worker = None
-        self._region_ids = ids
-        self.ready.emit()
-
-    def model(self, session: Session | None) -> MLP | None:
-        result = self._sync(session)
-        if result is None:
-            return None
-        if self._model is None:
-            self._model = result.model()
-        return self._model
-
-    def region_ids(self, session: Session | None) -> np.ndarray | None:
-        """Every row's exact region under the last round's network, or None while computing."""
-        self._sync(session)
-        return self._region_ids
-
-
-# --------------------------------------------------------------------------------- the chart
-class ContributionChart(QWidget):
-    """Horizontal bars, one per column, then the bias, then the total; drawn with QPainter."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.names: list[str] = []
-        self.values: list[float] = []
-        self.tips: list[str] = []
-        self.bias = 0.0
-        self.bias_tip = ""
-        self.total = 0.0
-        self.total_text = "= score"
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setMouseTracking(True)
-        self._update_height()
-
-    def set_bars(
-        self,
-        names: list[str],
-        values: list[float],
-        tips: list[str],
-        bias: float,
-        bias_tip: str,
-        total: float,
-        total_text: str,
-    ) -> None:
-        self.names, self.values, self.tips = list(names), [float(v) for v in values], list(tips)
-        self.bias, self.bias_tip, self.total = float(bias), bias_tip, float(total)
-        self.total_text = total_text
-        self._update_height()
-        self.update()
-
-    def clear(self) -> None:
-        self.set_bars([], [], [], 0.0, "", 0.0, "")
-
-    # -- geometry ----------------------------------------------------------------------------
-    def _row_height(self) -> int:
-        return QFontMetrics(self.font()).height() + 5
-
-    def _update_height(self) -> None:
-        n = len(self.values)
-        height = 0 if n == 0 else (n + 2) * self._row_height() + 14
-        self.setFixedHeight(max(height, 10))
-
-    def _bar_y(self, i: int) -> float:
-        """Top of bar ``i``: columns, then (after a gap) the bias (i = n), then the total."""
-        h = self._row_height()
-        return 2 + i * h + (6 if i >= len(self.values) else 0) + (6 if i > len(self.values) else 0)
-
-    def bar_at(self, y: float) -> int | None:
-        """Index of the bar at height ``y`` (len(values) = the bias), or None."""
-        h = self._row_height()
-        for i in range(len(self.values) + 1):
-            top = self._bar_y(i)
-            if top <= y < top + h:
-                return i
-        return None
-
-    # -- painting ----------------------------------------------------------------------------
-    def paintEvent(self, event: Any) -> None:
-        if not self.values:
-            return
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        fm = QFontMetrics(self.font())
-        h = self._row_height()
-        width = self.width()
-        bold = QFont(self.font())
-        bold.setBold(True)
-        all_names = [*self.names, "bias"]
-        label_w = min(max(fm.horizontalAdvance(n) for n in all_names) + 10, int(width * 0.42))
-        value_w = (
-            max(fm.horizontalAdvance(signed(v)) for v in [*self.values, self.bias, self.total]) + 12
-        )
-        x0, x1 = label_w + 4, max(label_w + 40, width - value_w - 4)
-        ends = [*self.values, self.bias]
-        lo, hi = min(0.0, *ends), max(0.0, *ends)
-        span = (hi - lo) or 1.0
-
-        def x_of(v: float) -> float:
-            return x0 + (x1 - x0) * (v - lo) / span
-
-        zero = x_of(0.0)
-        text_pen = QPen(QColor("#222222"))
-        for i, (name, value) in enumerate(
-            [*zip(self.names, self.values, strict=True), ("bias", self.bias)]
-        ):
-            top = self._bar_y(i)
-            is_bias = i == len(self.values)
-            painter.setPen(text_pen if not is_bias else QPen(QColor("#555555")))
-            label = fm.elidedText(name, Qt.TextElideMode.ElideMiddle, label_w - 8)
-            painter.drawText(
-                QRectF(0, top, label_w - 6, h),
-                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                label,
-            )
-            colour = BIAS if is_bias else (POSITIVE if value >= 0 else NEGATIVE)
-            a, b = sorted((zero, x_of(value)))
-            painter.fillRect(QRectF(a, top + 3, max(b - a, 1.0), h - 6), QColor(colour))
-            painter.setPen(text_pen)
-            painter.drawText(
-                QRectF(x1 + 4, top, value_w, h),
-                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                signed(value),
-            )
-        n = len(self.values)
-        painter.setPen(QPen(QColor("#bbbbbb")))
-        sep = self._bar_y(n) - 4
-        painter.drawLine(QPointF(4, sep), QPointF(width - 4, sep))
-        total_top = self._bar_y(n + 1)
-        painter.drawLine(QPointF(4, total_top - 4), QPointF(width - 4, total_top - 4))
-        painter.setPen(QPen(QColor("#666666")))
-        painter.drawLine(QPointF(zero, 0), QPointF(zero, self._bar_y(n) + h))
-        painter.setFont(bold)
-        painter.setPen(text_pen)
-        painter.drawText(
-            QRectF(4, total_top, x1 - 4, h),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            self.total_text,
-        )
-        painter.drawText(
-            QRectF(x1 + 4, total_top, value_w, h),
-            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-            signed(self.total),
-        )
-        painter.end()
-
-    def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip:
-            assert isinstance(event, QHelpEvent)
-            i = self.bar_at(event.pos().y())
-            tips = [*self.tips, self.bias_tip]
-            if i is not None and i < len(tips):
-                QToolTip.showText(event.globalPos(), tips[i], self)
-            else:
-                QToolTip.hideText()
-            return True
-        return super().event(event)
-
-
-# --------------------------------------------------------------------------------- the panel
 class ExplainPanel(QWidget):
     """The selected row's local linear model and context; ``rowRequested(row)`` from its links."""
 
@@ -308,12 +91,12 @@ class ExplainPanel(QWidget):
         self.score.setFont(font)
         self.score.setWordWrap(True)
         self.chart = ContributionChart()
-        self.scroll = QScrollArea()
-        self.scroll.setWidget(self.chart)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setMinimumHeight(120)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidget(self.chart)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setMinimumHeight(120)
         self.details = QLabel()
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setWordWrap(True)
@@ -331,7 +114,7 @@ class ExplainPanel(QWidget):
         layout.addLayout(pick)
         layout.addWidget(self.intro)
         layout.addWidget(self.score)
-        layout.addWidget(self.scroll, 1)  # as tall as the chart; shrinks (and scrolls) if need be
+        layout.addWidget(self.scroll_area, 1)  # as tall as the chart; else shrinks and scrolls
         layout.addWidget(self.details)
         layout.addStretch(0)
 
@@ -468,7 +251,8 @@ class ExplainPanel(QWidget):
             ex.logit,
             f"= score for '{ex.explained_class}'",
         )
-        self.scroll.setMaximumHeight(max(self.chart.height() + 4, self.scroll.minimumHeight()))
+        area = self.scroll_area
+        area.setMaximumHeight(max(self.chart.height() + 4, area.minimumHeight()))
         self.details.setText(self._details(session, ex, result, regions_known))
 
     def _details(

@@ -6,22 +6,22 @@
   the learning curve (``explanations.coverage``).
 
 The window calls :meth:`Explanations.set_session` and :meth:`Explanations.show_row`; rows the
-panels ask for (a conflict, the nearest labeled row, a group's center) go to
-``window.select_row``, and the selected groups to ``window.map.set_highlight``.
+panels ask for (a conflict, the nearest labeled row, a group's center) come out as
+``rowRequested(row)``, and the rows of the selected groups as ``highlightRequested(rows)``.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QDockWidget, QTabWidget
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget
 
+from dami_gui.app.palette import ClassColors
 from dami_gui.app.panels.conflicts_panel import ConflictsPanel
 from dami_gui.app.panels.coverage_panel import CoveragePanel
-from dami_gui.app.panels.explain_panel import ExplainPanel, RoundCache
+from dami_gui.app.panels.explain_panel import ExplainPanel
 from dami_gui.app.panels.regions_panel import RegionsPanel
+from dami_gui.app.panels.round_view import RoundCache
 from dami_gui.core.session import Session
 
 #: Width of the dock in a fresh window (pixels).
@@ -29,15 +29,17 @@ DOCK_WIDTH = 360
 
 
 class Explanations(QObject):
-    """Owns the explanation panels and their dock; ``window`` is the :class:`MainWindow`."""
+    """Owns the explanation panels and their dock in ``window``."""
 
-    def __init__(self, window: Any) -> None:
+    rowRequested = Signal(int)  # select this pool row everywhere
+    highlightRequested = Signal(object)  # outline these rows on the map (None: none)
+
+    def __init__(self, window: QMainWindow, colors: ClassColors) -> None:
         super().__init__(window)
-        self.window = window
         self.cache = RoundCache(self)
-        self.why = ExplainPanel(window.colors, self.cache)
+        self.why = ExplainPanel(colors, self.cache)
         self.regions = RegionsPanel()
-        self.conflicts = ConflictsPanel(window.colors, self.cache)
+        self.conflicts = ConflictsPanel(colors, self.cache)
         self.coverage = CoveragePanel()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -61,16 +63,16 @@ class Explanations(QObject):
         window.resizeDocks([self.dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
         self.docks = [self.dock]
 
-        self.why.rowRequested.connect(window.select_row)
-        self.conflicts.rowRequested.connect(window.select_row)
-        self.regions.rowRequested.connect(window.select_row)
+        self.why.rowRequested.connect(self.rowRequested)
+        self.conflicts.rowRequested.connect(self.rowRequested)
+        self.regions.rowRequested.connect(self.rowRequested)
         self.regions.highlightChanged.connect(self._highlight)
         self.conflicts.countChanged.connect(self._conflict_count)
         self.coverage.conflictsRequested.connect(self.show_conflicts)
 
-    def set_session(self, session: Session | None) -> None:
-        self.why.colors = self.window.colors
-        self.conflicts.colors = self.window.colors
+    def set_session(self, session: Session | None, colors: ClassColors) -> None:
+        self.why.colors = colors
+        self.conflicts.colors = colors
         self.why.set_session(session)
         self.regions.set_session(session)
         self.conflicts.set_session(session)
@@ -84,7 +86,7 @@ class Explanations(QObject):
         self.tabs.setCurrentIndex(self.conflicts_index)
 
     def _highlight(self, rows: np.ndarray | None) -> None:
-        self.window.map.set_highlight(rows)
+        self.highlightRequested.emit(rows)
 
     def _conflict_count(self, n: int) -> None:
         self.tabs.setTabText(self.conflicts_index, f"Conflicts ({n})" if n else "Conflicts")

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
@@ -28,9 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from dami_gui.app.binding import SessionLink
+from dami_gui.app.cell_text import cell_text
 from dami_gui.app.controllers.answers import answer
-from dami_gui.app.palette import ClassColors
-from dami_gui.app.panels.query_table import SKIP_TEXT, QueryTableModel, QueryTableView, _format_cell
+from dami_gui.app.palette import ClassColors, swatch
+from dami_gui.app.panels.query_table import SKIP_TEXT, QueryTableModel, QueryTableView
 from dami_gui.app.panels.round_view import round_view
 from dami_gui.core.session import Session
 from dami_gui.core.strategies import describe
@@ -63,13 +64,6 @@ def why_picked(strategy: str) -> str:
     except Exception:
         return f"Picked by the '{strategy}' strategy."
     return f"{title}: {description}"
-
-
-def swatch(color: str, size: int = 12) -> QIcon:
-    """A small square icon of ``color``."""
-    pixmap = QPixmap(size, size)
-    pixmap.fill(QColor(color))
-    return QIcon(pixmap)
 
 
 class RowModel(QAbstractTableModel):
@@ -108,7 +102,7 @@ class RowModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if index.column() == 0:
                 return column
-            return _format_cell(frame.iat[self.row, index.row()])
+            return cell_text(frame.iat[self.row, index.row()])
         if role == Qt.ItemDataRole.ForegroundRole:
             used = self.session.dataset.report.roles().get(column) == "feature"
             return None if used else QColor("#777777")

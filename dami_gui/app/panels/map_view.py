@@ -1,28 +1,22 @@
 """The map of the pool: one pyqtgraph scatter, coloured by the network's regions, queries numbered.
 
-Drawing rules (read from the session and the last round, never copied):
+The widget: a toolbar (colour mode, box zoom, reset), the plot, the legend and the map's status.
+What is drawn, in which order and style, is :mod:`.map_drawing`; which point is under the mouse
+and its tooltip, :mod:`.map_picking`. The current queries carry their number in selection order.
 
-* every row is a small dot coloured by the chosen mode: DAMI groups (each row's nearest center,
-  ``result.partition``), the largest exact linear regions (``result.region_ids``, the rest grey),
-  or the predicted class;
-* labeled rows are bigger squares in their class colour with a dark outline; "not sure" rows are
-  grey crosses;
-* the current queries get a red ring and their number in selection order.
-
-Performance: one :class:`pyqtgraph.ScatterPlotItem` (``pxMode=True``) is reused through
-``setData``; brushes and pens are built once and indexed, so pyqtgraph renders each style once.
-With many rows, a label only restyles the changed spots instead of rebuilding all of them, and
-above :attr:`MapView.MAX_POINTS` rows a fixed random subsample is drawn (labeled rows and queries
-always kept). Hover and click use a vectorised nearest-point search in screen pixels, not
-pyqtgraph's per-spot objects, which would cost a fraction of a second at 100k points.
+Performance: the one scatter is reused through ``setData``. With many rows, a label only
+restyles the changed spots instead of rebuilding all of them, and above
+:attr:`MapView.MAX_POINTS` rows a fixed random subsample is drawn (labeled rows and queries
+always kept).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QPen
+from PySide6.QtGui import QBrush, QCursor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -34,7 +28,14 @@ from PySide6.QtWidgets import (
 )
 
 from dami_gui.app.binding import SessionLink
-from dami_gui.app.palette import GREY, QUERY_RING, REGION_COLORS, SELECTION, ClassColors
+from dami_gui.app.palette import QUERY_RING, SELECTION, ClassColors
+from dami_gui.app.panels.map_drawing import (
+    MapStyles,
+    StyledScatter,
+    drawing_order,
+    style_codes,
+)
+from dami_gui.app.panels.map_picking import pick_row, tooltip_text
 from dami_gui.app.panels.round_view import TOP_REGIONS, round_view
 from dami_gui.core.session import Session
 
@@ -44,63 +45,7 @@ MODES = [
     ("prediction", "Predicted class"),
 ]
 
-SIZE_POOL, SIZE_LABELED, SIZE_QUERY = 6, 10, 14
 MAX_NUMBERS = 100  # query numbers drawn as text (a batch is rarely larger)
-
-
-def _object_array(items: list) -> np.ndarray:
-    out = np.empty(len(items), dtype=object)
-    out[:] = items
-    return out
-
-
-Style = tuple[str, float, QPen, QBrush]
-
-
-class StyledScatter(pg.ScatterPlotItem):
-    """A ScatterPlotItem whose points take their look from a small style table, by code.
-
-    pyqtgraph looks up every point's (symbol, size, pen, brush) in its symbol atlas one by one in
-    Python, about 0.7 s for 100k points. Here each distinct style is looked up once and the
-    atlas coordinates are broadcast with numpy, so restyling 100k points takes milliseconds.
-    """
-
-    def __init__(self, **kwargs: object) -> None:
-        self._bulk = False
-        super().__init__(**kwargs)
-
-    def updateSpots(self, dataSet: np.ndarray | None = None) -> None:
-        if not self._bulk:  # set_points styles the points itself right after
-            super().updateSpots(dataSet)
-
-    def set_points(
-        self, x: np.ndarray, y: np.ndarray, rows: np.ndarray, codes: np.ndarray, table: list[Style]
-    ) -> None:
-        """Replace all points: positions, their row index as ``data``, and their style codes."""
-        self._bulk = True
-        try:
-            self.setData(x=x, y=y, data=rows)
-        finally:
-            self._bulk = False
-        self.restyle(np.arange(len(rows)), codes, table)
-
-    def restyle(self, slots: np.ndarray, codes: np.ndarray, table: list[Style]) -> None:
-        """Give the points at ``slots`` the styles ``table[codes]``."""
-        if len(slots) == 0:
-            return
-        data = self.data
-        used = np.unique(codes)
-        coords = self.fragmentAtlas[[table[int(c)] for c in used]]
-        position = np.searchsorted(used, codes)
-        columns = list(zip(*[table[int(c)] for c in used], strict=True))
-        data["symbol"][slots] = _object_array(list(columns[0]))[position]
-        data["size"][slots] = np.asarray(columns[1], dtype=float)[position]
-        data["pen"][slots] = _object_array(list(columns[2]))[position]
-        data["brush"][slots] = _object_array(list(columns[3]))[position]
-        rects = np.array([tuple(c) for c in coords], dtype=data["sourceRect"].dtype)
-        data["sourceRect"][slots] = rects[position]
-        self._updateMaxSpotSizes(data=data)
-        self.invalidate()
 
 
 class MapView(QWidget):
@@ -198,48 +143,22 @@ class MapView(QWidget):
         scene = self.plot.scene()
         scene.sigMouseMoved.connect(self._mouse_moved)
         scene.sigMouseClicked.connect(self._mouse_clicked)
-        self._build_styles()
+        self.styles = MapStyles(self.colors, 0)
 
     # -- styles ------------------------------------------------------------------------------
     def _build_styles(self) -> None:
-        """Brushes, pens and the style table, built once per palette; points index into it.
-
-        Brushes: the region colours, grey, the class colours, then pale class colours. A style
-        is (symbol, size, pen, brush) for one kind of point (pool, labeled, query, not sure)
-        and one brush: code ``kind * len(brushes) + brush``.
-        """
+        """Rebuild the style table from the colours (per session, and when a colour changes)."""
         n_classes = len(self.session.classes) if self.session is not None else 0
-        class_colors = [QColor(self.colors[i]) for i in range(max(n_classes, 1))]
-        pale = []
-        for c in class_colors:
-            c = QColor(c)
-            c.setAlpha(90)
-            pale.append(c)
-        colors = [QColor(c) for c in REGION_COLORS] + [QColor(GREY)] + class_colors + pale
-        self.brushes = [pg.mkBrush(c) for c in colors]
-        self.grey_index = len(REGION_COLORS)
-        self.class_base = self.grey_index + 1
-        self.pale_base = self.class_base + len(class_colors)
-        no_pen = pg.mkPen(None)
-        dark = pg.mkPen("#222222", width=1)
-        ring = pg.mkPen(QUERY_RING, width=2.5)
-        kinds = [("o", SIZE_POOL, no_pen), ("s", SIZE_LABELED, dark), ("o", SIZE_QUERY, ring)]
-        kinds.append(("x", SIZE_LABELED, dark))
-        # the same four kinds, highlighted (the rows of a group selected in the Regions panel)
-        strong = pg.mkPen(SELECTION, width=2)
-        kinds += [
-            ("o", SIZE_POOL + 4, strong),
-            ("s", SIZE_LABELED + 3, pg.mkPen(SELECTION, width=3)),
-            ("o", SIZE_QUERY + 3, pg.mkPen(QUERY_RING, width=3.5)),
-            ("x", SIZE_LABELED + 3, strong),
-        ]
-        self.style_table = [
-            (sym, size, pen, brush) for sym, size, pen in kinds for brush in self.brushes
-        ]
+        self.styles = MapStyles(self.colors, n_classes)
+
+    def colours_changed(self) -> None:
+        """A class colour changed (the views share ``colors``): redraw with the new colours."""
+        self._build_styles()
+        self.refresh()
 
     def class_brush(self, code: int) -> QBrush:
         """The brush of labeled rows of class ``code``."""
-        return self.brushes[self.class_base + code]
+        return self.styles.class_brush(code)
 
     # -- session and layout --------------------------------------------------------------------
     def set_session(self, session: Session | None) -> None:
@@ -268,6 +187,14 @@ class MapView(QWidget):
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)
+
+    def show_layout_progress(self, stage: str, fraction: float) -> None:
+        """UMAP is being computed (the PCA map is shown meanwhile)."""
+        self.set_status(f"Map: {self.layout_name or 'PCA'} · arranging UMAP {fraction:.0%}")
+
+    def show_layout_failed(self) -> None:
+        """UMAP failed: the map stays as it is (the reason is in the log)."""
+        self.set_status(f"Map: {self.layout_name} (UMAP failed; see the log)")
 
     def reset_view(self) -> None:
         """Fit the view to the pool; a few far outliers (0.5 % per side) may fall outside."""
@@ -303,70 +230,22 @@ class MapView(QWidget):
 
     # -- drawing -------------------------------------------------------------------------------
     def _display_rows(self) -> np.ndarray:
-        """Pool rows to draw, in drawing order: background, then labeled, then queries on top."""
+        """Pool rows to draw, in drawing order (see :func:`.map_drawing.drawing_order`)."""
         session = self.session
         assert session is not None
         n = session.n_rows
-        special = (session.labels >= 0) | session.skipped
-        queries = np.asarray(session.queries, dtype=np.int64)
-        is_query = np.zeros(n, dtype=bool)
-        is_query[queries] = True
-        background = ~special & ~is_query
-        if n > self.MAX_POINTS:
-            if self._subsample is None:
-                rng = np.random.default_rng(0)
-                keep = np.zeros(n, dtype=bool)
-                keep[rng.choice(n, self.MAX_POINTS, replace=False)] = True
-                self._subsample = keep
-            keep = self._subsample if self.highlight is None else self._subsample | self.highlight
-            background &= keep  # a highlighted group is drawn whole
-        labeled = special & ~is_query
-        if self.highlight is not None:  # highlighted rows drawn over the other dots
-            front = np.flatnonzero(background & self.highlight)
-            back = np.flatnonzero(background & ~self.highlight)
-            return np.concatenate([back, front, np.flatnonzero(labeled), queries])
-        return np.concatenate([np.flatnonzero(background), np.flatnonzero(labeled), queries])
-
-    def _base_brushes(self, rows: np.ndarray) -> np.ndarray:
-        """Index into ``self.brushes`` of the mode's colour for each of ``rows``."""
-        session = self.session
-        assert session is not None
-        view = round_view(session)
-        out = np.full(len(rows), self.grey_index, dtype=np.int64)
-        if view is None:
-            return out
-        if self.mode == "groups" and view.result.partition is not None:
-            out[:] = np.asarray(view.result.partition)[rows] % len(REGION_COLORS)
-        elif self.mode == "regions":
-            rank = view.region_rank[rows]
-            top = (rank >= 0) & (rank < TOP_REGIONS)  # -1: regions not known for this round
-            out[top] = rank[top] % len(REGION_COLORS)
-        elif self.mode == "prediction":
-            pred = view.prediction[rows]
-            ok = pred >= 0
-            out[ok] = self.pale_base + pred[ok]
-        return out
+        if n > self.MAX_POINTS and self._subsample is None:
+            rng = np.random.default_rng(0)
+            subsample = np.zeros(n, dtype=bool)
+            subsample[rng.choice(n, self.MAX_POINTS, replace=False)] = True
+            self._subsample = subsample
+        keep = self._subsample if n > self.MAX_POINTS else None
+        return drawing_order(session, keep, self.highlight)
 
     def _style_codes(self, rows: np.ndarray) -> np.ndarray:
-        """Index into ``self.style_table`` for each of ``rows``."""
-        session = self.session
-        assert session is not None
-        brush = self._base_brushes(rows)
-        labels = session.labels[rows]
-        skipped = session.skipped[rows]
-        is_query = np.isin(rows, session.queries)
-        labeled = labels >= 0
-        brush[labeled] = self.class_base + labels[labeled]
-        brush[skipped] = self.grey_index
-        kind = np.zeros(len(rows), dtype=np.int64)
-        kind[labeled] = 1
-        kind[skipped] = 3
-        kind[is_query] = 2
-        if self.highlight is not None:  # outline the highlighted rows, grey out the other dots
-            on = self.highlight[rows]
-            brush[~on & (kind == 0)] = self.grey_index
-            kind[on] += 4
-        return kind * len(self.brushes) + brush
+        """Index into ``self.styles.table`` for each of ``rows``."""
+        assert self.session is not None
+        return style_codes(self.session, rows, self.mode, self.styles, self.highlight)
 
     def refresh(self) -> None:
         """Redraw every point from the session and the last round (one ``setData``)."""
@@ -376,7 +255,7 @@ class MapView(QWidget):
         rows = self._display_rows()
         pos = self.positions[rows]
         self.scatter.set_points(
-            pos[:, 0], pos[:, 1], rows, self._style_codes(rows), self.style_table
+            pos[:, 0], pos[:, 1], rows, self._style_codes(rows), self.styles.table
         )
         self.order = rows
         self._slot = np.full(self.session.n_rows, -1, dtype=np.int64)
@@ -394,7 +273,7 @@ class MapView(QWidget):
         if len(self.order) <= self.INCREMENTAL_ABOVE or np.any(slots < 0):
             self._refresh_timer.start()  # coalesce bursts of labels into one redraw
             return
-        self.scatter.restyle(slots, self._style_codes(rows), self.style_table)
+        self.scatter.restyle(slots, self._style_codes(rows), self.styles.table)
         self._update_legend()
 
     def _draw_numbers(self) -> None:
@@ -461,23 +340,8 @@ class MapView(QWidget):
         if len(self.order) == 0 or not self.viewbox.sceneBoundingRect().contains(scene_pos):
             return None
         point = self.viewbox.mapSceneToView(scene_pos)
-        px, py = self.viewbox.viewPixelSize()
-        if px <= 0 or py <= 0:
-            return None
-        data = self.scatter.data
-        dx = (data["x"] - point.x()) / px
-        dy = (data["y"] - point.y()) / py
-        d2 = dx * dx + dy * dy
-        # The point drawn on top (later in the order) among those whose symbol is under the
-        # cursor, as the eye sees it: a query's ring wins over a dot beneath it.
-        radius = np.asarray(data["size"], dtype=float) / 2.0 + 0.5
-        under = np.flatnonzero(d2 <= radius * radius)
-        if under.size:
-            return int(data["data"][under[-1]])
-        best = int(len(d2) - 1 - np.argmin(d2[::-1]))  # else the nearest, within the radius
-        if d2[best] > self.PICK_RADIUS**2:
-            return None
-        return int(data["data"][best])
+        pixel = self.viewbox.viewPixelSize()
+        return pick_row(self.scatter.data, point.x(), point.y(), pixel, self.PICK_RADIUS)
 
     def scene_pos_of(self, row: int) -> QPointF:
         """Scene position of pool row ``row`` (for tests and tooltips)."""
@@ -487,31 +351,7 @@ class MapView(QWidget):
 
     def tooltip_for(self, row: int) -> str:
         """Hover text: row id, label, prediction with confidence, group and region."""
-        session = self.session
-        if session is None:
-            return ""
-        lines = [f"Row {session.dataset.ids[row]}"]
-        code = int(session.labels[row])
-        if session.skipped[row]:
-            lines.append("Your label: not sure")
-        elif code >= 0:
-            lines.append(f"Your label: {session.classes[code]}")
-        view = round_view(session)
-        if view is not None:
-            if view.prediction[row] >= 0:
-                lines.append(
-                    f"Prediction: {session.classes[int(view.prediction[row])]} "
-                    f"({float(view.confidence[row]):.0%})"
-                )
-            group = view.group(row)
-            if group is not None:
-                lines.append(f"DAMI group: {group}")
-            if view.region_rank[row] >= 0:
-                lines.append(f"Linear region: {int(view.region_rank[row]) + 1} of {view.n_regions}")
-            number = view.query_number.get(row)
-            if number is not None and row in set(np.asarray(session.queries).tolist()):
-                lines.append(f"Query #{number} this round")
-        return "\n".join(lines)
+        return "" if self.session is None else tooltip_text(self.session, row)
 
     def _mouse_moved(self, scene_pos: QPointF) -> None:
         self._hover_pos = QPointF(scene_pos)
@@ -526,10 +366,10 @@ class MapView(QWidget):
             return
         QToolTip.showText(QCursor.pos(), self.tooltip_for(row), self.plot)
 
-    def _mouse_clicked(self, event: object) -> None:
-        if getattr(event, "button", lambda: None)() != Qt.MouseButton.LeftButton:
+    def _mouse_clicked(self, event: MouseClickEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
             return
-        row = self.row_at(event.scenePos())  # type: ignore[attr-defined]
+        row = self.row_at(event.scenePos())
         if row is not None:
             self.rowClicked.emit(row)
 

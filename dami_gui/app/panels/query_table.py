@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from dami_gui.app.binding import SessionLink
+from dami_gui.app.cell_text import cell_text
 from dami_gui.app.controllers.answers import answer
 from dami_gui.app.palette import ClassColors
 from dami_gui.app.panels.round_view import round_view
@@ -68,7 +69,7 @@ class QueryTableModel(QAbstractTableModel):
             self.beginResetModel()
             self.endResetModel()
         elif kind == "labels" and self.session is not None:
-            for row in payload or []:  # type: ignore[union-attr]
+            for row in np.asarray([] if payload is None else payload, dtype=np.int64).ravel():
                 pos = self.position_of(int(row))
                 if pos is not None:
                     self.dataChanged.emit(
@@ -168,7 +169,7 @@ class QueryTableModel(QAbstractTableModel):
                 rank = -1 if view is None else int(view.region_rank[row])
                 return "" if rank < 0 else rank + 1
             value = session.dataset.frame.iat[row, col - len(FIXED_HEADERS)]
-            return _format_cell(value)
+            return cell_text(value)
         if role == Qt.ItemDataRole.DecorationRole and col == COL_LABEL:
             code = int(session.labels[row])
             if code >= 0:
@@ -203,16 +204,6 @@ class QueryTableModel(QAbstractTableModel):
             value = self.session.classes.index(value)
         code = int(value)
         return answer(self, lambda: session.label(row, code))
-
-
-def _format_cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float | np.floating):
-        if np.isnan(value):
-            return ""
-        return f"{float(value):.6g}"
-    return str(value)
 
 
 class LabelDelegate(QStyledItemDelegate):

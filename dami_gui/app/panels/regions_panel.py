@@ -36,8 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from dami_gui.app.binding import SessionLink
-from dami_gui.app.palette import region_color
-from dami_gui.app.panels.label_panel import swatch
+from dami_gui.app.palette import region_color, swatch
 from dami_gui.core.explain import RegionGroup, region_groups
 from dami_gui.core.session import Session
 

@@ -4,6 +4,11 @@ The session holds the state; this module only turns a :class:`RoundResult` into 
 shows: the predicted class and confidence of each row, the number of a query in selection order,
 and the exact activation regions ranked by size (region 1 is the largest). It never copies the
 labels, which the views read from the session each time.
+
+:func:`round_view` gives the cheap part (:class:`RoundView`); :class:`RoundCache` the costly part
+that only the explanation panels need: the rebuilt network and every row's region id. When a
+round has no region ids (an older round of a reopened project) they are computed in a task and
+``RoundCache.ready`` says when they arrive.
 """
 
 from __future__ import annotations
@@ -11,7 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from PySide6.QtCore import QObject, Signal
 
+from dami_gui.app.tasks import TaskSlot
+from dami_gui.core.interpret import interpret
+from dami_gui.core.model import MLP
+from dami_gui.core.progress import CancelToken, ProgressCallback
 from dami_gui.core.session import RoundResult, Session
 
 #: How many of the largest exact regions get a colour on the map; the rest are grey.
@@ -87,3 +97,56 @@ def round_view(session: Session) -> RoundView | None:
         view = RoundView.of(result)
         _CACHE[key] = view
     return view
+
+
+class RoundCache(QObject):
+    """The last round's network and region ids, rebuilt once per round; ``ready`` when late ids
+    (computed in a task) arrive."""
+
+    ready = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.result: RoundResult | None = None
+        self._model: MLP | None = None
+        self._region_ids: np.ndarray | None = None
+        self._slot = TaskSlot(self)  # the region ids of the current round, when computed late
+
+    def _sync(self, session: Session | None) -> RoundResult | None:
+        result = session.last_round if session is not None else None
+        if result is self.result:
+            return result
+        self._slot.cancel()  # the ids of an earlier round are not wanted any more
+        self.result, self._model, self._region_ids = result, None, None
+        if result is None or session is None:
+            return result
+        ids = np.asarray(result.region_ids)
+        if ids.shape == (session.n_rows,):
+            self._region_ids = ids
+        else:
+            X, spec, state = session.dataset.X, result.model_spec, result.model_state
+
+            def task(progress: ProgressCallback, cancel: CancelToken) -> np.ndarray:
+                model = MLP.from_spec(spec, state)
+                found = interpret(model, X, with_A=False, progress=progress, cancel=cancel)
+                return found.region_ids
+
+            self._slot.start(task, "finding the linear regions", on_finished=self._ids_ready)
+        return result
+
+    def _ids_ready(self, ids: np.ndarray) -> None:
+        self._region_ids = ids
+        self.ready.emit()
+
+    def model(self, session: Session | None) -> MLP | None:
+        result = self._sync(session)
+        if result is None:
+            return None
+        if self._model is None:
+            self._model = result.model()
+        return self._model
+
+    def region_ids(self, session: Session | None) -> np.ndarray | None:
+        """Every row's exact region under the last round's network, or None while computing."""
+        self._sync(session)
+        return self._region_ids
