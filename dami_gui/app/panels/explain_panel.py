@@ -41,7 +41,8 @@ from dami_gui.app.tasks import Worker
 from dami_gui.core.explain import RowExplanation, explain_row
 from dami_gui.core.interpret import interpret
 from dami_gui.core.model import MLP
-from dami_gui.core.session import RoundResult, Session
+from dami_gui.core.records import RoundResult
+from dami_gui.core.session import Session
 
 POSITIVE = "#0072B2"  # pushes the score up
 NEGATIVE = "#D55E00"  # pushes it down

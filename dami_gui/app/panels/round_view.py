@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dami_gui.core.session import RoundResult, Session
+from dami_gui.core.records import RoundResult
+from dami_gui.core.session import Session
 
 #: How many of the largest exact regions get a colour on the map; the rest are grey.
 TOP_REGIONS = 12

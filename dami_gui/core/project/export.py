@@ -30,7 +30,8 @@ import torch
 
 from dami_gui import __version__
 from dami_gui.core.errors import DamiError
-from dami_gui.core.session import RoundResult, Session
+from dami_gui.core.records import RoundResult
+from dami_gui.core.session import Session
 
 __all__ = ["escape_cell", "export_labels", "export_model", "label_rounds", "labels_table"]
 
