@@ -36,6 +36,8 @@ from dami_gui.core.strategies import DEFAULT_STRATEGY, ModelOutputs, QueryContex
 
 Listener = Callable[[str, object], None]
 
+#: Rows asked for per round unless told otherwise.
+DEFAULT_BATCH_SIZE = 20
 #: Fewest labeled rows for which a cross-validated accuracy estimate is given.
 MIN_LABELS_FOR_ESTIMATE = 10
 #: Folds of the cross-validated accuracy estimate (fewer when there are fewer labeled rows).
@@ -68,7 +70,7 @@ class Session:
         dataset: Dataset,
         *,
         strategy: str = DEFAULT_STRATEGY,
-        batch_size: int = 20,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         seed: int = 0,
         model_config: MLPConfig | None = None,
         truth: np.ndarray | None = None,

@@ -54,14 +54,11 @@ from dami_gui.app.tasks import Worker
 from dami_gui.core.data.dataset import label_values
 from dami_gui.core.errors import DamiError
 from dami_gui.core.progress import CancelToken, ProgressCallback
+from dami_gui.core.project.creating import create_project
 from dami_gui.core.project.export import export_labels, export_model
-from dami_gui.core.project.journal import (
-    Project,
-    SourceChanged,
-    SourceMissing,
-    create_project,
-    open_project,
-)
+from dami_gui.core.project.journal import Project
+from dami_gui.core.project.opening import open_project
+from dami_gui.core.project.source import SourceChanged, SourceMissing
 from dami_gui.core.session import Session
 
 log = logging.getLogger("dami_gui.app")
@@ -467,7 +464,7 @@ class ProjectController(QObject):
         session = project.session
         if session is not self.session:  # other data was opened meanwhile
             return
-        if len(project._seqs) != len(session.events):  # cannot happen: the dialog is modal
+        if not project.in_step:  # cannot happen: the dialog is modal
             self._discard(project, worker.created)  # type: ignore[attr-defined]
             self._fail("Labels changed while the project was being saved; save it again.")
             return

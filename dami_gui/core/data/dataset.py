@@ -124,7 +124,7 @@ class _Facts:
     constant_value: str = ""
 
 
-def _text_values(series: pd.Series) -> pd.Series:
+def cell_texts(series: pd.Series) -> pd.Series:
     """The cells as stripped strings, missing where empty; whole floats lose their ".0".
 
     Labels, ids, categories and yes/no values are compared as text, so a label column read as
@@ -178,7 +178,7 @@ def _numbers(series: pd.Series) -> np.ndarray:
     elif pd.api.types.is_numeric_dtype(series.dtype):
         numbers = series.to_numpy(dtype="float64", na_value=np.nan)
     else:
-        text = _text_values(series)
+        text = cell_texts(series)
         numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     numbers = np.array(numbers, dtype="float64", copy=True)
     numbers[~np.isfinite(numbers)] = np.nan
@@ -202,7 +202,7 @@ def _facts(series: pd.Series) -> _Facts:
     if pd.api.types.is_numeric_dtype(series.dtype):
         return _numeric_facts(_numbers(series), n_rows)
 
-    text = _text_values(series)
+    text = cell_texts(series)
     filled = text.dropna()
     if filled.empty:
         return _Facts("empty", n_rows)
@@ -435,7 +435,7 @@ def _check_column(column: object, columns: list[str]) -> None:
 
 def _check_ids(series: pd.Series, column: str) -> np.ndarray:
     """The id column as strings; an empty or repeated id is refused with the row or value."""
-    text = _text_values(series)
+    text = cell_texts(series)
     empty = np.flatnonzero(text.isna().to_numpy())
     if empty.size:
         raise DataError(
@@ -468,7 +468,7 @@ def label_values(frame: pd.DataFrame, column: str) -> list[str]:
     Cells are read as text the way the core reads labels (stripped, whole floats without ".0",
     empty cells left out), then sorted naturally.
     """
-    text = _text_values(frame[column])
+    text = cell_texts(frame[column])
     return natural_sorted([str(v) for v in text.dropna().unique()])
 
 
@@ -509,7 +509,7 @@ class ColumnTransform:
     def _values(self, series: pd.Series) -> np.ndarray:
         """The column as float64 before filling and scaling: NaN marks a gap."""
         if self.kind == "boolean":
-            text = _text_values(series)
+            text = cell_texts(series)
             truth = set(self.true_values)
             return np.array(
                 [np.nan if t is None else float(t.lower() in truth) for t in text], dtype="float64"
@@ -519,7 +519,7 @@ class ColumnTransform:
     def apply(self, series: pd.Series) -> np.ndarray:
         """The features of this column for ``series``: float64 of shape (N, len(output_names()))."""
         if self.kind == "categorical":
-            text = _text_values(series)
+            text = cell_texts(series)
             missing = text.isna().to_numpy()
             codes = pd.Index(self.categories, dtype=object).get_indexer(text)
             block = np.zeros((len(series), len(self.categories)), dtype="float64")
@@ -539,7 +539,7 @@ class ColumnTransform:
         """Record the fill value, scale or levels of ``series`` for a feature of ``kind``."""
         column = str(series.name)
         if kind == "categorical":
-            text = _text_values(series)
+            text = cell_texts(series)
             categories = natural_sorted([str(v) for v in text.dropna().unique()])
             return cls(
                 column, kind, missing_indicator=bool(text.isna().any()), categories=categories
@@ -763,7 +763,7 @@ def build_dataset(
     else:
         ids = np.array([str(i) for i in range(1, len(frame) + 1)], dtype=str)
 
-    y, class_names = _labels(frame, report.column("label"), classes)
+    y, class_names = label_codes(frame, report.column("label"), classes)
     if preprocessing is None:
         preprocessing = Preprocessing.fit(frame, report)
     X = preprocessing.transform(frame)
@@ -779,7 +779,7 @@ def build_dataset(
     )
 
 
-def _labels(
+def label_codes(
     frame: pd.DataFrame, label_column: str | None, classes: list[str] | None
 ) -> tuple[np.ndarray, list[str]]:
     """Class codes (-1 for an empty label cell) and class names, in natural or given order."""
@@ -790,7 +790,7 @@ def _labels(
             raise DataError(f"The class '{repeated[0]}' is listed twice; list each class once.")
     if label_column is None:
         return np.full(len(frame), -1, dtype=np.int64), list(classes or [])
-    text = _text_values(frame[label_column])
+    text = cell_texts(frame[label_column])
     present = [str(v) for v in text.dropna().unique()]
     if classes is None:
         classes = natural_sorted(present)

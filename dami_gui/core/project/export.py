@@ -44,8 +44,11 @@ def escape_cell(value: object) -> object:
 
     Non-text values are returned as they are, and so is text that is a plain number ("-3.5").
     """
-    formula = isinstance(value, str) and value.startswith(_FORMULA_START)
-    if formula and not _PLAIN_NUMBER.fullmatch(value.strip()):
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_START)
+        and not _PLAIN_NUMBER.fullmatch(value.strip())
+    ):
         return "'" + value
     return value
 
