@@ -28,7 +28,6 @@ from dami_gui.core.coverage import round_coverage
 from dami_gui.core.data.dataset import Dataset
 from dami_gui.core.device import resolve_device
 from dami_gui.core.errors import ParameterError
-from dami_gui.core.kcenter import nearest_center
 from dami_gui.core.model import MLP, MLPConfig, train_mlp
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 from dami_gui.core.records import EVENT_KINDS, LabelEvent, RoundResult
@@ -303,18 +302,13 @@ class Session:
         t0 = time.perf_counter()
         outputs = ModelOutputs(model, X, self.device)
         ctx = QueryContext(X, labeled, outputs, candidates=~skipped, device=self.device)
-        query = get_strategy(strategy_name).query(
+        strategy = get_strategy(strategy_name)
+        query = strategy.query(
             ctx, batch_size, seed, reporter.sub(0.45, 0.8, "Choosing rows to label")
         )
         region_ids = outputs.regions()
-        partition, centers = query.partition, query.centers
-        center_distance = query.center_distance
-        if strategy_name != "dami" or partition is None:
-            # The map always shows groups of similar local models, whatever picked the rows.
-            centers = np.concatenate([np.flatnonzero(labeled), query.indices])
-            partition, center_distance = nearest_center(
-                outputs.interpretation().flat(), centers, self.device
-            )
+        # The map always shows groups of similar local models, whatever picked the rows.
+        partition, centers, center_distance = strategy.map_partition(ctx, query)
         timings["select"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
