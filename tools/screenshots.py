@@ -130,7 +130,9 @@ def source_changed_shot(folder: Path) -> Path:
 
     from dami_gui.app.dialogs.source_changed import SourceDialog
     from dami_gui.core.data.dataset import load_dataset
-    from dami_gui.core.project.journal import SourceChanged, create_project, open_project
+    from dami_gui.core.project.creating import create_project
+    from dami_gui.core.project.opening import open_project
+    from dami_gui.core.project.source import SourceChanged
     from dami_gui.core.session import Session
 
     work = Path(tempfile.gettempdir()) / "dami-screenshots" / "survey"  # shown in the dialog

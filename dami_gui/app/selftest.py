@@ -48,7 +48,8 @@ def run_selftest(umap: bool = True) -> int:
     from dami_gui.app.main_window import MainWindow
     from dami_gui.core.data.demo import load_demo
     from dami_gui.core.embedding import pca_layout, umap_layout
-    from dami_gui.core.project.journal import create_project, open_project
+    from dami_gui.core.project.creating import create_project
+    from dami_gui.core.project.opening import open_project
 
     step = _Steps()
     print(f"dami-gui self-test ({sys.platform}, frozen={getattr(sys, 'frozen', False)})")

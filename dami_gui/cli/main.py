@@ -29,7 +29,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    from dami_gui.core.strategies import DEFAULT_STRATEGY, available
+    from dami_gui.core.strategies.base import DEFAULT_STRATEGY, available
 
     parser = _Parser(
         prog="dami",

@@ -114,7 +114,7 @@ def _say(text: str) -> None:
 
 
 def _project_new(args: argparse.Namespace) -> int:
-    from dami_gui.core.project.journal import create_project_from_csv
+    from dami_gui.core.project.creating import create_project_from_csv
 
     check_positive("batch", args.batch)
     classes = None
@@ -141,7 +141,7 @@ def _project_new(args: argparse.Namespace) -> int:
 
 
 def _project_round(args: argparse.Namespace) -> int:
-    from dami_gui.core.project.journal import open_project
+    from dami_gui.core.project.opening import open_project
 
     check_positive("batch", args.batch)
     with open_project(args.project) as project:
@@ -172,7 +172,7 @@ def _project_round(args: argparse.Namespace) -> int:
 
 def _project_label(args: argparse.Namespace) -> int:
     from dami_gui.core.errors import DamiError
-    from dami_gui.core.project.journal import open_project
+    from dami_gui.core.project.opening import open_project
 
     if args.source is not None:
         if args.row is not None or args.skip:
@@ -240,7 +240,7 @@ def _labels_from_file(project, path: Path) -> list[tuple[int, int]]:
 
 
 def _project_undo(args: argparse.Namespace) -> int:
-    from dami_gui.core.project.journal import open_project
+    from dami_gui.core.project.opening import open_project
 
     with open_project(args.project) as project:
         session = project.session
@@ -255,7 +255,7 @@ def _project_undo(args: argparse.Namespace) -> int:
 
 
 def _project_status(args: argparse.Namespace) -> int:
-    from dami_gui.core.project.journal import open_project
+    from dami_gui.core.project.opening import open_project
 
     with open_project(args.project, readonly=True) as project:
         session = project.session
@@ -310,7 +310,7 @@ def _print_coverage(session) -> None:
 
 def _project_export(args: argparse.Namespace) -> int:
     from dami_gui.core.project.export import export_labels, export_model
-    from dami_gui.core.project.journal import open_project
+    from dami_gui.core.project.opening import open_project
 
     with open_project(args.project, readonly=True) as project:
         n = export_labels(project.session, args.out, all_rows=args.all)
@@ -322,7 +322,7 @@ def _project_export(args: argparse.Namespace) -> int:
 
 
 def _project_relocate(args: argparse.Namespace) -> int:
-    from dami_gui.core.project.journal import open_project
+    from dami_gui.core.project.opening import open_project
 
     with open_project(args.project, source=args.csv, accept_changes=args.accept_changes) as project:
         _say(f"{project.status.describe()} {project.path.name} now uses {project.dataset.source}.")
@@ -331,7 +331,7 @@ def _project_relocate(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace) -> int:
     from dami_gui.core.explain import explain_row
-    from dami_gui.core.project.journal import open_project
+    from dami_gui.core.project.opening import open_project
 
     with open_project(args.project, readonly=True) as project:
         session = project.session

@@ -19,12 +19,10 @@ predictions (Bloodgood & Vijay-Shanker, 2009) look for.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:  # the session computes coverage, so this module must not import it
-    from dami_gui.core.session import RoundResult
+from dami_gui.core.records import RoundResult
 
 STABLE_PREDICTIONS = 0.01
 FLAT_COVERAGE = 0.02

@@ -10,14 +10,15 @@ of every row (``labels``, ``skipped``) is derived from the file's initial labels
 
 An optional *journal* (see :class:`Journal`, e.g. a project file) is told about every event and
 every committed round before the in-memory state changes, so nothing the user sees as done can be
-lost; if the journal raises, the change is not made and the error reaches the caller.
+lost; if the journal raises, the change is not made and the error reaches the caller. The rules
+of label, skip and undo live in :meth:`Session.apply`, used alike by the live calls and by a
+project's replay of its stored history.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -27,70 +28,19 @@ from dami_gui.core.coverage import round_coverage
 from dami_gui.core.data.dataset import Dataset
 from dami_gui.core.device import resolve_device
 from dami_gui.core.errors import ParameterError
-from dami_gui.core.kcenter import nearest_center
 from dami_gui.core.model import MLP, MLPConfig, train_mlp
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
+from dami_gui.core.records import EVENT_KINDS, LabelEvent, RoundResult
 from dami_gui.core.strategies import DEFAULT_STRATEGY, ModelOutputs, QueryContext, get_strategy
 
 Listener = Callable[[str, object], None]
 
+#: Rows asked for per round unless told otherwise.
+DEFAULT_BATCH_SIZE = 20
 #: Fewest labeled rows for which a cross-validated accuracy estimate is given.
 MIN_LABELS_FOR_ESTIMATE = 10
 #: Folds of the cross-validated accuracy estimate (fewer when there are fewer labeled rows).
 ESTIMATE_FOLDS = 5
-
-
-@dataclass(frozen=True)
-class LabelEvent:
-    """One thing the user did to a row's label; never changed once recorded.
-
-    ``kind`` is "label" (``label`` is the class code), "skip" ("not sure": kept out of training
-    and queries) or "undo" (``undoes`` is the index of the event reverted). ``previous_label`` and
-    ``previous_skipped`` are the row's state before the event, which undo restores.
-    """
-
-    row: int
-    kind: str
-    label: int | None
-    previous_label: int
-    previous_skipped: bool
-    round: int
-    time: float
-    undoes: int | None = None
-
-
-@dataclass
-class RoundResult:
-    """What one round computed; :meth:`Session.commit_round` records it.
-
-    ``partition`` gives every row's nearest center (an index into ``centers``: the labeled rows,
-    then the queries) in interpretation space, whatever strategy picked the queries, and
-    ``center_distance`` the distance to it; ``region_ids`` the exact activation region.
-    """
-
-    index: int
-    strategy: str
-    batch_size: int
-    seed: int
-    labeled_count: int
-    queries: np.ndarray
-    scores: np.ndarray
-    partition: np.ndarray | None
-    centers: np.ndarray | None
-    region_ids: np.ndarray
-    proba: np.ndarray
-    accuracy_estimate: float | None
-    test_accuracy: float | None
-    model_state: dict[str, torch.Tensor]
-    model_spec: dict
-    train_accuracy: float | None = None
-    center_distance: np.ndarray | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-    info: dict = field(default_factory=dict)
-
-    def model(self) -> MLP:
-        """The network trained this round, rebuilt from its weights."""
-        return MLP.from_spec(self.model_spec, self.model_state)
 
 
 class Journal(Protocol):
@@ -119,7 +69,7 @@ class Session:
         dataset: Dataset,
         *,
         strategy: str = DEFAULT_STRATEGY,
-        batch_size: int = 20,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         seed: int = 0,
         model_config: MLPConfig | None = None,
         truth: np.ndarray | None = None,
@@ -216,22 +166,67 @@ class Session:
             raise ParameterError("row", f"a row number in 0..{self.n_rows - 1}", row)
         return int(row)
 
-    def _record(
-        self, row: int, kind: str, label: int | None, undoes: int | None = None
+    def new_event(
+        self,
+        row: int,
+        kind: str,
+        label: int | None = None,
+        undoes: int | None = None,
+        *,
+        round_index: int | None = None,
+        when: float | None = None,
     ) -> LabelEvent:
-        event = LabelEvent(
+        """The event ``kind`` on ``row`` as of the current state; nothing is changed yet.
+
+        ``previous_label`` and ``previous_skipped`` are the row's state now, which is what an
+        undo of the event restores. ``round_index`` and ``when`` default to the current round and
+        the clock; a replayed history passes the stored ones.
+        """
+        return LabelEvent(
             row=row,
             kind=kind,
             label=label,
             previous_label=int(self.labels[row]),
             previous_skipped=bool(self.skipped[row]),
-            round=len(self.rounds),
-            time=time.time(),
+            round=len(self.rounds) if round_index is None else round_index,
+            time=time.time() if when is None else when,
             undoes=undoes,
         )
+
+    def apply(self, event: LabelEvent) -> None:
+        """Append ``event`` to the history and change its row's label and skip accordingly.
+
+        The one place the rules of label, skip and undo live: a label sets the class and clears
+        the skip, a skip clears the label, an undo restores what the undone event found. The live
+        calls (:meth:`label`, :meth:`skip`, :meth:`undo`) apply an event once the journal has
+        accepted it; replaying a project's stored history applies each event with no journal.
+        Tells no listener.
+        """
+        row = event.row
+        if event.kind == "undo":
+            if event.undoes is None or not 0 <= event.undoes < len(self.events):
+                raise ParameterError(
+                    "undoes", f"an event index in 0..{len(self.events) - 1}", event.undoes
+                )
+            undone = self.events[event.undoes]
+            self.labels[row] = undone.previous_label
+            self.skipped[row] = undone.previous_skipped
+        elif event.kind == "skip":
+            self.labels[row] = -1
+            self.skipped[row] = True
+        elif event.kind == "label":
+            self.labels[row] = -1 if event.label is None else event.label
+            self.skipped[row] = False
+        else:
+            raise ParameterError("kind", f"one of {', '.join(EVENT_KINDS)}", event.kind)
+        self.events.append(event)
+
+    def _journal_and_apply(self, event: LabelEvent) -> LabelEvent:
+        """Record ``event`` in the journal, apply it, then tell the listeners."""
         if self.journal is not None:
             self.journal.record_event(event)  # raises: nothing below happens
-        self.events.append(event)
+        self.apply(event)
+        self._notify("labels", [event.row])
         return event
 
     def label(self, row: int, label: int) -> LabelEvent:
@@ -244,20 +239,12 @@ class Session:
             or not 0 <= label < n_classes
         ):
             raise ParameterError("label", f"a class code in 0..{n_classes - 1}", label)
-        event = self._record(row, "label", int(label))
-        self.labels[row] = int(label)
-        self.skipped[row] = False
-        self._notify("labels", [row])
-        return event
+        return self._journal_and_apply(self.new_event(row, "label", int(label)))
 
     def skip(self, row: int) -> LabelEvent:
         """Mark ``row`` "not sure": no label, not trained on, not queried again."""
         row = self._check_row(row)
-        event = self._record(row, "skip", None)
-        self.labels[row] = -1
-        self.skipped[row] = True
-        self._notify("labels", [row])
-        return event
+        return self._journal_and_apply(self.new_event(row, "skip"))
 
     def undo(self) -> LabelEvent | None:
         """Revert the most recent label or skip not yet undone; None when there is nothing left."""
@@ -265,11 +252,7 @@ class Session:
         for index in range(len(self.events) - 1, -1, -1):
             target = self.events[index]
             if target.kind != "undo" and index not in undone:
-                event = self._record(target.row, "undo", None, undoes=index)
-                self.labels[target.row] = target.previous_label
-                self.skipped[target.row] = target.previous_skipped
-                self._notify("labels", [target.row])
-                return event
+                return self._journal_and_apply(self.new_event(target.row, "undo", undoes=index))
         return None
 
     def query_status(self) -> tuple[int, int]:
@@ -319,18 +302,13 @@ class Session:
         t0 = time.perf_counter()
         outputs = ModelOutputs(model, X, self.device)
         ctx = QueryContext(X, labeled, outputs, candidates=~skipped, device=self.device)
-        query = get_strategy(strategy_name).query(
+        strategy = get_strategy(strategy_name)
+        query = strategy.query(
             ctx, batch_size, seed, reporter.sub(0.45, 0.8, "Choosing rows to label")
         )
         region_ids = outputs.regions()
-        partition, centers = query.partition, query.centers
-        center_distance = query.center_distance
-        if strategy_name != "dami" or partition is None:
-            # The map always shows groups of similar local models, whatever picked the rows.
-            centers = np.concatenate([np.flatnonzero(labeled), query.indices])
-            partition, center_distance = nearest_center(
-                outputs.interpretation().flat(), centers, self.device
-            )
+        # The map always shows groups of similar local models, whatever picked the rows.
+        partition, centers, center_distance = strategy.map_partition(ctx, query)
         timings["select"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()

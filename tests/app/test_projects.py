@@ -24,8 +24,8 @@ from dami_gui.app.dialogs.source_changed import SourceDialog
 from dami_gui.core.data import demo
 from dami_gui.core.data.dataset import load_dataset
 from dami_gui.core.embedding import pca_layout
-from dami_gui.core.project.journal import open_project
-from dami_gui.core.project.storage import DiskFull
+from dami_gui.core.project.errors import DiskFull
+from dami_gui.core.project.opening import open_project
 from dami_gui.core.session import Session
 
 from .conftest import BATCH, open_demo, wait_for_workers

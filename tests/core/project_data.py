@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from dami_gui.core.model import MLPConfig
-from dami_gui.core.project.journal import Project, create_project_from_csv
+from dami_gui.core.project.creating import create_project_from_csv
+from dami_gui.core.project.journal import Project
 
 #: A network that trains in a few milliseconds: the tests check saving, not learning.
 TINY = MLPConfig(hidden=(8,), min_epochs=3, min_steps=10)

@@ -19,8 +19,10 @@ from dami_gui.cli import main as cli
 from dami_gui.core.data import reader as csv_reader
 from dami_gui.core.errors import Cancelled, DataError
 from dami_gui.core.progress import CancelToken
-from dami_gui.core.project.journal import create_project_from_csv, open_project
-from dami_gui.core.project.storage import SCHEMA_VERSION, Store
+from dami_gui.core.project.creating import create_project_from_csv
+from dami_gui.core.project.opening import open_project
+from dami_gui.core.project.schema import SCHEMA_VERSION
+from dami_gui.core.project.storage import Store
 
 from .project_data import leftovers, new_project, pool_frame
 
@@ -220,7 +222,7 @@ def test_running_out_of_memory_is_a_sentence(tmp_path, monkeypatch, capsys) -> N
         raise MemoryError
 
     monkeypatch.setattr("dami_gui.core.data.dataset.build_dataset", too_big)
-    monkeypatch.setattr("dami_gui.core.project.journal.build_dataset", too_big)
+    monkeypatch.setattr("dami_gui.core.project.opening.build_dataset", too_big)
     with pytest.raises(DataError, match="does not fit in this computer's memory"):
         open_project(tmp_path / "p.dami")
     (tmp_path / "q").mkdir()

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from dami_gui.core.project.journal import open_project
-from dami_gui.core.project.storage import ProjectLocked
+from dami_gui.core.project.errors import ProjectLocked
+from dami_gui.core.project.opening import open_project
 
 from .project_data import new_project
 
@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 CHILD = textwrap.dedent(
     """
     import sys
-    from dami_gui.core.project.journal import open_project
+    from dami_gui.core.project.opening import open_project
 
     project = open_project(sys.argv[1])
     session, mode = project.session, sys.argv[2]

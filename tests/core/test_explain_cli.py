@@ -7,7 +7,7 @@ import pytest
 
 from dami_gui.cli import main as cli
 from dami_gui.core.coverage import coverage_history
-from dami_gui.core.project.journal import open_project
+from dami_gui.core.project.opening import open_project
 
 from .project_data import new_project, pool_frame
 

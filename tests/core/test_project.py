@@ -14,14 +14,11 @@ import torch
 from dami_gui.core.data.dataset import load_dataset
 from dami_gui.core.errors import DamiError, ParameterError
 from dami_gui.core.model import MLP, predict_proba
+from dami_gui.core.project.creating import create_project
+from dami_gui.core.project.errors import DiskFull, ProjectError
 from dami_gui.core.project.export import escape_cell, export_labels, export_model, labels_table
-from dami_gui.core.project.journal import (
-    SourceChanged,
-    SourceMissing,
-    create_project,
-    open_project,
-)
-from dami_gui.core.project.storage import DiskFull, ProjectError
+from dami_gui.core.project.opening import open_project
+from dami_gui.core.project.source import SourceChanged, SourceMissing
 from dami_gui.core.session import Session
 
 from .project_data import TINY, leftovers, new_project, pool_frame
@@ -332,7 +329,7 @@ def test_creating_refuses_a_csv_without_two_classes_and_writes_nothing(tmp_path)
     frame = pool_frame()
     frame["species"] = np.where(np.arange(90) < 10, "a", "")
     frame.to_csv(tmp_path / "pool.csv", index=False)
-    from dami_gui.core.project.journal import create_project_from_csv
+    from dami_gui.core.project.creating import create_project_from_csv
 
     with pytest.raises(DamiError, match=r"only the class 'a'.*--classes"):
         create_project_from_csv(tmp_path / "p.dami", tmp_path / "pool.csv", label_column="species")
@@ -372,7 +369,7 @@ def test_formula_text_is_escaped_but_numbers_stay_numbers(tmp_path: Path) -> Non
     frame["x1"] = -frame["x1"].abs()  # negative numbers
     frame.loc[0, "name"] = "=1+1"
     frame.to_csv(tmp_path / "pool.csv", index=False)
-    from dami_gui.core.project.journal import create_project_from_csv
+    from dami_gui.core.project.creating import create_project_from_csv
 
     with create_project_from_csv(
         tmp_path / "p.dami", tmp_path / "pool.csv", label_column="species", id_column="name"

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from dami_gui.cli import main as cli
-from dami_gui.core.project.journal import open_project
+from dami_gui.core.project.opening import open_project
 
 from .project_data import leftovers, new_project, write_pool
 

@@ -80,6 +80,51 @@ def test_label_skip_undo_are_events_and_state_is_derived(session):
     assert session.undo() is None and session.labels[q[0]] == -1
 
 
+def test_replaying_the_events_with_apply_gives_the_same_labels_skips_and_history(session):
+    for row, label in [(20, 2), (21, 0), (20, 1)]:
+        session.label(row, label)
+    session.skip(22)
+    session.undo()  # the skip
+    session.undo()  # the correction of row 20
+    session.label(3, 1)  # a row labeled in the file
+    session.skip(21)
+    replayed = Session(session.dataset)
+    for e in session.events:
+        replayed.apply(replayed.new_event(e.row, e.kind, e.label, e.undoes, round_index=e.round,
+                                          when=e.time))  # fmt: skip
+    assert replayed.events == session.events  # previous_label/_skipped recomputed alike
+    np.testing.assert_array_equal(replayed.labels, session.labels)
+    np.testing.assert_array_equal(replayed.skipped, session.skipped)
+    assert replayed.labels[20] == 2 and replayed.labels[3] == 1 and replayed.skipped[21]
+
+
+def test_apply_refuses_an_unknown_kind_or_an_undo_of_nothing(session):
+    with pytest.raises(ParameterError, match="'kind'"):
+        session.apply(session.new_event(5, "forget"))
+    with pytest.raises(ParameterError, match="'undoes'"):
+        session.apply(session.new_event(5, "undo", undoes=0))
+    assert session.events == [] and session.n_labeled == 12 and not session.skipped.any()
+
+
+def test_a_refusing_journal_leaves_labels_history_and_listeners_untouched(session):
+    class Refusing:
+        def record_event(self, event):
+            raise OSError("disk full")
+
+        def record_round(self, result):
+            raise AssertionError("not reached")
+
+    seen = []
+    session.subscribe(lambda kind, payload: seen.append(kind))
+    session.label(20, 1)
+    session.journal = Refusing()
+    for act in (lambda: session.label(21, 0), lambda: session.skip(22), session.undo):
+        with pytest.raises(OSError, match="disk full"):
+            act()
+    assert len(session.events) == 1 and session.labels[20] == 1 and seen == ["labels"]
+    assert session.labels[21] == -1 and not session.skipped[22]
+
+
 def test_skipped_rows_are_kept_out_of_training_and_queries(session):
     session.run_round()
     skipped = [int(r) for r in session.queries[:4]]

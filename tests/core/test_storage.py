@@ -13,25 +13,19 @@ import pytest
 import torch
 
 from dami_gui.core.errors import DamiError
-from dami_gui.core.project.journal import open_project
-from dami_gui.core.project.storage import (
-    APPLICATION_ID,
-    SCHEMA_V1,
-    SCHEMA_VERSION,
+from dami_gui.core.project.arrays import decode_array, decode_state, encode_array, encode_state
+from dami_gui.core.project.errors import (
     DiskFull,
     ProjectCorrupt,
     ProjectError,
     ProjectLocked,
     ProjectReadOnly,
     ProjectTooNew,
-    Store,
-    create_file,
-    decode_array,
-    decode_state,
-    encode_array,
-    encode_state,
     translate_error,
 )
+from dami_gui.core.project.opening import open_project
+from dami_gui.core.project.schema import APPLICATION_ID, SCHEMA_V1, SCHEMA_VERSION
+from dami_gui.core.project.storage import Store, create_file
 
 from .project_data import leftovers, new_project
 

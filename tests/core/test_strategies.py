@@ -11,7 +11,9 @@ from dami_gui.core.strategies import (
     ModelOutputs,
     QueryContext,
     available,
+    describe,
     get_strategy,
+    why_picked,
 )
 
 ALL = available()
@@ -141,6 +143,52 @@ def test_contract_no_labeled_rows_at_all(name):
     model = init_model(X.shape[1], 3, SMALL, seed=0)
     res = get_strategy(name).query(context(X, y, np.array([], dtype=int), model=model), 5, seed=0)
     assert len(set(res.indices.tolist())) == 5
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_contract_says_why_it_picked_a_row_in_its_own_name(name):
+    title, _ = describe(name)
+    text = why_picked(name)
+    assert text.startswith(f"{title}: ") and len(text) > len(title) + 20
+    assert text == type(get_strategy(name)).why_picked()
+
+
+def test_a_strategy_this_version_does_not_know_is_named_not_refused():
+    assert why_picked("from-a-newer-version") == "Picked by the 'from-a-newer-version' strategy."
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_contract_map_partition_is_the_nearest_center_in_interpretation_space(name, pool):
+    X, y, labeled_rows, model = pool
+    ctx = context(X, y, labeled_rows, model=model)
+    strategy = get_strategy(name)
+    res = strategy.query(ctx, 12, seed=3)
+    partition, centers, distance = strategy.map_partition(ctx, res)
+    np.testing.assert_array_equal(centers, np.concatenate([labeled_rows, res.indices]))
+    assert partition.shape == distance.shape == (len(X),)
+    assert partition.min() >= 0 and partition.max() < len(centers)
+    flat = ctx.outputs.interpretation().flat().astype(np.float64)
+    to_centers = np.sqrt(((flat[:, None] - flat[None, centers]) ** 2).sum(-1))
+    nearest = to_centers.min(1)
+    np.testing.assert_allclose(distance, nearest, rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(
+        to_centers[np.arange(len(X)), partition], nearest, rtol=1e-3, atol=1e-4
+    )
+    if strategy.partitions_interpretations:  # its own K-Center assignment, not a second one
+        assert partition is res.partition
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_contract_map_partition_of_an_empty_batch_is_the_labeled_rows(name, pool):
+    X, y, labeled_rows, model = pool
+    candidates = np.zeros(len(X), dtype=bool)
+    ctx = context(X, y, labeled_rows, model=model, candidates=candidates)
+    strategy = get_strategy(name)
+    res = strategy.query(ctx, 5)
+    assert res.indices.size == 0
+    partition, centers, _ = strategy.map_partition(ctx, res)
+    np.testing.assert_array_equal(centers, labeled_rows)
+    assert partition.max() < len(labeled_rows)
 
 
 @pytest.mark.parametrize("bad", [0, -3, 2.5, True, "5"])

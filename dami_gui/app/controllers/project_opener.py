@@ -32,7 +32,9 @@ from dami_gui.app.dialogs.source_changed import SourceDialog
 from dami_gui.app.status import StatusLine
 from dami_gui.app.tasks import Failure, TaskSlot
 from dami_gui.core.progress import CancelToken, ProgressCallback
-from dami_gui.core.project.journal import Project, SourceChanged, SourceMissing, open_project
+from dami_gui.core.project.journal import Project
+from dami_gui.core.project.opening import open_project
+from dami_gui.core.project.source import SourceChanged, SourceMissing
 
 log = logging.getLogger("dami_gui.app")
 

@@ -55,7 +55,8 @@ from dami_gui.app.status import StatusLine
 from dami_gui.app.tasks import Failure, TaskSlot
 from dami_gui.core.errors import DamiError
 from dami_gui.core.progress import CancelToken, ProgressCallback
-from dami_gui.core.project.journal import Project, create_project
+from dami_gui.core.project.creating import create_project
+from dami_gui.core.project.journal import Project
 from dami_gui.core.session import Session
 
 log = logging.getLogger("dami_gui.app")
@@ -277,7 +278,7 @@ class ProjectController(QObject):
         if session is not self.session:  # other data was opened meanwhile
             close_quietly(project)
             return
-        if len(project._seqs) != len(session.events):  # cannot happen: the dialog is modal
+        if not project.in_step:  # cannot happen: the dialog is modal
             discard(project, path)
             self._fail("Labels changed while the project was being saved; save it again.")
             return

@@ -17,7 +17,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from dami_gui.app.binding import SessionLink
 from dami_gui.app.tasks import Failure, TaskSlot
 from dami_gui.core.progress import CancelToken, ProgressCallback
-from dami_gui.core.session import RoundResult, Session
+from dami_gui.core.records import RoundResult
+from dami_gui.core.session import Session
 
 log = logging.getLogger("dami_gui.app")
 

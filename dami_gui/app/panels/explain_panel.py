@@ -37,7 +37,8 @@ from dami_gui.app.palette import ClassColors, swatch
 from dami_gui.app.panels.contribution_chart import NEGATIVE, POSITIVE, ContributionChart
 from dami_gui.app.panels.round_view import RoundCache
 from dami_gui.core.explain import RowExplanation, explain_row
-from dami_gui.core.session import RoundResult, Session
+from dami_gui.core.records import RoundResult
+from dami_gui.core.session import Session
 
 INTRO = (
     "Inside this row's linear region the network is <b>exactly</b> linear, so the bars are "

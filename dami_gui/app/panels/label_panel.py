@@ -34,36 +34,11 @@ from dami_gui.app.palette import ClassColors, swatch
 from dami_gui.app.panels.query_table import SKIP_TEXT, QueryTableModel, QueryTableView
 from dami_gui.app.panels.round_view import round_view
 from dami_gui.core.session import Session
-from dami_gui.core.strategies import describe
+from dami_gui.core.strategies import why_picked
 
 Index = QModelIndex | QPersistentModelIndex
 
 
-#: Why DAMI picked a row, in the words of the method (docs/dami-method.md).
-#: Why a row was picked, in plain words, for the DAMI strategies; others use their description.
-WHY_PICKED = {
-    "dami": (
-        "DAMI: the network explains this row unlike any labeled row or earlier pick (its local "
-        "linear model is the farthest from theirs), so its label should teach the most."
-    ),
-    "dami-plus": (
-        "DAMI+: the network is unsure about a group of rows and explains them unlike any "
-        "labeled row; this row is the most typical of that group (the local linear model of its "
-        "class probabilities is the closest to the group's centre), so its label speaks for the "
-        "whole group."
-    ),
-}
-
-
-def why_picked(strategy: str) -> str:
-    """One or two plain sentences on why ``strategy`` picked a row."""
-    if strategy in WHY_PICKED:
-        return WHY_PICKED[strategy]
-    try:
-        title, description = describe(strategy)
-    except Exception:
-        return f"Picked by the '{strategy}' strategy."
-    return f"{title}: {description}"
 
 
 class RowModel(QAbstractTableModel):

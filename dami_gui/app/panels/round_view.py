@@ -22,7 +22,8 @@ from dami_gui.app.tasks import TaskSlot
 from dami_gui.core.interpret import interpret
 from dami_gui.core.model import MLP
 from dami_gui.core.progress import CancelToken, ProgressCallback
-from dami_gui.core.session import RoundResult, Session
+from dami_gui.core.records import RoundResult
+from dami_gui.core.session import Session
 
 #: How many of the largest exact regions get a colour on the map; the rest are grey.
 TOP_REGIONS = 12

@@ -30,7 +30,8 @@ import torch
 
 from dami_gui import __version__
 from dami_gui.core.errors import DamiError
-from dami_gui.core.session import RoundResult, Session
+from dami_gui.core.records import RoundResult
+from dami_gui.core.session import Session
 
 __all__ = ["escape_cell", "export_labels", "export_model", "label_rounds", "labels_table"]
 
@@ -43,8 +44,11 @@ def escape_cell(value: object) -> object:
 
     Non-text values are returned as they are, and so is text that is a plain number ("-3.5").
     """
-    formula = isinstance(value, str) and value.startswith(_FORMULA_START)
-    if formula and not _PLAIN_NUMBER.fullmatch(value.strip()):
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_START)
+        and not _PLAIN_NUMBER.fullmatch(value.strip())
+    ):
         return "'" + value
     return value
 

@@ -13,6 +13,8 @@ were added, removed and edited (:class:`SourceStatus`).
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +24,8 @@ from dami_gui.core.data.cells import text_values
 from dami_gui.core.data.dataset import Dataset
 from dami_gui.core.errors import DataError
 from dami_gui.core.progress import Reporter
-from dami_gui.core.project.storage import ProjectError
+from dami_gui.core.project.arrays import encode_array
+from dami_gui.core.project.errors import ProjectError
 
 __all__ = [
     "RowKeys",
@@ -31,6 +34,7 @@ __all__ = [
     "SourceStatus",
     "compare_rows",
     "hash_file",
+    "record_source",
     "remap_arrays",
     "row_keys",
     "rows_of_old",
@@ -113,6 +117,38 @@ def hash_file(path: Path, reporter: Reporter | None = None) -> tuple[str, int]:
             f"{path.name} cannot be read ({error.strerror or error}); check access to it."
         ) from None
     return digest.hexdigest(), size
+
+
+def record_source(
+    conn: sqlite3.Connection,
+    version: int,
+    path: Path,
+    size: int,
+    sha: str,
+    keys: RowKeys,
+    note: str,
+) -> None:
+    """Add version ``version`` of the CSV file to the project's ``sources`` table.
+
+    ``size`` and ``sha`` come from :func:`hash_file`, ``keys`` from :func:`row_keys`; ``note``
+    says why the version was recorded ("created", "moved", "accepted changes").
+    """
+    conn.execute(
+        "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            version,
+            str(path),
+            size,
+            sha,
+            path.stat().st_mtime,
+            len(keys.keys),
+            keys.kind,
+            encode_array(keys.key_digests),
+            encode_array(keys.content_digests),
+            time.time(),
+            note,
+        ),
+    )
 
 
 @dataclass

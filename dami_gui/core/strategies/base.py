@@ -3,19 +3,25 @@
 A strategy gets the pool (``X``), which rows are labeled, which rows may be queried, the fitted
 model's outputs (computed lazily and cached, so a strategy pays only for what it reads), a batch
 size and a seed; it returns the chosen rows in selection order and a score for every row.
+
+Each strategy also carries what the rest of the program needs to know about it, so that nothing
+outside asks for a strategy by name: its title and description (menus, help), why it picked a
+row (:meth:`QueryStrategy.why_picked`, shown beside the row) and the partition of the pool into
+groups of similar local models that the map draws (:meth:`QueryStrategy.map_partition`).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 import torch
 
 from dami_gui.core.errors import ParameterError
 from dami_gui.core.interpret import Interpretation, interpret
+from dami_gui.core.kcenter import nearest_center
 from dami_gui.core.model import MLP, last_hidden, predict_proba
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 
@@ -108,6 +114,18 @@ class QueryResult:
     center_distance: np.ndarray | None = None
 
 
+class MapPartition(NamedTuple):
+    """Every row's nearest center in interpretation space (vec A(x)), as the map shows it.
+
+    ``centers`` are the labeled rows, then the picks; ``partition`` is each row's index into
+    ``centers`` and ``center_distance`` the distance to that center.
+    """
+
+    partition: np.ndarray
+    centers: np.ndarray
+    center_distance: np.ndarray
+
+
 class QueryStrategy(ABC):
     """Base class: validates the request, then delegates to :meth:`_select`."""
 
@@ -115,6 +133,36 @@ class QueryStrategy(ABC):
     title: ClassVar[str]
     description: ClassVar[str]
     needs_model: ClassVar[bool] = True
+    #: True when the strategy's own ``QueryResult.partition`` already is the map's partition:
+    #: nearest centers in interpretation space, labeled rows then picks as centers (DAMI's
+    #: K-Center). Otherwise :meth:`map_partition` computes it.
+    partitions_interpretations: ClassVar[bool] = False
+
+    @classmethod
+    def why_picked(cls) -> str:
+        """Why this strategy picked a row, in one or two plain sentences starting with its title."""
+        return f"{cls.title}: {cls.description}"
+
+    def map_partition(self, ctx: QueryContext, result: QueryResult) -> MapPartition:
+        """The groups of similar local models the map draws, whatever picked ``result``.
+
+        The strategy's own partition when it is one (:attr:`partitions_interpretations`), else
+        every row's nearest center in interpretation space among the labeled rows and the picks.
+        """
+        if (
+            self.partitions_interpretations
+            and result.partition is not None
+            and result.centers is not None
+            and result.center_distance is not None
+        ):
+            return MapPartition(result.partition, result.centers, result.center_distance)
+        if ctx.outputs is None:
+            raise ParameterError("outputs", "the fitted model's outputs (for the map)", None)
+        centers = np.concatenate([np.flatnonzero(ctx.labeled), result.indices])
+        partition, distance = nearest_center(
+            ctx.outputs.interpretation().flat(), centers, ctx.device
+        )
+        return MapPartition(partition, centers, distance)
 
     def query(
         self,
@@ -186,3 +234,15 @@ def describe(name: str) -> tuple[str, str]:
     """A strategy's title and one-sentence plain description, for menus and help."""
     cls = type(get_strategy(name))
     return cls.title, cls.description
+
+
+def why_picked(name: str) -> str:
+    """Why strategy ``name`` picked a row (see :meth:`QueryStrategy.why_picked`).
+
+    A name this version does not know (a round saved by another version) gets a plain sentence
+    naming it instead of an error.
+    """
+    cls = _REGISTRY.get(name)
+    if cls is None:
+        return f"Picked by the '{name}' strategy."
+    return cls.why_picked()

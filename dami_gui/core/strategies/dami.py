@@ -29,6 +29,16 @@ class Dami(QueryStrategy):
         "Picks rows whose local explanation (how each feature pushes each class) differs most "
         "from every labeled row's, so the labels cover all the ways the model reasons."
     )
+    #: K-Center's final assignment is the nearest center in interpretation space, as the map wants.
+    partitions_interpretations = True
+
+    @classmethod
+    def why_picked(cls) -> str:
+        """In the words of the method (docs/dami-method.md): the farthest local model."""
+        return (
+            "DAMI: the network explains this row unlike any labeled row or earlier pick (its "
+            "local linear model is the farthest from theirs), so its label should teach the most."
+        )
 
     def tie_representation(self, ctx: QueryContext, flat: np.ndarray) -> np.ndarray:
         """Where K-Center goes on when every candidate ties at 0: the input features."""

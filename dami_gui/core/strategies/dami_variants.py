@@ -69,6 +69,18 @@ class DamiPlus(Dami):
         "From each group of rows that the model is unsure about and explains unlike any "
         "labeled row, picks the most typical one."
     )
+    #: Its groups are formed in the space of dp/dx, not of vec(A(x)): the map's are recomputed.
+    partitions_interpretations = False
+
+    @classmethod
+    def why_picked(cls) -> str:
+        """The typical row of an undecided group (see the module and docs/dami-method.md)."""
+        return (
+            "DAMI+: the network is unsure about a group of rows and explains them unlike any "
+            "labeled row; this row is the most typical of that group (the local linear model of "
+            "its class probabilities is the closest to the group's centre), so its label speaks "
+            "for the whole group."
+        )
 
     def tie_representation(self, ctx: QueryContext, flat: np.ndarray) -> np.ndarray:
         """Plain DAMI's representation: the logits' interpretations vec(A(x))."""

@@ -1,0 +1,45 @@
+"""The session's settings as a project stores them: strategy, batch size, seed, model, estimate.
+
+They are kept as one JSON object under ``meta.settings``, written whenever a round is recorded or
+the user changes them, and read back leniently: a setting this version does not know, or one that
+is no longer valid, is left at the session's default instead of refusing the project.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+
+import numpy as np
+
+from dami_gui.core.data.dataset import Dataset
+from dami_gui.core.errors import DamiError
+from dami_gui.core.model import MLPConfig
+from dami_gui.core.session import Session
+
+
+def write_settings(conn: sqlite3.Connection, session: Session) -> None:
+    """Write ``session``'s settings into the project (inside the caller's transaction)."""
+    settings = {
+        "strategy": session.strategy,
+        "batch_size": session.batch_size,
+        "seed": session.seed,
+        "model_config": session.model_config.to_dict(),
+        "estimate_accuracy": session.estimate_accuracy,
+    }
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('settings', ?)", (json.dumps(settings),))
+
+
+def session_from_settings(dataset: Dataset, settings: dict, truth: np.ndarray | None) -> Session:
+    """A session with the saved settings; a setting this version does not know is left default."""
+    try:
+        config = MLPConfig.from_dict(settings["model_config"])
+    except (KeyError, TypeError, ValueError, DamiError):
+        config = None
+    session = Session(dataset, model_config=config, truth=truth)
+    for name in ("strategy", "batch_size", "seed", "estimate_accuracy"):
+        with contextlib.suppress(KeyError, TypeError, ValueError, DamiError):
+            value = settings[name]
+            setattr(session, name, int(value) if name in ("batch_size", "seed") else value)
+    return session

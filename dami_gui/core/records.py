@@ -1,0 +1,71 @@
+"""The records every part of the engine passes around: label events and round results.
+
+Plain dataclasses with no behaviour beyond rebuilding a round's model, kept apart from
+:mod:`dami_gui.core.session` so that the modules the session uses (coverage, the project file,
+the exports) can name them without importing the session, and no import runs in a circle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from dami_gui.core.model import MLP
+
+#: The kinds of :class:`LabelEvent`, as stored in a project file's ``events.kind`` column.
+EVENT_KINDS = ("label", "skip", "undo")
+
+
+@dataclass(frozen=True)
+class LabelEvent:
+    """One thing the user did to a row's label; never changed once recorded.
+
+    ``kind`` is "label" (``label`` is the class code), "skip" ("not sure": kept out of training
+    and queries) or "undo" (``undoes`` is the index of the event reverted). ``previous_label`` and
+    ``previous_skipped`` are the row's state before the event, which undo restores.
+    """
+
+    row: int
+    kind: str
+    label: int | None
+    previous_label: int
+    previous_skipped: bool
+    round: int
+    time: float
+    undoes: int | None = None
+
+
+@dataclass
+class RoundResult:
+    """What one round computed; :meth:`dami_gui.core.session.Session.commit_round` records it.
+
+    ``partition`` gives every row's nearest center (an index into ``centers``: the labeled rows,
+    then the queries) in interpretation space, whatever strategy picked the queries, and
+    ``center_distance`` the distance to it; ``region_ids`` the exact activation region.
+    """
+
+    index: int
+    strategy: str
+    batch_size: int
+    seed: int
+    labeled_count: int
+    queries: np.ndarray
+    scores: np.ndarray
+    partition: np.ndarray | None
+    centers: np.ndarray | None
+    region_ids: np.ndarray
+    proba: np.ndarray
+    accuracy_estimate: float | None
+    test_accuracy: float | None
+    model_state: dict[str, torch.Tensor]
+    model_spec: dict
+    train_accuracy: float | None = None
+    center_distance: np.ndarray | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+
+    def model(self) -> MLP:
+        """The network trained this round, rebuilt from its weights."""
+        return MLP.from_spec(self.model_spec, self.model_state)
