@@ -16,19 +16,26 @@ from pathlib import Path
 import numpy as np
 
 from dami_gui.core.data.dataset import Dataset, build_dataset, infer_roles, read_csv
-from dami_gui.core.errors import DataError, ParameterError
+from dami_gui.core.errors import DataError
 from dami_gui.core.model import MLPConfig
 from dami_gui.core.progress import CancelToken
 from dami_gui.core.session import Session
 from dami_gui.core.strategies import DEFAULT_STRATEGY
+from dami_gui.core.validation import check_float, check_int
 
 
 def stratified_split(
     y: np.ndarray, test_fraction: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pool and test row indices, each class split in the same proportion (seeded)."""
-    if not 0.0 < test_fraction < 1.0:
-        raise ParameterError("test_fraction", "a number strictly between 0 and 1", test_fraction)
+    test_fraction = check_float(
+        "test_fraction",
+        test_fraction,
+        minimum=0.0,
+        maximum=1.0,
+        strict=True,
+        expected="a number strictly between 0 and 1",
+    )
     rng = np.random.default_rng(seed)
     test: list[np.ndarray] = []
     for cls in np.unique(y):
@@ -91,10 +98,14 @@ def simulate(
     cancel: CancelToken | None = None,
 ) -> dict:
     """Run the campaign; returns the curve as plain JSON-able data (points, area under it)."""
+    rounds = check_int("rounds", rounds, minimum=0)
     pool, test = split_dataset(path, label_column, id_column, test_fraction, seed)
-    initial = batch_size if initial is None else initial
-    if initial > pool.n_rows:
-        raise ParameterError("initial", f"at most the {pool.n_rows} pool rows", initial)
+    initial = check_int(
+        "initial",
+        batch_size if initial is None else initial,
+        maximum=pool.n_rows,
+        expected=f"at most the {pool.n_rows} pool rows",
+    )
     truth = pool.y.copy()
     rng = np.random.default_rng(seed)
     start = rng.choice(pool.n_rows, size=initial, replace=False)
