@@ -56,7 +56,7 @@ def test_importing_core_and_cli_loads_no_qt():
         "import importlib, pkgutil, sys, dami_gui.core, dami_gui.cli.main\n"
         "for m in pkgutil.walk_packages(dami_gui.core.__path__, 'dami_gui.core.'):\n"
         "    importlib.import_module(m.name)\n"
-        "dami_gui.cli.main._build_parser()\n"
+        "dami_gui.cli.main.build_parser()\n"
         "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'dami_gui.app'))]\n"
         "assert not bad, bad\n"
     )
