@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from dami_gui.core.errors import DamiError
 from dami_gui.core.validation import check_int
@@ -18,7 +18,7 @@ from dami_gui.core.validation import check_int
 EXIT_BAD_INPUT = 2
 
 #: What ``ArgumentParser.add_subparsers()`` returns: where each module adds its commands.
-Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+Subcommands: TypeAlias = "argparse._SubParsersAction[Any]"
 
 
 def check_positive(name: str, value: int | None) -> None:

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from dami_gui.cli.common import Subcommands, check_positive, class_code, say
 from dami_gui.cli.export import add_export_parser
 from dami_gui.core.errors import DamiError
+
+if TYPE_CHECKING:
+    from dami_gui.core.project.journal import Project
+    from dami_gui.core.project.source import SourceStatus
+    from dami_gui.core.session import RoundResult, Session
 
 
 def add_project_parsers(sub: Subcommands, strategies: list[str]) -> None:
@@ -142,20 +148,15 @@ def _project_label(args: argparse.Namespace) -> int:
     if args.source is not None:
         if args.row is not None or args.skip:
             raise DamiError("Give either --from FILE.csv or ROW_ID with LABEL or --skip, not both.")
-    elif args.row is None or (args.label is None) == (not args.skip):
+        return _label_from_file(args.project, args.source)
+    row_id: str | None = args.row
+    if row_id is None or (args.label is None) == (not args.skip):
         raise DamiError(
             "Give ROW_ID and LABEL (a class name), or ROW_ID --skip, or --from FILE.csv."
         )
     with open_project(args.project) as project:
         session = project.session
-        if args.source is not None:
-            todo = _labels_from_file(project, args.source)
-            with project.transaction():  # all or nothing
-                for row, code in todo:
-                    session.label(row, code)
-            say(f"Saved {len(todo)} labels from {args.source.name}.")
-            return 0
-        row = project.row_of_id(args.row)
+        row = project.row_of_id(row_id)
         if args.skip:
             session.skip(row)
             say(f"Saved: row {session.dataset.ids[row]} skipped.")
@@ -168,7 +169,19 @@ def _project_label(args: argparse.Namespace) -> int:
     return 0
 
 
-def _labels_from_file(project, path: Path) -> list[tuple[int, int]]:
+def _label_from_file(project_path: Path, source: Path) -> int:
+    from dami_gui.core.project.journal import open_project
+
+    with open_project(project_path) as project:
+        todo = _labels_from_file(project, source)
+        with project.transaction():  # all or nothing
+            for row, code in todo:
+                project.session.label(row, code)
+        say(f"Saved {len(todo)} labels from {source.name}.")
+    return 0
+
+
+def _labels_from_file(project: Project, path: Path) -> list[tuple[int, int]]:
     """(row, class code) pairs from a CSV with columns id and label; all checked before writing."""
     from dami_gui.core.data.dataset import _text_values, read_csv
 
@@ -200,8 +213,12 @@ def _project_undo(args: argparse.Namespace) -> int:
         if event is None:
             say("Nothing to undo.")
             return 0
+        assert event.undoes is not None  # an undo names the event it takes back
         undone = session.events[event.undoes]
-        what = "skip" if undone.kind == "skip" else f"label {session.classes[undone.label]}"
+        if undone.kind == "skip" or undone.label is None:
+            what = "skip"
+        else:
+            what = f"label {session.classes[undone.label]}"
         say(f"Undone: the {what} of row {session.dataset.ids[event.row]}.")
     return 0
 
@@ -214,7 +231,7 @@ def _project_status(args: argparse.Namespace) -> int:
         from_file = int((session.dataset.y >= 0).sum())
         counts = np.bincount(session.labels[session.labels >= 0], minlength=len(session.classes))
         print(f"Project   {project.path}")
-        print(f"CSV file  {session.dataset.source}: {project.status.describe()}")
+        print(f"CSV file  {session.dataset.source}: {_source_status(project)}")
         print(f"Rows      {session.n_rows}, {session.dataset.n_features} features")
         per_class = ", ".join(f"{c} {n}" for c, n in zip(session.classes, counts, strict=True))
         print(f"Labels    {session.n_labeled} ({from_file} from the file): {per_class}")
@@ -230,11 +247,18 @@ def _project_status(args: argparse.Namespace) -> int:
                 f"Rounds    {len(session.rounds)}; last: {last.strategy}, {last.labeled_count} "
                 f"labels, estimated accuracy {estimate}; {done} of {total} queries answered"
             )
-            _print_coverage(session)
+            _print_coverage(session, last)
     return 0
 
 
-def _print_coverage(session) -> None:
+def _source_status(project: Project) -> str:
+    """Whether the project's CSV file moved or changed, in words."""
+    status: SourceStatus | None = project.status
+    assert status is not None  # known once the project is open
+    return status.describe()
+
+
+def _print_coverage(session: Session, last: RoundResult) -> None:
     from dami_gui.core.coverage import coverage_history, stopping_hint
     from dami_gui.core.explain import label_conflicts
 
@@ -251,7 +275,6 @@ def _print_coverage(session) -> None:
             f"of rows, {now.changed_region} rows changed their nearest labeled/queried row"
         )
     print(f"Stopping  {stopping_hint(history).message}")
-    last = session.last_round
     if np.size(last.region_ids) == session.n_rows:
         conflicts = label_conflicts(last.region_ids, session.labels, session.classes)
         for c in conflicts[:5]:
@@ -264,5 +287,5 @@ def _project_relocate(args: argparse.Namespace) -> int:
     from dami_gui.core.project.journal import open_project
 
     with open_project(args.project, source=args.csv, accept_changes=args.accept_changes) as project:
-        say(f"{project.status.describe()} {project.path.name} now uses {project.dataset.source}.")
+        say(f"{_source_status(project)} {project.path.name} now uses {project.dataset.source}.")
     return 0

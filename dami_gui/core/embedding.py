@@ -30,12 +30,14 @@ _warm = False
 
 
 def _as_matrix(X: Any) -> np.ndarray:
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise DataError(f"The map needs a table of numbers (rows × columns); got {X.ndim} axes.")
-    if not np.all(np.isfinite(X)):
-        X = np.where(np.isfinite(X), X, 0.0)
-    return X
+    matrix = np.asarray(X, dtype=np.float64)
+    if matrix.ndim != 2:
+        raise DataError(
+            f"The map needs a table of numbers (rows × columns); got {matrix.ndim} axes."
+        )
+    if not np.all(np.isfinite(matrix)):
+        matrix = np.where(np.isfinite(matrix), matrix, 0.0)
+    return matrix
 
 
 def _normalise(Y: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +52,7 @@ class RowExplanation:
     distance_to_labeled: float | None
     nearest_labeled_row: int | None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["contributions"] = [
             {"column": c.column, "value": c.value, "parts": [list(p) for p in c.parts]}
@@ -97,7 +98,7 @@ def explain_row(
     labeled_rows = np.flatnonzero(labels >= 0)
     rows = np.concatenate([[row], labeled_rows[labeled_rows != row]])
     local = interpret(model, X[rows])
-    A, c, z = local.A[0], local.c[0], local.logits[0]
+    A, c, z = local.matrices()[0], local.c[0], local.logits[0]
     proba = np.exp(z - z.max())
     proba /= proba.sum()
     predicted = int(np.argmax(z))
@@ -113,7 +114,7 @@ def explain_row(
 
     distance = nearest = None
     if rows.size > 1:
-        flat = local.A.reshape(rows.size, -1)
+        flat = local.flat()
         d = np.sqrt(((flat[1:] - flat[0]) ** 2).sum(1))
         best = int(np.argmin(d))
         distance, nearest = float(d[best]), int(rows[1 + best])

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import torch
@@ -68,13 +69,13 @@ class MLPConfig:
         for name, value in values.items():
             object.__setattr__(self, name, value)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["hidden"] = list(self.hidden)
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> MLPConfig:
+    def from_dict(cls, data: dict[str, Any]) -> MLPConfig:
         data = dict(data)
         data["hidden"] = tuple(data.get("hidden", (64, 64)))
         return cls(**data)
@@ -95,18 +96,22 @@ class MLP(nn.Module):
         self.n_classes = n_classes
         self.hidden = tuple(hidden)
 
+    @property
+    def layers(self) -> list[nn.Linear]:
+        """The linear layers in order (``linears``, typed)."""
+        return [linear for linear in self.linears if isinstance(linear, nn.Linear)]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for linear in self.linears[:-1]:
-            x = torch.relu(linear(x))
-        return self.linears[-1](x)
+        logits: torch.Tensor = self.layers[-1](self.last_hidden(x))
+        return logits
 
     def last_hidden(self, x: torch.Tensor) -> torch.Tensor:
         """The last hidden layer's activations (the embedding Core-Set and BADGE use)."""
-        for linear in self.linears[:-1]:
+        for linear in self.layers[:-1]:
             x = torch.relu(linear(x))
         return x
 
-    def spec(self) -> dict:
+    def spec(self) -> dict[str, Any]:
         """What is needed to rebuild this network before loading its ``state_dict``."""
         return {
             "n_features": self.n_features,
@@ -115,7 +120,7 @@ class MLP(nn.Module):
         }
 
     @classmethod
-    def from_spec(cls, spec: dict, state: dict[str, torch.Tensor] | None = None) -> MLP:
+    def from_spec(cls, spec: dict[str, Any], state: dict[str, torch.Tensor] | None = None) -> MLP:
         model = cls(int(spec["n_features"]), int(spec["n_classes"]), tuple(spec["hidden"]))
         if state is not None:
             model.load_state_dict(state)
@@ -155,7 +160,7 @@ def init_model(
     model = MLP(n_features, n_classes, config.hidden)
     gen = _generator(seed)
     with torch.no_grad():
-        for linear in model.linears:
+        for linear in model.layers:
             bound = 1.0 / math.sqrt(linear.in_features)
             linear.weight.uniform_(-bound, bound, generator=gen)
             linear.bias.uniform_(-bound, bound, generator=gen)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -94,9 +95,9 @@ def simulate(
     seed: int = 0,
     model_config: MLPConfig | None = None,
     device: str = "auto",
-    progress: Callable[[dict], None] | None = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
     cancel: CancelToken | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Run the campaign; returns the curve as plain JSON-able data (points, area under it)."""
     rounds = check_int("rounds", rounds, minimum=0)
     pool, test = split_dataset(path, label_column, id_column, test_fraction, seed)
@@ -122,11 +123,11 @@ def simulate(
         estimate_accuracy=False,
         device=device,
     )
-    points = []
+    points: list[dict[str, Any]] = []
     for r in range(rounds + 1):
         t0 = time.perf_counter()
         result = session.run_round(cancel=cancel)
-        point = {
+        point: dict[str, Any] = {
             "round": r,
             "labels": result.labeled_count,
             "test_accuracy": result.test_accuracy,
