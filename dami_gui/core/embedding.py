@@ -22,6 +22,7 @@ import numpy as np
 
 from dami_gui.core.errors import Cancelled, DataError
 from dami_gui.core.progress import CancelToken, ProgressCallback
+from dami_gui.core.validation import check_int
 
 __all__ = ["pca_layout", "umap_layout", "warm_up_umap"]
 
@@ -131,6 +132,9 @@ def umap_layout(
     """
     X = _as_matrix(X)
     n = len(X)
+    n_neighbors = check_int("n_neighbors", n_neighbors, minimum=1)
+    if n_epochs is not None:
+        n_epochs = check_int("n_epochs", n_epochs, minimum=0)
     if cancel is not None:
         cancel.check()
     if n < 4:

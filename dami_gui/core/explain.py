@@ -18,6 +18,7 @@ import numpy as np
 from dami_gui.core.data.dataset import Dataset
 from dami_gui.core.interpret import interpret
 from dami_gui.core.model import MLP
+from dami_gui.core.validation import check_int
 
 
 @dataclass
@@ -95,6 +96,18 @@ def explain_row(
     selection order, for the row's rank.
     """
     X = dataset.X
+    n_rows, n_classes = X.shape[0], model.n_classes
+    row = check_int(
+        "row", row, minimum=0, maximum=n_rows - 1, expected=f"a row number in 0..{n_rows - 1}"
+    )
+    if class_index is not None:
+        class_index = check_int(
+            "class_index",
+            class_index,
+            minimum=0,
+            maximum=n_classes - 1,
+            expected=f"a class code in 0..{n_classes - 1}",
+        )
     labeled_rows = np.flatnonzero(labels >= 0)
     rows = np.concatenate([[row], labeled_rows[labeled_rows != row]])
     local = interpret(model, X[rows])
@@ -102,7 +115,7 @@ def explain_row(
     proba = np.exp(z - z.max())
     proba /= proba.sum()
     predicted = int(np.argmax(z))
-    k = predicted if class_index is None else int(class_index)
+    k = predicted if class_index is None else class_index
     top = np.sort(proba)[::-1]
     classes = dataset.classes
 

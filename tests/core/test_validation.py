@@ -108,3 +108,28 @@ def test_the_model_configuration_stores_plain_python_numbers():
             MLPConfig(**bad)
     with pytest.raises(ParameterError, match="'n_classes' parameter must be at least 1"):
         train_mlp(np.zeros((0, 2)), np.zeros(0), 0)
+
+
+def test_explain_row_names_a_bad_row_or_class():
+    import pandas as pd
+
+    from dami_gui.core.data.dataset import build_dataset, infer_roles
+    from dami_gui.core.explain import explain_row
+    from dami_gui.core.model import init_model
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(12, 2)), columns=["a", "b"])
+    frame["kind"] = list("xyz") * 4
+    dataset = build_dataset(frame, infer_roles(frame, label_column="kind"))
+    model = init_model(dataset.n_features, 3, seed=0)
+    labels = np.full(12, -1)
+    assert explain_row(model, dataset, np.int64(3), labels, class_index=np.int64(1)).row == 3
+    for bad in (True, -1, 12, 2.0):
+        with pytest.raises(
+            ParameterError, match=r"'row' parameter must be a row number in 0\.\.11"
+        ):
+            explain_row(model, dataset, bad, labels)
+    with pytest.raises(
+        ParameterError, match=r"'class_index' parameter must be a class code in 0\.\.2"
+    ):
+        explain_row(model, dataset, 0, labels, class_index=3)
