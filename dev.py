@@ -23,7 +23,7 @@ BENCHMARKS = {"labels": "benchmarks.label_efficiency", "speed": "benchmarks.spee
 USAGE = """usage: python dev.py COMMAND [ARGS...]
 
   demo         set up, then open the app on the bundled demo data set
-  test [ARGS]  set up, then run ruff and the whole test suite (ARGS go to pytest)
+  test [ARGS]  set up, then run ruff, mypy and the whole test suite (ARGS go to pytest)
   setup        only set up the virtual environment
   package      set up, then build the installer for this OS and run its self-test
   bench labels|speed [ARGS]
@@ -91,6 +91,9 @@ def main(argv: list[str]) -> int:
     folders = ("dami_gui", "tests", "benchmarks", "packaging", "dev.py")
     lint = [p for p in folders if (ROOT / p).exists()]
     code = run(py, "-m", "ruff", "check", *lint)
+    if code != 0:
+        return code
+    code = run(py, "-m", "mypy")  # what and how strictly: [tool.mypy] in pyproject.toml
     if code != 0:
         return code
     # pytest's own exit code: 5 (no test collected) is a failure of the suite, not a pass.

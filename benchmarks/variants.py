@@ -11,7 +11,7 @@ import torch
 
 from dami_gui.core.kcenter import k_center_greedy
 from dami_gui.core.progress import Reporter
-from dami_gui.core.strategies.base import QueryContext, QueryResult, QueryStrategy
+from dami_gui.core.strategies import QueryContext, QueryResult, QueryStrategy
 
 
 def kmeanspp(

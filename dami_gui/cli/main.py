@@ -1,207 +1,62 @@
-"""The ``dami`` command line and the ``dami-gui`` launcher.
+"""The ``dami`` command line and the ``dami-gui`` launcher: the parser and the entry points.
 
-Uses :mod:`dami_gui.core` only; the app is imported inside :func:`gui_main`, so the command line
-works (and fails with a clear sentence) where Qt is missing or there is no display.
-Bad input is one line on stderr and exit code 2, never a traceback.
-
-``dami project ...``, ``dami export`` and ``dami explain`` live in :mod:`dami_gui.cli.project`.
+Each command lives in its own module, which adds its parser and the function that runs it
+(``set_defaults(run=...)``): :mod:`~dami_gui.cli.select` (``select``, ``simulate``),
+:mod:`~dami_gui.cli.project` (``project ...``), :mod:`~dami_gui.cli.export` (``export``),
+:mod:`~dami_gui.cli.explain` (``explain``) and :mod:`~dami_gui.cli.gui` (``gui``, the only
+module that imports the app, and only when it is launched). The command line uses
+:mod:`dami_gui.core` only, so it works (and fails with a clear sentence) where Qt is missing or
+there is no display. Bad input is one line on stderr and exit code 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
+from typing import NoReturn
 
-import numpy as np
+from dami_gui.cli.common import EXIT_BAD_INPUT
+from dami_gui.cli.explain import add_explain_parser
+from dami_gui.cli.export import add_export_parser
+from dami_gui.cli.gui import add_gui_parser, launch_app
+from dami_gui.cli.project import add_project_parsers
+from dami_gui.cli.select import add_select_parsers
 
-from dami_gui.cli.project import add_project_parsers, check_positive, cmd_project
 
-EXIT_BAD_INPUT = 2
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit code 2, like every other bad input."""
 
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, like every other bad input
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    from dami_gui.core.strategies.base import DEFAULT_STRATEGY, available
+def build_parser() -> Parser:
+    """The ``dami`` parser with every command; ``args.run(args)`` runs the one given."""
+    from dami_gui.core.strategies import DEFAULT_STRATEGY, available
 
-    parser = _Parser(
+    parser = Parser(
         prog="dami",
         description="Label a tabular data set with the fewest labels (deep active learning by "
         "model interpretability).",
     )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--label-column", required=True, metavar="COL", help="the column of labels")
-        p.add_argument("--id-column", metavar="COL", help="a column that names each row")
-        p.add_argument(
-            "--strategy",
-            default=DEFAULT_STRATEGY,
-            choices=available(),
-            help=f"default: {DEFAULT_STRATEGY}",
-        )
-        p.add_argument("--batch", type=int, default=20, metavar="B", help="rows per round (20)")
-        p.add_argument("--seed", type=int, default=0, help="random seed (0)")
-        p.add_argument(
-            "--device",
-            default="auto",
-            metavar="DEV",
-            help="where interpretation and selection run: auto (a CUDA or Apple GPU when torch "
-            "has one, else the CPU), cpu, cuda, cuda:N or mps (default auto)",
-        )
-
-    sel = sub.add_parser(
-        "select",
-        help="train on the labeled rows of a CSV and write the rows to label next",
-        description="Train on the rows whose label cell is filled, then write the rows to label "
-        "next, in selection order, with their id, row number, score and region.",
-    )
-    sel.add_argument("pool", type=Path, metavar="POOL.csv")
-    common(sel)
-    sel.add_argument("--out", type=Path, required=True, metavar="queries.csv")
-
-    sim = sub.add_parser(
-        "simulate",
-        help="run an active learning campaign in which the label column plays the expert",
-        description="Hold out a test set, start from a few random labels, then for each round "
-        "train, measure test accuracy, and 'label' the chosen rows from the label column.",
-    )
-    sim.add_argument("data", type=Path, metavar="DATA.csv")
-    common(sim)
-    sim.add_argument("--rounds", type=int, default=10, help="rounds after the initial one (10)")
-    sim.add_argument("--initial", type=int, help="initial random labels (default: the batch size)")
-    sim.add_argument("--test-fraction", type=float, default=0.3, help="held-out share (0.3)")
-    sim.add_argument("--out", type=Path, metavar="curve.json", help="write the curve as JSON")
-
-    gui = sub.add_parser("gui", help="open the app", description="Open the labeling app.")
-    gui.add_argument(
-        "args", nargs=argparse.REMAINDER, help="--demo, a CSV file or a .dami project, --no-umap"
-    )
-    add_project_parsers(sub, available(), _Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    add_select_parsers(sub, available(), DEFAULT_STRATEGY)
+    add_gui_parser(sub)
+    add_project_parsers(sub, available())
+    add_export_parser(sub)
+    add_explain_parser(sub)
     return parser
-
-
-def cmd_select(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from dami_gui.core.data.dataset import load_dataset
-    from dami_gui.core.session import Session
-
-    check_positive("batch", args.batch)
-    dataset = load_dataset(args.pool, label_column=args.label_column, id_column=args.id_column)
-    n_labeled = int((dataset.y >= 0).sum())
-    print(dataset.report.describe(), file=sys.stderr)
-    print(
-        f"{dataset.n_rows} rows, {dataset.n_features} features, {len(dataset.classes)} classes, "
-        f"{n_labeled} labeled.",
-        file=sys.stderr,
-    )
-    session = Session(
-        dataset,
-        strategy=args.strategy,
-        batch_size=args.batch,
-        seed=args.seed,
-        estimate_accuracy=False,
-        device=args.device,
-    )
-    result = session.run_round()
-    rows = result.queries
-    group = result.partition[rows] if result.partition is not None else np.full(len(rows), -1)
-    table = pd.DataFrame(
-        {
-            "rank": np.arange(1, len(rows) + 1),
-            "id": dataset.ids[rows],
-            "row": rows + 1,
-            "score": result.scores[rows],
-            "region": [f"{int(r) & 0xFFFF_FFFF_FFFF_FFFF:016x}" for r in result.region_ids[rows]],
-            "group": group,
-            "predicted": [dataset.classes[i] for i in result.proba[rows].argmax(1)]
-            if dataset.classes
-            else "",
-        }
-    )
-    _write(args.out, lambda path: table.to_csv(path, index=False))
-    print(table.to_string(index=False, max_rows=40))
-    if len(table) == 0:
-        print("Every row already has a label: there is nothing left to select.", file=sys.stderr)
-    print(f"Wrote {len(table)} rows to label next to {args.out}.", file=sys.stderr)
-    return 0
-
-
-def cmd_simulate(args: argparse.Namespace) -> int:
-    from dami_gui.core.simulate import simulate
-
-    for name in ("batch", "rounds", "initial"):
-        check_positive(name, getattr(args, name))
-    curve = simulate(
-        args.data,
-        label_column=args.label_column,
-        id_column=args.id_column,
-        strategy=args.strategy,
-        batch_size=args.batch,
-        rounds=args.rounds,
-        initial=args.initial,
-        test_fraction=args.test_fraction,
-        seed=args.seed,
-        device=args.device,
-        progress=_print_round,
-    )
-    print(f"\nStrategy {curve['strategy']}, batch {curve['batch']}, seed {curve['seed']}:")
-    print(f"{'labels':>8}  {'test accuracy':>13}")
-    for point in curve["points"]:
-        print(f"{point['labels']:>8}  {point['test_accuracy']:>13.4f}")
-    print(f"Area under the learning curve (mean accuracy): {curve['auc']:.4f}")
-    if args.out:
-        _write(args.out, lambda path: Path(path).write_text(json.dumps(curve, indent=2)))
-        print(f"Wrote the curve to {args.out}.", file=sys.stderr)
-    return 0
-
-
-def _print_round(point: dict) -> None:
-    print(
-        f"round {point['round']:>2}: {point['labels']:>5} labels, test accuracy "
-        f"{point['test_accuracy']:.4f} ({point['seconds']:.1f} s)",
-        file=sys.stderr,
-        flush=True,
-    )
-
-
-def _write(path: Path, writer) -> None:
-    from dami_gui.core.errors import DamiError
-
-    try:
-        writer(path)
-    except OSError as exc:
-        raise DamiError(
-            f"Cannot write {path}: {exc.strerror or exc}. Choose another file."
-        ) from None
-
-
-# ---------------------------------------------------------------------------------- projects
 
 
 def gui_main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``dami-gui``: the app, with a clear sentence if Qt cannot start."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        from dami_gui.app.main import main as app_main
-    except ImportError as exc:
-        print(
-            f"dami-gui: error: the app cannot start because {exc}. Reinstall dami-gui.",
-            file=sys.stderr,
-        )
-        return EXIT_BAD_INPUT
-    return app_main(argv)
+    return launch_app(list(sys.argv[1:] if argv is None else argv))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``dami``: run one command; the exit code is 0, 2 (bad input) or 130."""
     from dami_gui.core.errors import DamiError
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -209,17 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Everything after `gui` belongs to the app; argparse's REMAINDER would refuse a
         # leading option such as --demo.
         return gui_main(argv[1:])
-    args = _build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     started = time.perf_counter()
     try:
-        commands = {
-            "select": cmd_select,
-            "simulate": cmd_simulate,
-            "project": cmd_project,
-            "export": cmd_project,
-            "explain": cmd_project,
-        }
-        code = commands[args.command](args)
+        code: int = args.run(args)
     except DamiError as exc:
         print(f"dami: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -22,6 +22,7 @@ import numpy as np
 
 from dami_gui.core.errors import Cancelled, DataError
 from dami_gui.core.progress import CancelToken, ProgressCallback
+from dami_gui.core.validation import check_int
 
 __all__ = ["pca_layout", "umap_layout", "warm_up_umap"]
 
@@ -30,12 +31,14 @@ _warm = False
 
 
 def _as_matrix(X: Any) -> np.ndarray:
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise DataError(f"The map needs a table of numbers (rows × columns); got {X.ndim} axes.")
-    if not np.all(np.isfinite(X)):
-        X = np.where(np.isfinite(X), X, 0.0)
-    return X
+    matrix = np.asarray(X, dtype=np.float64)
+    if matrix.ndim != 2:
+        raise DataError(
+            f"The map needs a table of numbers (rows × columns); got {matrix.ndim} axes."
+        )
+    if not np.all(np.isfinite(matrix)):
+        matrix = np.where(np.isfinite(matrix), matrix, 0.0)
+    return matrix
 
 
 def _normalise(Y: np.ndarray) -> np.ndarray:
@@ -129,6 +132,9 @@ def umap_layout(
     """
     X = _as_matrix(X)
     n = len(X)
+    n_neighbors = check_int("n_neighbors", n_neighbors, minimum=1)
+    if n_epochs is not None:
+        n_epochs = check_int("n_epochs", n_epochs, minimum=0)
     if cancel is not None:
         cancel.check()
     if n < 4:

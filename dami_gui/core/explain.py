@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
 from dami_gui.core.data.dataset import Dataset
 from dami_gui.core.interpret import interpret
 from dami_gui.core.model import MLP
+from dami_gui.core.validation import check_int
 
 
 @dataclass
@@ -51,7 +53,7 @@ class RowExplanation:
     distance_to_labeled: float | None
     nearest_labeled_row: int | None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["contributions"] = [
             {"column": c.column, "value": c.value, "parts": [list(p) for p in c.parts]}
@@ -94,14 +96,26 @@ def explain_row(
     selection order, for the row's rank.
     """
     X = dataset.X
+    n_rows, n_classes = X.shape[0], model.n_classes
+    row = check_int(
+        "row", row, minimum=0, maximum=n_rows - 1, expected=f"a row number in 0..{n_rows - 1}"
+    )
+    if class_index is not None:
+        class_index = check_int(
+            "class_index",
+            class_index,
+            minimum=0,
+            maximum=n_classes - 1,
+            expected=f"a class code in 0..{n_classes - 1}",
+        )
     labeled_rows = np.flatnonzero(labels >= 0)
     rows = np.concatenate([[row], labeled_rows[labeled_rows != row]])
     local = interpret(model, X[rows])
-    A, c, z = local.A[0], local.c[0], local.logits[0]
+    A, c, z = local.matrices()[0], local.c[0], local.logits[0]
     proba = np.exp(z - z.max())
     proba /= proba.sum()
     predicted = int(np.argmax(z))
-    k = predicted if class_index is None else int(class_index)
+    k = predicted if class_index is None else class_index
     top = np.sort(proba)[::-1]
     classes = dataset.classes
 
@@ -113,7 +127,7 @@ def explain_row(
 
     distance = nearest = None
     if rows.size > 1:
-        flat = local.A.reshape(rows.size, -1)
+        flat = local.flat()
         d = np.sqrt(((flat[1:] - flat[0]) ** 2).sum(1))
         best = int(np.argmin(d))
         distance, nearest = float(d[best]), int(rows[1 + best])

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from dami_gui.core.errors import ParameterError
 from dami_gui.core.model import MLP
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 
@@ -44,11 +45,16 @@ class Interpretation:
     def n_regions(self) -> int:
         return int(np.unique(self.region_ids).size)
 
-    def flat(self) -> np.ndarray:
-        """vec(A(x)) per row: the (N, C*d) representation DAMI's K-Center runs on."""
+    def matrices(self) -> np.ndarray:
+        """``A``, (N, C, d); a ValueError if it was not computed (``with_A=False``)."""
         if self.A is None:
             raise ValueError("this interpretation was computed without A")
-        return self.A.reshape(self.A.shape[0], -1)
+        return self.A
+
+    def flat(self) -> np.ndarray:
+        """vec(A(x)) per row: the (N, C*d) representation DAMI's K-Center runs on."""
+        A = self.matrices()
+        return A.reshape(A.shape[0], -1)
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -61,7 +67,8 @@ def _splitmix(h: np.ndarray) -> np.ndarray:
     h = h * _M1
     h = h ^ (h >> np.uint64(27))
     h = h * _M2
-    return h ^ (h >> np.uint64(31))
+    mixed: np.ndarray = h ^ (h >> np.uint64(31))
+    return mixed
 
 
 def hash_patterns(packed: np.ndarray) -> np.ndarray:
@@ -105,7 +112,9 @@ def interpret(
     reporter = as_reporter(progress, cancel)
     X = np.asarray(X, dtype=np.float32)
     n, d = X.shape
-    linears = list(model.linears)
+    if not model.hidden:
+        raise ParameterError("model", "an MLP with at least one hidden layer", model)
+    linears = model.layers
     weights = [lin.weight.detach().to(device or "cpu") for lin in linears]
     biases = [lin.bias.detach().to(device or "cpu") for lin in linears]
     n_classes = model.n_classes
@@ -126,7 +135,8 @@ def interpret(
         if device is not None:
             h = h.to(device)
         masks: list[torch.Tensor] = []
-        bias_path = None  # c propagated with the masks fixed: D_l (W_l c_{l-1} + b_l)
+        # c propagated with the masks fixed: D_l (W_l c_{l-1} + b_l)
+        bias_path: torch.Tensor | None = None
         for W, b in zip(weights[:-1], biases[:-1], strict=True):
             pre = h @ W.T + b
             m = pre > 0
@@ -134,9 +144,10 @@ def interpret(
             h = pre * m
             bias_path = b if bias_path is None else bias_path @ W.T + b
             bias_path = bias_path * m
+        assert bias_path is not None  # there is a hidden layer (checked above)
         logits = h @ weights[-1].T + biases[-1]
         c = bias_path @ weights[-1].T + biases[-1]
-        if with_A:
+        if A_out is not None:
             G = weights[-1].unsqueeze(0) * masks[-1].unsqueeze(1).to(torch.float32)
             for layer in range(len(masks) - 1, 0, -1):
                 G = (G @ weights[layer]) * masks[layer - 1].unsqueeze(1).to(torch.float32)

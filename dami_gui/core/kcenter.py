@@ -23,6 +23,7 @@ import torch
 from dami_gui.core.errors import ParameterError
 from dami_gui.core.points import Matrix, Points, as_tensor
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
+from dami_gui.core.validation import check_int
 
 #: Squared distances below this fraction of |x|^2 + |c|^2 are float32 round-off of the expanded
 #: form and count as 0, so exact duplicates tie at 0 as they should.
@@ -154,8 +155,7 @@ def k_center_greedy(
     reporter = as_reporter(progress, cancel)
     points = as_points(X, device, weights)
     n = points.n
-    if not isinstance(k, int | np.integer) or k < 0:
-        raise ParameterError("k", "an integer >= 0", k)
+    k = check_int("k", k, minimum=0)
     centers = np.asarray(centers, dtype=np.int64).reshape(-1)
     if centers.size and (centers.min() < 0 or centers.max() >= n):
         raise ParameterError("centers", f"row indices in 0..{n - 1}", centers)

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from dami_gui.core.errors import ParameterError
 from dami_gui.core.kcenter import as_points, k_center_greedy
 from dami_gui.core.points import Points
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
+from dami_gui.core.validation import check_int
 
 #: Lloyd's iterations stop when no row changes cluster, or after this many (a cost bound).
 MAX_ITERATIONS = 30
@@ -70,12 +70,7 @@ def central_rows(
     """
     reporter = as_reporter(progress, cancel)
     points = as_points(X, device, weights)
-    if (
-        isinstance(max_iterations, bool)
-        or not isinstance(max_iterations, int | np.integer)
-        or max_iterations < 0
-    ):
-        raise ParameterError("max_iterations", "an integer >= 0", max_iterations)
+    max_iterations = check_int("max_iterations", max_iterations, minimum=0)
     seeding = k_center_greedy(
         points,
         centers,

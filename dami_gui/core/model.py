@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import torch
@@ -25,6 +26,7 @@ from torch import nn
 
 from dami_gui.core.errors import ParameterError
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
+from dami_gui.core.validation import check_float, check_int
 
 
 @dataclass(frozen=True)
@@ -39,27 +41,41 @@ class MLPConfig:
     weight_decay: float = 1e-4
 
     def __post_init__(self) -> None:
-        if not self.hidden or any(int(h) < 1 for h in self.hidden):
-            raise ParameterError(
-                "hidden", "a non-empty tuple of positive layer widths", self.hidden
-            )
+        # Checked, then stored as plain Python numbers (a numpy integer would not go to JSON).
+        widths = "a non-empty tuple of positive layer widths"
+        if not isinstance(self.hidden, tuple | list) or not self.hidden:
+            raise ParameterError("hidden", widths, self.hidden)
+        hidden = []
+        for width in self.hidden:
+            try:
+                hidden.append(check_int("hidden", width, minimum=1))
+            except ParameterError:
+                raise ParameterError("hidden", widths, self.hidden) from None
+        values: dict[str, object] = {"hidden": tuple(hidden)}
         for name in ("min_epochs", "min_steps", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ParameterError(name, "a positive integer", value)
-        if not self.learning_rate > 0:
-            raise ParameterError("learning_rate", "a positive number", self.learning_rate)
-        if not self.weight_decay >= 0:
-            raise ParameterError("weight_decay", "a number >= 0", self.weight_decay)
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+            values[name] = check_int(
+                name, getattr(self, name), minimum=1, expected="a positive integer"
+            )
+        values["learning_rate"] = check_float(
+            "learning_rate",
+            self.learning_rate,
+            minimum=0.0,
+            strict=True,
+            expected="a positive number",
+        )
+        values["weight_decay"] = check_float(
+            "weight_decay", self.weight_decay, minimum=0.0, expected="a number >= 0"
+        )
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["hidden"] = list(self.hidden)
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> MLPConfig:
+    def from_dict(cls, data: dict[str, Any]) -> MLPConfig:
         data = dict(data)
         data["hidden"] = tuple(data.get("hidden", (64, 64)))
         return cls(**data)
@@ -80,18 +96,22 @@ class MLP(nn.Module):
         self.n_classes = n_classes
         self.hidden = tuple(hidden)
 
+    @property
+    def layers(self) -> list[nn.Linear]:
+        """The linear layers in order (``linears``, typed)."""
+        return [linear for linear in self.linears if isinstance(linear, nn.Linear)]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for linear in self.linears[:-1]:
-            x = torch.relu(linear(x))
-        return self.linears[-1](x)
+        logits: torch.Tensor = self.layers[-1](self.last_hidden(x))
+        return logits
 
     def last_hidden(self, x: torch.Tensor) -> torch.Tensor:
         """The last hidden layer's activations (the embedding Core-Set and BADGE use)."""
-        for linear in self.linears[:-1]:
+        for linear in self.layers[:-1]:
             x = torch.relu(linear(x))
         return x
 
-    def spec(self) -> dict:
+    def spec(self) -> dict[str, Any]:
         """What is needed to rebuild this network before loading its ``state_dict``."""
         return {
             "n_features": self.n_features,
@@ -100,7 +120,7 @@ class MLP(nn.Module):
         }
 
     @classmethod
-    def from_spec(cls, spec: dict, state: dict[str, torch.Tensor] | None = None) -> MLP:
+    def from_spec(cls, spec: dict[str, Any], state: dict[str, torch.Tensor] | None = None) -> MLP:
         model = cls(int(spec["n_features"]), int(spec["n_classes"]), tuple(spec["hidden"]))
         if state is not None:
             model.load_state_dict(state)
@@ -140,7 +160,7 @@ def init_model(
     model = MLP(n_features, n_classes, config.hidden)
     gen = _generator(seed)
     with torch.no_grad():
-        for linear in model.linears:
+        for linear in model.layers:
             bound = 1.0 / math.sqrt(linear.in_features)
             linear.weight.uniform_(-bound, bound, generator=gen)
             linear.bias.uniform_(-bound, bound, generator=gen)
@@ -189,8 +209,7 @@ def train_mlp(
         raise ParameterError("X", "a 2-D array (rows x features)", f"an array of shape {X.shape}")
     if y.shape != (X.shape[0],):
         raise ParameterError("y", f"a 1-D array of {X.shape[0]} class codes", f"shape {y.shape}")
-    if n_classes < 1:
-        raise ParameterError("n_classes", "at least 1", n_classes)
+    n_classes = check_int("n_classes", n_classes, minimum=1, expected="at least 1")
     if y.size and (y.min() < 0 or y.max() >= n_classes):
         raise ParameterError(
             "y", f"class codes in 0..{n_classes - 1}", f"codes {y.min()}..{y.max()}"

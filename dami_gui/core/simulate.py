@@ -12,25 +12,31 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from dami_gui.core.data.dataset import Dataset, build_dataset
-from dami_gui.core.data.reader import read_csv
-from dami_gui.core.data.roles import infer_roles
-from dami_gui.core.errors import DataError, ParameterError
+from dami_gui.core.data.dataset import Dataset, build_dataset, infer_roles, read_csv
+from dami_gui.core.errors import DataError
 from dami_gui.core.model import MLPConfig
 from dami_gui.core.progress import CancelToken
 from dami_gui.core.session import Session
 from dami_gui.core.strategies import DEFAULT_STRATEGY
+from dami_gui.core.validation import check_float, check_int
 
 
 def stratified_split(
     y: np.ndarray, test_fraction: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pool and test row indices, each class split in the same proportion (seeded)."""
-    if not 0.0 < test_fraction < 1.0:
-        raise ParameterError("test_fraction", "a number strictly between 0 and 1", test_fraction)
+    test_fraction = check_float(
+        "test_fraction",
+        test_fraction,
+        minimum=0.0,
+        maximum=1.0,
+        strict=True,
+        expected="a number strictly between 0 and 1",
+    )
     rng = np.random.default_rng(seed)
     test: list[np.ndarray] = []
     for cls in np.unique(y):
@@ -89,14 +95,18 @@ def simulate(
     seed: int = 0,
     model_config: MLPConfig | None = None,
     device: str = "auto",
-    progress: Callable[[dict], None] | None = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
     cancel: CancelToken | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Run the campaign; returns the curve as plain JSON-able data (points, area under it)."""
+    rounds = check_int("rounds", rounds, minimum=0)
     pool, test = split_dataset(path, label_column, id_column, test_fraction, seed)
-    initial = batch_size if initial is None else initial
-    if initial > pool.n_rows:
-        raise ParameterError("initial", f"at most the {pool.n_rows} pool rows", initial)
+    initial = check_int(
+        "initial",
+        batch_size if initial is None else initial,
+        maximum=pool.n_rows,
+        expected=f"at most the {pool.n_rows} pool rows",
+    )
     truth = pool.y.copy()
     rng = np.random.default_rng(seed)
     start = rng.choice(pool.n_rows, size=initial, replace=False)
@@ -113,11 +123,11 @@ def simulate(
         estimate_accuracy=False,
         device=device,
     )
-    points = []
+    points: list[dict[str, Any]] = []
     for r in range(rounds + 1):
         t0 = time.perf_counter()
         result = session.run_round(cancel=cancel)
-        point = {
+        point: dict[str, Any] = {
             "round": r,
             "labels": result.labeled_count,
             "test_accuracy": result.test_accuracy,

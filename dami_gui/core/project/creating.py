@@ -25,7 +25,7 @@ from dami_gui.core.project.settings import write_settings
 from dami_gui.core.project.source import SourceStatus, hash_file, record_source, row_keys
 from dami_gui.core.project.storage import Store, create_file
 from dami_gui.core.session import DEFAULT_BATCH_SIZE, Session
-from dami_gui.core.strategies.base import DEFAULT_STRATEGY
+from dami_gui.core.strategies import DEFAULT_STRATEGY
 
 __all__ = ["MAX_CLASSES", "check_labels_usable", "create_project", "create_project_from_csv"]
 

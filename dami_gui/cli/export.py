@@ -1,0 +1,31 @@
+"""``dami export`` (also ``dami project export``): write a project's labeled rows, and its model."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from dami_gui.cli.common import Subcommands, say
+
+
+def add_export_parser(parent: Subcommands) -> None:
+    """``export`` under ``parent``: ``dami``'s own commands, or ``dami project``'s."""
+    exp = parent.add_parser("export", help="write the labeled rows (and the model)")
+    exp.add_argument("project", type=Path, metavar="P.dami")
+    exp.add_argument("-o", "--out", type=Path, required=True, metavar="labeled.csv")
+    exp.add_argument("--all", action="store_true", help="every row, labeled or not")
+    exp.add_argument("--model", type=Path, metavar="model.pt", help="also write the model")
+    exp.set_defaults(run=cmd_export)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from dami_gui.core.project.export import export_labels, export_model
+    from dami_gui.core.project.opening import open_project
+
+    with open_project(args.project, readonly=True) as project:
+        n = export_labels(project.session, args.out, all_rows=args.all)
+        say(f"Wrote {n} rows to {args.out}.")
+        if args.model is not None:
+            weights, sidecar = export_model(project.session, args.model)
+            say(f"Wrote the model to {weights} and its description to {sidecar}.")
+    return 0

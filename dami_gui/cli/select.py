@@ -1,0 +1,159 @@
+"""``dami select`` (the rows of a CSV to label next) and ``dami simulate`` (a campaign in which
+the label column plays the expert)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dami_gui.cli.common import Subcommands, check_positive
+
+
+def add_select_parsers(sub: Subcommands, strategies: list[str], default: str) -> None:
+    """``dami select`` and ``dami simulate``; ``default`` is the default strategy."""
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--label-column", required=True, metavar="COL", help="the column of labels")
+        p.add_argument("--id-column", metavar="COL", help="a column that names each row")
+        p.add_argument(
+            "--strategy",
+            default=default,
+            choices=strategies,
+            help=f"default: {default}",
+        )
+        p.add_argument("--batch", type=int, default=20, metavar="B", help="rows per round (20)")
+        p.add_argument("--seed", type=int, default=0, help="random seed (0)")
+        p.add_argument(
+            "--device",
+            default="auto",
+            metavar="DEV",
+            help="where interpretation and selection run: auto (a CUDA or Apple GPU when torch "
+            "has one, else the CPU), cpu, cuda, cuda:N or mps (default auto)",
+        )
+
+    sel = sub.add_parser(
+        "select",
+        help="train on the labeled rows of a CSV and write the rows to label next",
+        description="Train on the rows whose label cell is filled, then write the rows to label "
+        "next, in selection order, with their id, row number, score and region.",
+    )
+    sel.add_argument("pool", type=Path, metavar="POOL.csv")
+    common(sel)
+    sel.add_argument("--out", type=Path, required=True, metavar="queries.csv")
+    sel.set_defaults(run=cmd_select)
+
+    sim = sub.add_parser(
+        "simulate",
+        help="run an active learning campaign in which the label column plays the expert",
+        description="Hold out a test set, start from a few random labels, then for each round "
+        "train, measure test accuracy, and 'label' the chosen rows from the label column.",
+    )
+    sim.add_argument("data", type=Path, metavar="DATA.csv")
+    common(sim)
+    sim.add_argument("--rounds", type=int, default=10, help="rounds after the initial one (10)")
+    sim.add_argument("--initial", type=int, help="initial random labels (default: the batch size)")
+    sim.add_argument("--test-fraction", type=float, default=0.3, help="held-out share (0.3)")
+    sim.add_argument("--out", type=Path, metavar="curve.json", help="write the curve as JSON")
+    sim.set_defaults(run=cmd_simulate)
+
+
+def cmd_select(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from dami_gui.core.data.dataset import load_dataset
+    from dami_gui.core.session import Session
+
+    check_positive("batch", args.batch)
+    dataset = load_dataset(args.pool, label_column=args.label_column, id_column=args.id_column)
+    n_labeled = int((dataset.y >= 0).sum())
+    print(dataset.report.describe(), file=sys.stderr)
+    print(
+        f"{dataset.n_rows} rows, {dataset.n_features} features, {len(dataset.classes)} classes, "
+        f"{n_labeled} labeled.",
+        file=sys.stderr,
+    )
+    session = Session(
+        dataset,
+        strategy=args.strategy,
+        batch_size=args.batch,
+        seed=args.seed,
+        estimate_accuracy=False,
+        device=args.device,
+    )
+    result = session.run_round()
+    rows = result.queries
+    group = result.partition[rows] if result.partition is not None else np.full(len(rows), -1)
+    table = pd.DataFrame(
+        {
+            "rank": np.arange(1, len(rows) + 1),
+            "id": dataset.ids[rows],
+            "row": rows + 1,
+            "score": result.scores[rows],
+            "region": [f"{int(r) & 0xFFFF_FFFF_FFFF_FFFF:016x}" for r in result.region_ids[rows]],
+            "group": group,
+            "predicted": [dataset.classes[i] for i in result.proba[rows].argmax(1)]
+            if dataset.classes
+            else "",
+        }
+    )
+    _write(args.out, lambda path: table.to_csv(path, index=False))
+    print(table.to_string(index=False, max_rows=40))
+    if len(table) == 0:
+        print("Every row already has a label: there is nothing left to select.", file=sys.stderr)
+    print(f"Wrote {len(table)} rows to label next to {args.out}.", file=sys.stderr)
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from dami_gui.core.simulate import simulate
+
+    for name in ("batch", "rounds", "initial"):
+        check_positive(name, getattr(args, name))
+    curve = simulate(
+        args.data,
+        label_column=args.label_column,
+        id_column=args.id_column,
+        strategy=args.strategy,
+        batch_size=args.batch,
+        rounds=args.rounds,
+        initial=args.initial,
+        test_fraction=args.test_fraction,
+        seed=args.seed,
+        device=args.device,
+        progress=_print_round,
+    )
+    print(f"\nStrategy {curve['strategy']}, batch {curve['batch']}, seed {curve['seed']}:")
+    print(f"{'labels':>8}  {'test accuracy':>13}")
+    for point in curve["points"]:
+        print(f"{point['labels']:>8}  {point['test_accuracy']:>13.4f}")
+    print(f"Area under the learning curve (mean accuracy): {curve['auc']:.4f}")
+    if args.out:
+        _write(args.out, lambda path: path.write_text(json.dumps(curve, indent=2)))
+        print(f"Wrote the curve to {args.out}.", file=sys.stderr)
+    return 0
+
+
+def _print_round(point: dict[str, Any]) -> None:
+    print(
+        f"round {point['round']:>2}: {point['labels']:>5} labels, test accuracy "
+        f"{point['test_accuracy']:.4f} ({point['seconds']:.1f} s)",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _write(path: Path, writer: Callable[[Path], object]) -> None:
+    from dami_gui.core.errors import DamiError
+
+    try:
+        writer(path)
+    except OSError as exc:
+        raise DamiError(
+            f"Cannot write {path}: {exc.strerror or exc}. Choose another file."
+        ) from None
