@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -115,6 +116,12 @@ def project_outputs(folder: Path, project: Path) -> dict[str, object]:
     return results
 
 
+def normalised(text: str, work: Path) -> object:
+    """JSON text with the run's own folders replaced, so two checkouts compare equal."""
+    text = text.replace(json.dumps(str(work))[1:-1], "<work>")
+    return json.loads(re.sub(r'[^"\\s]*/resources/', "<repo>/resources/", text))
+
+
 def differences(before: dict, after: dict, prefix: str = "") -> list[str]:
     found = []
     for key in sorted(set(before) | set(after)):
@@ -130,7 +137,7 @@ def main(argv: list[str]) -> int:
         return 2
     folder = Path(argv[1]).resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    work = folder / f"work-{argv[0]}"  # kept: the saved project's CSV lives here
+    work = folder / f"work-{argv[0]}"  # kept after save: the saved project's CSV lives there
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     snapshot = {"simulate": simulations(work)}
@@ -140,14 +147,12 @@ def main(argv: list[str]) -> int:
         (folder / "snapshot.json").write_text(json.dumps(snapshot, indent=1, sort_keys=True))
         print(f"saved {len(snapshot['simulate'])} curves and a project in {folder}")
         return 0
-    before = json.loads((folder / "snapshot.json").read_text().replace(
-        json.dumps(str(folder / "work-save"))[1:-1], "<work>"))
-    snapshot = json.loads(json.dumps(snapshot).replace(json.dumps(str(work))[1:-1], "<work>"))
+    before = normalised((folder / "snapshot.json").read_text(), folder / "work-save")
+    snapshot = normalised(json.dumps(snapshot), work)
     after_old = project_outputs(work, folder / "work-save" / "scripted.dami")
     found = differences(before["simulate"], snapshot["simulate"], "simulate ")
     found += differences(before["project"], snapshot["project"], "project ")
-    after_old = json.loads(json.dumps(after_old).replace(
-        json.dumps(str(folder / "work-save"))[1:-1], "<work>"))
+    after_old = normalised(json.dumps(after_old), folder / "work-save")
     old = {k: v for k, v in before["project"].items() if k in after_old}
     found += differences(old, after_old, "old project file ")
     for line in found:
