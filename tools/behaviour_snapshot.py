@@ -119,6 +119,7 @@ def project_outputs(folder: Path, project: Path) -> dict[str, object]:
 def normalised(text: str, work: Path) -> object:
     """JSON text with the run's own folders replaced, so two checkouts compare equal."""
     text = text.replace(json.dumps(str(work))[1:-1], "<work>")
+    text = re.sub(r'[^"\\s]*/work-(save|check)\b', "<work>", text)  # a copied snapshot folder
     return json.loads(re.sub(r'[^"\\s]*/resources/', "<repo>/resources/", text))
 
 
