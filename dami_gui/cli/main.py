@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dami_gui.cli.predict import add_predict_parser, add_version_option, cmd_predict
 from dami_gui.cli.project import add_project_parsers, check_positive, cmd_project
 
 EXIT_BAD_INPUT = 2
@@ -36,6 +37,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Label a tabular data set with the fewest labels (deep active learning by "
         "model interpretability).",
     )
+    add_version_option(parser)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -85,6 +87,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "args", nargs=argparse.REMAINDER, help="--demo, a CSV file or a .dami project, --no-umap"
     )
     add_project_parsers(sub, available(), _Parser)
+    add_predict_parser(sub)
     return parser
 
 
@@ -218,6 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "project": cmd_project,
             "export": cmd_project,
             "explain": cmd_project,
+            "predict": cmd_predict,
         }
         code = commands[args.command](args)
     except DamiError as exc:
