@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from dami_gui.app.controllers.map import LayoutController
 from dami_gui.app.controllers.projects import ProjectController
 from dami_gui.app.controllers.rounds import RoundController
+from dami_gui.app.dialogs.about import show_about
 from dami_gui.app.dialogs.import_csv import ImportDialog, build_from_choices
 from dami_gui.app.palette import ClassColors
 from dami_gui.app.panels.curve_view import CurveView
@@ -221,6 +222,7 @@ class MainWindow(QMainWindow):
         self.demo_action = self._action("Open &demo", self.open_demo)
         help_menu.addAction(self.demo_action)
         help_menu.addAction(self._action("&Keyboard shortcuts", self.show_shortcuts, "F1"))
+        help_menu.addAction(self._action("&About dami-gui", lambda: show_about(self)))
 
     # -- opening data --------------------------------------------------------------------------
     def _start_load(self, fn: Any, name: str, on_finished: Any) -> None:
