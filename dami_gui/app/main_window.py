@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from dami_gui.app.controllers.map import LayoutController
+from dami_gui.app.controllers.predictions import PredictionController
 from dami_gui.app.controllers.projects import ProjectController
 from dami_gui.app.controllers.rounds import RoundController
 from dami_gui.app.dialogs.about import show_about
@@ -203,6 +204,8 @@ class MainWindow(QMainWindow):
             "&Open CSV…", lambda: self.open_csv(), QKeySequence.StandardKey.Open
         )
         self.projects.fill_file_menu(file_menu, self.open_action)
+        self.predictions = PredictionController(self)  # File → Apply model to a file…
+        self.predictions.add_to(file_menu)
         self.export_action = self.projects.export_menu.menuAction()
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))

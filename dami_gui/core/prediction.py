@@ -107,9 +107,7 @@ class Predictor:
         model = result.model()
         pool = None
         if with_pool:
-            pool = PoolContext.from_session(
-                session, result, model, as_reporter(progress, cancel).sub(0, 1, "Regions")
-            )
+            pool = PoolContext.from_session(session, result, model, as_reporter(progress, cancel))
         preprocessing = session.dataset.preprocessing
         return cls(model, preprocessing, list(session.classes), name, pool)
 
