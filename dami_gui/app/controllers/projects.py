@@ -13,7 +13,7 @@ project's name ("segment — dami-gui").
   :class:`~dami_gui.app.tasks.Worker` (status bar progress, Cancel). A CSV file that moved or
   changed brings up :class:`~dami_gui.app.dialogs.source_changed.SourceDialog` (locate / accept /
 cancel). * **Open recent** lists the last projects (``QSettings`` key ``projects/recent``), missing
-  files greyed out.
+  files marked "(not found)": choosing one offers to find it (``moved_project.py``).
 * **Export** writes the labeled rows, the whole pool or the model, in a worker.
 * Class colours and the map (UMAP/PCA) are kept in the project and restored on open.
 
@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
 )
 
 from dami_gui.app.binding import SessionLink
+from dami_gui.app.controllers.moved_project import MovedProject
 from dami_gui.app.dialogs.source_changed import SourceDialog
 from dami_gui.app.palette import ClassColors
 from dami_gui.app.tasks import Worker
@@ -178,6 +179,7 @@ class ProjectController(QObject):
         self._opening: tuple[Path, Path | None, bool] | None = None
         self._new_from: Path | None = None  # New project from CSV: save this CSV's session
         self._session_link = SessionLink(self, self._on_session)
+        self.moved = MovedProject(self)  # a recent project that is no longer where it was
 
         # -- actions -----------------------------------------------------------------------
         self.new_action = self._action(
@@ -207,7 +209,7 @@ class ProjectController(QObject):
         )  # fmt: skip
         self.export_model_action = self._action(
             "Trained &model…", lambda: self.export_model(), None,
-            "The last round's network (weights) and a JSON file describing it",
+            "The last round's network (safetensors weights) and a JSON file describing it",
         )  # fmt: skip
         for action in (
             self.export_rows_action,
@@ -529,12 +531,7 @@ class ProjectController(QObject):
     def open_recent(self, path: str | Path) -> None:
         path = Path(path)
         if not path.is_file():
-            forget_project(path)
-            self.fill_recent_menu()
-            self._fail(
-                f"{path.name} is no longer at {path.parent} (moved, renamed or deleted), so it "
-                "was removed from the recent projects; open it with File → Open project…"
-            )
+            self.moved.ask(path)  # find it, remove it from the list, or leave it
             return
         self.open(path)
 
@@ -713,8 +710,8 @@ class ProjectController(QObject):
             return
         if path is None:
             path, _ = QFileDialog.getSaveFileName(
-                self.window, "Export the trained model", self._export_name("-model.pt"),
-                "PyTorch weights (*.pt);;All files (*)",
+                self.window, "Export the trained model", self._export_name("-model.safetensors"),
+                "safetensors (*.safetensors);;PyTorch, as before (*.pt);;All files (*)",
             )  # fmt: skip
             if not path:
                 return
@@ -772,10 +769,9 @@ class ProjectController(QObject):
             missing += not found
             label = f"&{i + 1}  {path.name}" if i < 9 else f"    {path.name}"
             action = menu.addAction(label if found else f"{label}  (not found)")
-            action.setToolTip(str(path) if found else f"{path} was not found")
+            action.setToolTip(str(path) if found else f"{path} was not found; choose to find it")
             action.setStatusTip(str(path))
             action.setData(str(path))
-            action.setEnabled(found)
             action.triggered.connect(lambda _checked=False, p=text: self.open_recent(p))
         menu.addSeparator()
         remove = menu.addAction("Remove missing files from the list")
