@@ -267,10 +267,13 @@ def _check_columns(predictor: Predictor, frame: pd.DataFrame) -> PredictionRepor
         folded = {c.casefold(): c for c in present}
         near = folded.get(missing[0].casefold())
         hint = f" (it has '{near}': rename it)" if near else ""
-        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        listed = " and ".join(f"'{c}'" for c in missing[:2])
+        listed += f" and {len(missing) - 2} more" if len(missing) > 2 else ""
+        plural = "s" if len(missing) > 1 else ""
+        uses = f" (the model uses {', '.join(needed)})" if len(needed) <= 8 else ""
         raise DataError(
-            f"The file has no column '{missing[0]}'{more}, which {predictor.name} needs{hint}; "
-            f"give the file the columns the model was trained on ({', '.join(needed)})."
+            f"The file has no column{plural} {listed}, which {predictor.name} needs{hint}; add "
+            f"{'them' if plural else 'it'}, named as in the labeling file{uses}."
         )
     prep = predictor.preprocessing
     id_column = prep.id_column if prep.id_column in present else None

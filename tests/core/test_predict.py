@@ -234,3 +234,15 @@ def test_dami_version(capsys):
     out = capsys.readouterr().out
     assert info.value.code == 0
     assert out.startswith(f"dami {__version__} (Python 3.") and "torch " in out
+
+
+def test_the_docs_show_the_code_the_test_runs():
+    """docs/portable-model.md quotes tools/standalone_predict.py; the quote must stay true."""
+    doc = (TOOLS.parent / "docs" / "portable-model.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## With numpy alone") :]
+    quoted = section[section.index("```python\n") + 10 :]
+    quoted = quoted[: quoted.index("```")]
+    assert "def probabilities(" in quoted
+    tool = (TOOLS / "standalone_predict.py").read_text(encoding="utf-8")
+    for function in quoted.strip().split("\n\n\n"):  # each quoted function, verbatim
+        assert function in tool
