@@ -71,7 +71,9 @@ def add_project_parsers(sub, strategies: list[str], parser_class: type) -> None:
         exp.add_argument("project", type=Path, metavar="P.dami")
         exp.add_argument("-o", "--out", type=Path, required=True, metavar="labeled.csv")
         exp.add_argument("--all", action="store_true", help="every row, labeled or not")
-        exp.add_argument("--model", type=Path, metavar="model.pt", help="also write the model")
+        exp.add_argument(
+            "--model", type=Path, metavar="model.safetensors", help="also write the model + JSON"
+        )
 
     rel = psub.add_parser("relocate", help="use a moved CSV file, or accept changes made to it")
     rel.add_argument("project", type=Path, metavar="P.dami")
