@@ -358,6 +358,7 @@ class _Explained:
         stop = start + len(X)
         rows = np.arange(len(X))
         k = proba.argmax(1)
+        assert local.A is not None
         per_input = local.A[rows, k, :] * X  # (rows, d): weight x standardised value
         per_column = per_input @ self.grouping
         order = np.argsort(-np.abs(per_column), axis=1, kind="stable")[:, : self.top]
@@ -378,8 +379,8 @@ class _Explained:
             self.group[start:stop] = nearest
             self.group_center[start:stop] = pool.center_ids[nearest]
 
-    def columns(self) -> list[tuple[str, object]]:
-        out: list[tuple[str, object]] = [("region", self.region)]
+    def columns(self) -> list[tuple[str, np.ndarray]]:
+        out: list[tuple[str, np.ndarray]] = [("region", self.region)]
         if self.pool is not None:
             out.append(("pool_rows_in_region", self.region_rows))
             if len(self.pool.centers):

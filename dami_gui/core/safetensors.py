@@ -28,7 +28,7 @@ from dami_gui.core.errors import DataError
 __all__ = ["DTYPES", "decode", "encode"]
 
 #: safetensors dtype names and the numpy dtype (little-endian) of each one we read or write.
-DTYPES = {
+DTYPES: dict[str, np.dtype] = {
     "F64": np.dtype("<f8"),
     "F32": np.dtype("<f4"),
     "F16": np.dtype("<f2"),

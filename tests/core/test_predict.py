@@ -76,6 +76,15 @@ def test_pool_rows_predict_as_in_the_project(opened):
     assert labeled == int((session.dataset.y >= 0).sum()) and 0 < agree <= labeled
 
 
+def test_without_the_id_column_rows_are_numbered(opened):
+    table, report = predict_frame(
+        Predictor.from_session(opened.session), new_rows().drop(columns="name")
+    )
+    assert list(table.columns)[:2] == ["row", "predicted"]
+    assert table["row"].tolist() == list(range(1, 41)) and report.id_column is None
+    assert "Rows are named by their number" in " ".join(report.lines())
+
+
 def test_a_missing_column_is_one_sentence(opened, tmp_path):
     predictor = Predictor.from_session(opened.session)
     with pytest.raises(DataError, match=r"no column 'x2', which the model needs") as info:

@@ -120,7 +120,7 @@ class PredictionController(QObject):
             window.stage.setText("The model is still being applied to a file; wait or cancel it.")
             return
         if csv is None:
-            start = QSettings().value(FOLDER_KEY, "", str)
+            start = str(QSettings().value(FOLDER_KEY, "", str) or "")
             csv, _ = QFileDialog.getOpenFileName(
                 window, "Apply the model to a file", start, CSV_FILTER
             )
