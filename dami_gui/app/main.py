@@ -14,12 +14,11 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QStandardPaths
-
 from dami_gui import __version__
 from dami_gui.app.application import application
 from dami_gui.app.main_window import MainWindow
 from dami_gui.app.panels.log_panel import setup_file_log
+from dami_gui.app.paths import projects_folder
 from dami_gui.app.selftest import run_selftest
 from dami_gui.app.tasks import Worker
 from dami_gui.core.errors import DamiError
@@ -55,8 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def autosave_folder() -> Path:
     """The per-user folder where data opened without a project is saved as one at once."""
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(base or Path.home() / ".dami-gui") / "projects"
+    return projects_folder()  # <data folder>/projects, the app's name once (see app/paths.py)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,9 +35,11 @@ from PySide6.QtWidgets import (
 from dami_gui.app.controllers.exports import ExportController
 from dami_gui.app.controllers.loading import LoadingController
 from dami_gui.app.controllers.map import LayoutController
+from dami_gui.app.controllers.predictions import PredictionController
 from dami_gui.app.controllers.project_menu import ProjectMenu
 from dami_gui.app.controllers.projects import ProjectController
 from dami_gui.app.controllers.rounds import RoundController
+from dami_gui.app.dialogs.about import show_about
 from dami_gui.app.palette import ClassColors
 from dami_gui.app.panels.curve_view import CurveView
 from dami_gui.app.panels.explanations import Explanations
@@ -200,6 +202,8 @@ class MainWindow(QMainWindow):
             "&Open CSV…", lambda: self.loading.open_csv(), QKeySequence.StandardKey.Open
         )
         self.project_menu.fill_file_menu(file_menu, self.open_action)
+        self.predictions = PredictionController(self, self.status, lambda: self.session)
+        self.predictions.add_to(file_menu)
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
         edit_menu = bar.addMenu("&Edit")
@@ -219,6 +223,7 @@ class MainWindow(QMainWindow):
         self.demo_action = self._action("Open &demo", self.loading.open_demo)
         help_menu.addAction(self.demo_action)
         help_menu.addAction(self._action("&Keyboard shortcuts", self.show_shortcuts, "F1"))
+        help_menu.addAction(self._action("&About dami-gui", lambda: show_about(self)))
 
     # -- the session ---------------------------------------------------------------------------
     def set_session(

@@ -14,7 +14,9 @@ def add_export_parser(parent: Subcommands) -> None:
     exp.add_argument("project", type=Path, metavar="P.dami")
     exp.add_argument("-o", "--out", type=Path, required=True, metavar="labeled.csv")
     exp.add_argument("--all", action="store_true", help="every row, labeled or not")
-    exp.add_argument("--model", type=Path, metavar="model.pt", help="also write the model")
+    exp.add_argument(
+        "--model", type=Path, metavar="model.safetensors", help="also write the model + JSON"
+    )
     exp.set_defaults(run=cmd_export)
 
 

@@ -21,6 +21,7 @@ from dami_gui.cli.common import EXIT_BAD_INPUT
 from dami_gui.cli.explain import add_explain_parser
 from dami_gui.cli.export import add_export_parser
 from dami_gui.cli.gui import add_gui_parser, launch_app
+from dami_gui.cli.predict import add_predict_parser, add_version_option
 from dami_gui.cli.project import add_project_parsers
 from dami_gui.cli.select import add_select_parsers
 
@@ -41,12 +42,14 @@ def build_parser() -> Parser:
         description="Label a tabular data set with the fewest labels (deep active learning by "
         "model interpretability).",
     )
+    add_version_option(parser)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     add_select_parsers(sub, available(), DEFAULT_STRATEGY)
     add_gui_parser(sub)
     add_project_parsers(sub, available())
     add_export_parser(sub)
     add_explain_parser(sub)
+    add_predict_parser(sub)
     return parser
 
 

@@ -90,8 +90,8 @@ class ExportController(QObject):
             return
         if path is None:
             path, _ = QFileDialog.getSaveFileName(
-                self.window, "Export the trained model", self._suggested_name("-model.pt"),
-                "PyTorch weights (*.pt);;All files (*)",
+                self.window, "Export the trained model", self._suggested_name("-model.safetensors"),
+                "safetensors (*.safetensors);;PyTorch, as before (*.pt);;All files (*)",
             )  # fmt: skip
             if not path:
                 return

@@ -69,6 +69,7 @@ class ProjectMenu(QObject):
         self.recent_menu = QMenu("Open &recent", window)
         self.recent_menu.setToolTipsVisible(True)
         self.recent_menu.aboutToShow.connect(self.fill_recent_menu)
+        projects.recentChanged.connect(self.fill_recent_menu)
         self.export_menu = QMenu("&Export", window)
         self.export_menu.setToolTipsVisible(True)
         self.export_rows_action = self._action(
@@ -81,7 +82,7 @@ class ProjectMenu(QObject):
         )  # fmt: skip
         self.export_model_action = self._action(
             "Trained &model…", lambda: exports.export_model(), None,
-            "The last round's network (weights) and a JSON file describing it",
+            "The last round's network (safetensors weights) and a JSON file describing it",
         )  # fmt: skip
         for action in (
             self.export_rows_action,
@@ -169,7 +170,7 @@ class ProjectMenu(QObject):
 
     # -- Open recent -------------------------------------------------------------------------
     def fill_recent_menu(self) -> None:
-        """Rebuild *Open recent*: most recent first, missing files greyed out."""
+        """Rebuild *Open recent*: most recent first, missing files marked (choosing one asks)."""
         menu = self.recent_menu
         menu.clear()
         paths = recent_projects()
@@ -183,10 +184,9 @@ class ProjectMenu(QObject):
             missing += not found
             label = f"&{i + 1}  {path.name}" if i < 9 else f"    {path.name}"
             action = menu.addAction(label if found else f"{label}  (not found)")
-            action.setToolTip(str(path) if found else f"{path} was not found")
+            action.setToolTip(str(path) if found else f"{path} was not found; choose to find it")
             action.setStatusTip(str(path))
             action.setData(str(path))
-            action.setEnabled(found)
             action.triggered.connect(lambda _checked=False, p=text: self.projects.open_recent(p))
         menu.addSeparator()
         remove = menu.addAction("Remove missing files from the list")

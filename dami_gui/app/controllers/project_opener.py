@@ -25,7 +25,6 @@ from dami_gui.app.controllers.project_files import (
     PROJECT_FILTER,
     SAVED_NOTE,
     close_quietly,
-    forget_project,
     last_folder,
 )
 from dami_gui.app.dialogs.source_changed import SourceDialog
@@ -78,18 +77,6 @@ class ProjectOpener(QObject):
             self.status.say(f"{target.name} is already open. {SAVED_NOTE}")
             return
         self._start(target, None, False)
-
-    def open_recent(self, path: str | Path) -> None:
-        """Open a project of the recent list; one that is gone is taken off the list."""
-        path = Path(path)
-        if not path.is_file():
-            forget_project(path)
-            self._fail(
-                f"{path.name} is no longer at {path.parent} (moved, renamed or deleted), so it "
-                "was removed from the recent projects; open it with File → Open project…"
-            )
-            return
-        self.open(path)
 
     def _start(self, path: Path, source: Path | None, accept: bool) -> None:
         def task(progress: ProgressCallback, cancel: CancelToken) -> Opened:

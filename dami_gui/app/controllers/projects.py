@@ -33,6 +33,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow
 from dami_gui.app.binding import SessionLink
 from dami_gui.app.controllers.loading import LoadingController, ShowSession
 from dami_gui.app.controllers.map import LayoutController
+from dami_gui.app.controllers.moved_project import MovedProject
 from dami_gui.app.controllers.project_files import (
     CSV_FILTER,
     CSV_FOLDER_KEY,
@@ -76,6 +77,7 @@ class ProjectController(QObject):
     coloursChanged = Signal()  # a class colour changed: the views repaint
     failed = Signal(str)  # a sentence shown to the user
     sourceProblem = Signal(object)  # the SourceDialog just shown
+    recentChanged = Signal()  # the recent list changed (a moved project found or removed)
 
     def __init__(
         self,
@@ -107,6 +109,8 @@ class ProjectController(QObject):
         self.opener.loaded.connect(self._show_project)
         self.opener.failed.connect(self.failed)
         self.opener.sourceProblem.connect(self.sourceProblem)
+        self.moved = MovedProject(window, status, self.open)  # a recent project that moved
+        self.moved.recentChanged.connect(self.recentChanged)
         self._new_from: Path | None = None  # New project from CSV: save this CSV's session
         self._session_link = SessionLink(self, self._on_session)
         layouts.ready.connect(self.keep_layout)
@@ -311,8 +315,12 @@ class ProjectController(QObject):
         self.opener.open(path)
 
     def open_recent(self, path: str | Path) -> None:
-        """Open a project of the recent list; one that is gone is taken off the list."""
-        self.opener.open_recent(path)
+        """Open a project of the recent list; for one that is gone, ask: find it or remove it."""
+        path = Path(path)
+        if not path.is_file():
+            self.moved.ask(path)
+            return
+        self.open(path)
 
     def _is_open(self, path: Path) -> bool:
         return self.project is not None and same_file(self.project.path, path)

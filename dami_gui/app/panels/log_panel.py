@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
+
+from dami_gui.app.paths import log_file
 
 FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
@@ -60,10 +61,8 @@ class LogPanel(QPlainTextEdit):
 
 
 def log_file_path() -> Path:
-    """Where the log file goes: the platform's app data folder, or the temp folder."""
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
-    folder = Path(base) if base else Path(tempfile.gettempdir()) / "dami-gui"
-    return folder / "dami-gui.log"
+    """Where the log file goes: the app's data folder (see app/paths.py)."""
+    return log_file()
 
 
 def setup_file_log(path: Path | None = None) -> Path | None:

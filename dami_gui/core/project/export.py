@@ -4,9 +4,10 @@
   current label in the label column, the round each label was given in, and its status.
   Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``,
   tab or carriage return) get a leading ``'``; numbers, negative ones included, stay numbers.
-* :func:`export_model`: the network's ``state_dict`` through ``torch.save`` (load it with
-  ``torch.load(path, weights_only=True)``), and beside it a JSON file with what is needed to use
-  it: the architecture, class names, feature names and the recorded preprocessing.
+* :func:`export_model`: the network's weights as safetensors (``torch.save`` for a name ending
+  in ``.pt``, as before), and beside it a JSON file with what is needed to use it without
+  dami-gui: the architecture, class names, feature names and the recorded preprocessing (see
+  :mod:`dami_gui.core.prediction.model_file` and docs/portable-model.md).
 
 Every file is written under a temporary name and renamed when complete, so a failure (a full
 disk, a cancelled export) never leaves half a file where the user expects a whole one.
@@ -20,7 +21,6 @@ import io
 import json
 import os
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,12 +28,24 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dami_gui import __version__
 from dami_gui.core.errors import DamiError
+from dami_gui.core.prediction.model_file import (
+    model_description,
+    sidecar_path,
+    weights_bytes,
+    weights_format,
+)
 from dami_gui.core.records import RoundResult
 from dami_gui.core.session import Session
 
-__all__ = ["escape_cell", "export_labels", "export_model", "label_rounds", "labels_table"]
+__all__ = [
+    "escape_cell",
+    "export_labels",
+    "export_model",
+    "label_rounds",
+    "labels_table",
+    "write_atomic",
+]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -117,7 +129,7 @@ def export_labels(session: Session, path: str | Path, all_rows: bool = False) ->
             table[column] = table[column].map(escape_cell)
     table.columns = [escape_cell(str(c)) for c in table.columns]
     text = table.to_csv(index=False, lineterminator="\n")
-    _write_atomic(Path(path), lambda f: f.write(text.encode("utf-8")), "the CSV")
+    write_atomic(Path(path), lambda f: f.write(text.encode("utf-8")), "the CSV")
     return len(table)
 
 
@@ -126,46 +138,29 @@ def export_model(
 ) -> tuple[Path, Path]:
     """Write the model of ``result`` (default: the last round) and its JSON description.
 
-    ``path`` gets the ``state_dict`` (``torch.save``); the description goes beside it with the
-    suffix ``.json``. Returns both paths.
+    ``path`` gets the weights: safetensors (``model.safetensors``), or ``torch.save`` of the
+    ``state_dict`` for a name ending in ``.pt`` as before; the description (see
+    :mod:`dami_gui.core.prediction.model_file`) goes beside it with the suffix ``.json``.
+    Returns both paths.
     """
     result = result or session.last_round
     if result is None:
         raise DamiError("There is no model yet; run a round first, then export the model.")
     path = Path(path)
-    sidecar = (
-        path.with_name(path.stem + ".json")
-        if path.suffix != ".json"
-        else path.with_suffix(".meta.json")
-    )
-    dataset = session.dataset
-    description = {
-        "format": "dami-gui model 1",
-        "load": "dami_gui.core.model.MLP.from_spec(spec, torch.load(weights, weights_only=True))",
-        "weights": path.name,
-        "spec": result.model_spec,
-        "classes": list(session.classes),
-        "feature_names": dataset.feature_names,
-        "feature_columns": dataset.preprocessing.feature_columns,
-        "preprocessing": dataset.preprocessing.to_dict(),
-        "model_config": session.model_config.to_dict(),
-        "round": result.index,
-        "strategy": result.strategy,
-        "labeled_count": result.labeled_count,
-        "accuracy_estimate": result.accuracy_estimate,
-        "test_accuracy": result.test_accuracy,
-        "source": str(dataset.source) if dataset.source else None,
-        "exported": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "dami_gui_version": __version__,
-    }
+    sidecar = sidecar_path(path)
+    kind = weights_format(path)
+    description = model_description(session, result, path.name, kind)
     state = {k: v.detach().cpu() for k, v in result.model_state.items()}
-    _write_atomic(path, lambda f: torch.save(state, f), "the model")
+    if kind == "torch":
+        write_atomic(path, lambda f: torch.save(state, f), "the model")
+    else:
+        write_atomic(path, lambda f: f.write(weights_bytes(state)), "the model")
     text = json.dumps(description, indent=2)
-    _write_atomic(sidecar, lambda f: f.write(text.encode("utf-8")), "the model description")
+    write_atomic(sidecar, lambda f: f.write(text.encode("utf-8")), "the model description")
     return path, sidecar
 
 
-def _write_atomic(path: Path, write: Callable[[io.BufferedWriter], object], what: str) -> None:
+def write_atomic(path: Path, write: Callable[[io.BufferedWriter], object], what: str) -> None:
     """Write through ``write(binary file)`` to a temporary file, then rename it to ``path``."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
