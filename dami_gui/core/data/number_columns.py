@@ -1,0 +1,158 @@
+"""Which columns of a CSV file hold numbers, decided so that nothing the user wrote is lost.
+
+The reader parses every cell as text; :func:`convert_columns` then turns a column into numbers
+only when the conversion loses nothing the user would miss:
+
+* every filled cell is a number or a missing-value marker (``NA``, ``?``, ...; see
+  :data:`~dami_gui.core.data.cells.MISSING_MARKERS`); the markers become missing values, and
+  which ones were seen is kept in ``frame.attrs[MARKERS_ATTR]`` for the role report;
+* no number is written with a leading zero (``007``, ``01``): such a column is a code, an id or
+  a label, and keeps its text (it still serves as a numeric feature, see the roles);
+* no whole number has more digits than a float holds exactly (a long id stays text);
+* numbers with thousands separators (``1,234,567.89``, ``1.234.567,89``, ``1 234,5``,
+  ``1'234``) are numbers when every number of the column is written the same way.
+
+A column of markers only (a class called "NA" or "None") keeps its text. Other columns keep the
+stripped text of their cells; an empty cell is missing everywhere.
+
+:func:`convert_columns_v1` is the rule of the first versions (every filled cell a number, the
+markers missing in every column, leading zeros dropped); projects made with them are read with
+it, so that their rows and features stay exactly as they were.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pandas as pd
+
+from dami_gui.core.data.cells import MISSING_MARKERS
+from dami_gui.core.progress import Reporter
+
+__all__ = ["MARKERS_ATTR", "convert_columns", "convert_columns_v1"]
+
+#: ``frame.attrs`` key: {column: {marker: count}} for the numeric columns whose markers
+#: (``NA``, ``?``, ...) became missing values.
+MARKERS_ATTR = "dami_missing_markers"
+#: Characters that group thousands: with a decimal point also the comma, with a decimal comma
+#: also the point.
+GROUP_SPACES = (" ", "\u00a0", "\u202f", "'")
+#: A whole number with more digits than this does not survive a float (an id, an account number).
+MAX_FLOAT_DIGITS = 15
+
+_LEADING_ZERO = re.compile(r"^[+-]?0\d")
+_LONG_WHOLE = re.compile(rf"^[+-]?\d{{{MAX_FLOAT_DIGITS + 1},}}$")
+
+Progress = tuple[Reporter, Callable[[], None]] | None
+
+
+def convert_columns(frame: pd.DataFrame, decimal: str, progress: Progress = None) -> pd.DataFrame:
+    """Strip the text cells and turn the columns of numbers into numbers (see the module).
+
+    ``frame``: every cell as text (missing where empty), as the parser gives it; ``decimal``: the
+    file's decimal mark, which decides a number such as ``1,234`` that could be read both ways.
+    """
+    columns: dict[str, pd.Series] = {}
+    markers_seen: dict[str, dict[str, int]] = {}
+    for i, column in enumerate(frame.columns):
+        if progress is not None:
+            progress[0]("Reading file", i / len(frame.columns))
+            progress[1]()
+        columns[column], markers = _convert(frame[column], decimal)
+        if markers:
+            markers_seen[column] = markers
+    out = pd.DataFrame(columns, index=frame.index)
+    out.attrs[MARKERS_ATTR] = markers_seen
+    return out
+
+
+def _convert(raw: pd.Series, decimal: str) -> tuple[pd.Series, dict[str, int]]:
+    """One column as numbers (with the markers seen in it) or as its stripped text."""
+    if raw.isna().all():
+        return pd.Series(float("nan"), index=raw.index), {}
+    text = raw.str.strip()
+    text = text.mask(text == "")
+    marked = text.isin(MISSING_MARKERS)
+    values = text[text.notna() & ~marked]
+    if values.empty:
+        return text, {}  # nothing but markers: text (a class may be called "NA")
+    written = _plain_numbers(values, decimal)
+    if written is None or written.str.match(_LEADING_ZERO).any():
+        return text, {}
+    plain = text.mask(marked)
+    plain.loc[written.index] = written
+    numbers = pd.to_numeric(plain, errors="coerce")
+    if numbers.dtype.kind == "f" and written.str.match(_LONG_WHOLE).any():
+        return text, {}
+    counts = text[marked].value_counts()
+    return numbers, {str(k): int(v) for k, v in counts.items()}
+
+
+def _plain_numbers(values: pd.Series, decimal: str) -> pd.Series | None:
+    """The number cells written plainly (``1234.5``), or None when they are not all numbers.
+
+    The file's own decimal mark is tried first without, then with thousands separators; the
+    other decimal mark only with thousands separators and when some cell shows it
+    (``1.234.567,89`` in a file whose other columns use points: ``1.234.567`` alone stays text
+    there). A format is taken only when every cell of the column agrees with it.
+    """
+    plain = values.str.replace(",", ".", regex=False) if decimal == "," else values
+    if pd.to_numeric(plain, errors="coerce").notna().all():
+        return plain
+    other = "," if decimal == "." else "."
+    for point in (decimal, other):
+        for group in ("." if point == "," else ",", *GROUP_SPACES):
+            written = _grouped(values, point, group, shown=point != decimal)
+            if written is not None:
+                return written
+    return None
+
+
+def _grouped(values: pd.Series, point: str, group: str, shown: bool) -> pd.Series | None:
+    """Cells written with ``group`` between thousands and ``point`` as decimal mark, made plain;
+    None unless every cell is written so, one uses the separator and (``shown``) one the mark."""
+    p, g = re.escape(point), re.escape(group)
+    pattern = rf"^[+-]?(?:\d{{1,3}}(?:{g}\d{{3}})+|\d+)(?:{p}\d+)?$"
+    if not values.str.match(pattern).all() or not values.str.contains(group, regex=False).any():
+        return None
+    if shown and not values.str.contains(point, regex=False).any():
+        return None
+    written = values.str.replace(group, "", regex=False)
+    return written.str.replace(",", ".", regex=False) if point == "," else written
+
+
+def convert_columns_v1(
+    frame: pd.DataFrame, decimal: str, progress: Progress = None
+) -> pd.DataFrame:
+    """The first versions' rule: a column whose filled cells are all numbers becomes numbers
+    (``007`` becomes 7); missing-value markers are missing in every column."""
+    columns = {}
+    for i, column in enumerate(frame.columns):
+        if progress is not None:
+            progress[0]("Reading file", i / len(frame.columns))
+            progress[1]()
+        raw = frame[column].mask(frame[column].isin(MISSING_MARKERS))
+        if raw.isna().all():
+            columns[column] = pd.Series(float("nan"), index=frame.index)
+            continue
+        # most columns are all numbers: try them as they are, before the slower text clean-up
+        candidate = raw.str.replace(",", ".", regex=False) if decimal == "," else raw
+        numbers = pd.to_numeric(candidate, errors="coerce")
+        if numbers[raw.notna()].notna().all():
+            columns[column] = numbers
+            continue
+        text = raw.str.strip()
+        text = text.mask(text.isin(MISSING_MARKERS | {""}))
+        filled = text.notna()
+        if not filled.any():
+            columns[column] = pd.Series(float("nan"), index=frame.index)
+        elif filled.sum() == raw.notna().sum():
+            columns[column] = text  # nothing but spaces or markers differed: still text
+        else:
+            numbers = pd.to_numeric(
+                text.str.replace(",", ".", regex=False) if decimal == "," else text,
+                errors="coerce",
+            )
+            columns[column] = numbers if numbers[filled].notna().all() else text
+    return pd.DataFrame(columns, index=frame.index)
