@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from dami_gui.core.data.cells import MISSING_MARKERS
@@ -41,7 +42,6 @@ GROUP_SPACES = (" ", "\u00a0", "\u202f", "'")
 #: A whole number with more digits than this does not survive a float (an id, an account number).
 MAX_FLOAT_DIGITS = 15
 
-_LEADING_ZERO = re.compile(r"^[+-]?0\d")
 _LONG_WHOLE = re.compile(rf"^[+-]?\d{{{MAX_FLOAT_DIGITS + 1},}}$")
 
 Progress = tuple[Reporter, Callable[[], None]] | None
@@ -69,8 +69,15 @@ def convert_columns(frame: pd.DataFrame, decimal: str, progress: Progress = None
 
 def _convert(raw: pd.Series, decimal: str) -> tuple[pd.Series, dict[str, int]]:
     """One column as numbers (with the markers seen in it) or as its stripped text."""
-    if raw.isna().all():
+    filled = raw.notna()
+    if not filled.any():
         return pd.Series(float("nan"), index=raw.index), {}
+    # most columns are plain numbers: try them as they are, before the slower text clean-up
+    numbers = pd.to_numeric(_decimal_point(raw, decimal), errors="coerce")
+    if numbers[filled].notna().all():
+        if _loses_something(raw, numbers):
+            return raw.str.strip(), {}
+        return numbers, {}
     text = raw.str.strip()
     text = text.mask(text == "")
     marked = text.isin(MISSING_MARKERS)
@@ -78,15 +85,36 @@ def _convert(raw: pd.Series, decimal: str) -> tuple[pd.Series, dict[str, int]]:
     if values.empty:
         return text, {}  # nothing but markers: text (a class may be called "NA")
     written = _plain_numbers(values, decimal)
-    if written is None or written.str.match(_LEADING_ZERO).any():
+    if written is None:
         return text, {}
     plain = text.mask(marked)
     plain.loc[written.index] = written
     numbers = pd.to_numeric(plain, errors="coerce")
-    if numbers.dtype.kind == "f" and written.str.match(_LONG_WHOLE).any():
+    if _loses_something(written, numbers[written.index]):
         return text, {}
     counts = text[marked].value_counts()
     return numbers, {str(k): int(v) for k, v in counts.items()}
+
+
+def _decimal_point(text: pd.Series, decimal: str) -> pd.Series:
+    return text.str.replace(",", ".", regex=False) if decimal == "," else text
+
+
+def _loses_something(written: pd.Series, numbers: pd.Series) -> bool:
+    """True when turning the cells ``written`` into ``numbers`` drops what the user wrote: a
+    leading zero (``007``, ``-01``, ``00.5``), or digits of a whole number too long for a float.
+
+    Both checks run on the whole column in C: the first three characters of every cell are
+    compared as strings; only numbers of 16 digits or more are looked at one by one.
+    """
+    start = np.asarray(written.to_numpy(dtype=object, na_value=""), dtype="U3")
+    for sign in ("", "-", "+"):
+        if ((start >= sign + "00") & (start < sign + "0:")).any():  # ":" follows "9"
+            return True
+    if numbers.dtype.kind != "f":
+        return False  # whole numbers read as integers keep every digit
+    big = np.abs(numbers.to_numpy(dtype="float64", na_value=np.nan)) >= 10.0**MAX_FLOAT_DIGITS
+    return bool(big.any() and written[big].str.strip().str.match(_LONG_WHOLE).any())
 
 
 def _plain_numbers(values: pd.Series, decimal: str) -> pd.Series | None:
@@ -97,23 +125,33 @@ def _plain_numbers(values: pd.Series, decimal: str) -> pd.Series | None:
     (``1.234.567,89`` in a file whose other columns use points: ``1.234.567`` alone stays text
     there). A format is taken only when every cell of the column agrees with it.
     """
-    plain = values.str.replace(",", ".", regex=False) if decimal == "," else values
-    if pd.to_numeric(plain, errors="coerce").notna().all():
+    plain = _decimal_point(values, decimal)
+    parsed = pd.to_numeric(plain, errors="coerce").notna()
+    if parsed.all():
         return plain
+    example = str(values[~parsed].iloc[0])  # formats this cell rules out are not tried
     other = "," if decimal == "." else "."
     for point in (decimal, other):
         for group in ("." if point == "," else ",", *GROUP_SPACES):
-            written = _grouped(values, point, group, shown=point != decimal)
-            if written is not None:
-                return written
+            pattern = _grouped_pattern(point, group)
+            if pattern.match(example):
+                written = _grouped(values, pattern, point, group, shown=point != decimal)
+                if written is not None:
+                    return written
     return None
 
 
-def _grouped(values: pd.Series, point: str, group: str, shown: bool) -> pd.Series | None:
+def _grouped_pattern(point: str, group: str) -> re.Pattern[str]:
+    """A number with ``group`` between thousands (or none) and ``point`` as decimal mark."""
+    p, g = re.escape(point), re.escape(group)
+    return re.compile(rf"^[+-]?(?:\d{{1,3}}(?:{g}\d{{3}})+|\d+)(?:{p}\d+)?$")
+
+
+def _grouped(
+    values: pd.Series, pattern: re.Pattern[str], point: str, group: str, shown: bool
+) -> pd.Series | None:
     """Cells written with ``group`` between thousands and ``point`` as decimal mark, made plain;
     None unless every cell is written so, one uses the separator and (``shown``) one the mark."""
-    p, g = re.escape(point), re.escape(group)
-    pattern = rf"^[+-]?(?:\d{{1,3}}(?:{g}\d{{3}})+|\d+)(?:{p}\d+)?$"
     if not values.str.match(pattern).all() or not values.str.contains(group, regex=False).any():
         return None
     if shown and not values.str.contains(point, regex=False).any():
