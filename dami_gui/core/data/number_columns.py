@@ -41,6 +41,9 @@ MARKERS_ATTR = "dami_missing_markers"
 GROUP_SPACES = (" ", "\u00a0", "\u202f", "'")
 #: A whole number with more digits than this does not survive a float (an id, an account number).
 MAX_FLOAT_DIGITS = 15
+#: Longest cell tried as a number with thousands separators (a longer one is text, and a
+#: megabyte-long cell is not scanned again and again).
+MAX_GROUPED_CHARS = 64
 
 _LONG_WHOLE = re.compile(rf"^[+-]?\d{{{MAX_FLOAT_DIGITS + 1},}}$")
 
@@ -130,6 +133,8 @@ def _plain_numbers(values: pd.Series, decimal: str) -> pd.Series | None:
     if parsed.all():
         return plain
     example = str(values[~parsed].iloc[0])  # formats this cell rules out are not tried
+    if len(example) > MAX_GROUPED_CHARS:
+        return None
     other = "," if decimal == "." else "."
     for point in (decimal, other):
         for group in ("." if point == "," else ",", *GROUP_SPACES):
@@ -152,7 +157,9 @@ def _grouped(
 ) -> pd.Series | None:
     """Cells written with ``group`` between thousands and ``point`` as decimal mark, made plain;
     None unless every cell is written so, one uses the separator and (``shown``) one the mark."""
-    if not values.str.match(pattern).all() or not values.str.contains(group, regex=False).any():
+    if (values.str.len() > MAX_GROUPED_CHARS).any() or not values.str.match(pattern).all():
+        return None
+    if not values.str.contains(group, regex=False).any():
         return None
     if shown and not values.str.contains(point, regex=False).any():
         return None
