@@ -180,12 +180,15 @@ def _select_cold_start(args: argparse.Namespace, dataset) -> int:
         what = "the parts of the pool that the labeled rows leave uncovered"
     else:
         why, what = "No row is labeled yet, so no model can be trained", "the pool"
-    print(
-        f"{why}: these {len(rows)} rows cover {what} (the most typical row of each group of "
-        "similar rows, by k-means++ on the features; score: the share of the pool its group "
-        "holds). Label them, then run select again.",
-        file=sys.stderr,
-    )
+    if len(table):
+        print(
+            f"{why}: these {len(rows)} rows cover {what} (the most typical row of each group of "
+            "similar rows, by k-means++ on the features; score: the share of the pool its group "
+            "holds). Label them, then run select again.",
+            file=sys.stderr,
+        )
+    else:
+        print("Every row already has a label: there is nothing left to select.", file=sys.stderr)
     print(f"Wrote {len(table)} rows to label next to {args.out}.", file=sys.stderr)
     return 0
 

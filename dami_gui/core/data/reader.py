@@ -20,6 +20,7 @@ import io
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -162,7 +163,7 @@ def _parse(
     # (it takes them for an index); read them into extra columns and refuse them unless empty
     extra = [f"{_EXTRA}{i}" for i in range(max(first_row_width(lines, sep) - len(header), 0))]
     decimal = detect_decimal(lines[1:], sep)
-    options = dict(
+    options: dict[str, Any] = dict(
         sep=sep,
         names=header + extra,
         index_col=False,
