@@ -41,10 +41,14 @@ def add_select_parsers(sub: Subcommands, strategies: list[str], default: str) ->
         "select",
         help="train on the labeled rows of a CSV and write the rows to label next",
         description="Train on the rows whose label cell is filled, then write the rows to label "
-        "next, in selection order, with their id, row number, score and region.",
+        "next, in selection order, with their id, row number, score and region. With no label "
+        "yet, write a first batch of rows that cover the pool (no model needed).",
     )
     sel.add_argument("pool", type=Path, metavar="POOL.csv")
     common(sel)
+    sel.add_argument(
+        "--classes", metavar="A,B,...", help="all class names, in order (default: those in COL)"
+    )
     sel.add_argument("--out", type=Path, required=True, metavar="queries.csv")
     sel.set_defaults(run=cmd_select)
 
@@ -67,10 +71,16 @@ def cmd_select(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from dami_gui.core.data.dataset import load_dataset
+    from dami_gui.core.project.creating import check_labels_usable
     from dami_gui.core.session import Session
 
     check_positive("batch", args.batch)
-    dataset = load_dataset(args.pool, label_column=args.label_column, id_column=args.id_column)
+    classes = None
+    if args.classes is not None:
+        classes = [c.strip() for c in args.classes.split(",") if c.strip()]
+    dataset = load_dataset(
+        args.pool, label_column=args.label_column, id_column=args.id_column, classes=classes
+    )
     n_labeled = int((dataset.y >= 0).sum())
     print(dataset.report.describe(), file=sys.stderr)
     print(
@@ -78,6 +88,10 @@ def cmd_select(args: argparse.Namespace) -> int:
         f"{n_labeled} labeled.",
         file=sys.stderr,
     )
+    if n_labeled or dataset.classes:
+        check_labels_usable(dataset)  # a single class, or far too many: one sentence, exit 2
+    if len(np.unique(dataset.y[dataset.y >= 0])) < 2:
+        return _select_cold_start(args, dataset)
     session = Session(
         dataset,
         strategy=args.strategy,
@@ -105,6 +119,50 @@ def cmd_select(args: argparse.Namespace) -> int:
     _write(args.out, lambda path: table.to_csv(path, index=False))
     print(table.to_string(index=False, max_rows=40))
     if len(table) == 0:
+        print("Every row already has a label: there is nothing left to select.", file=sys.stderr)
+    print(f"Wrote {len(table)} rows to label next to {args.out}.", file=sys.stderr)
+    return 0
+
+
+def _select_cold_start(args: argparse.Namespace, dataset) -> int:
+    """No model can be trained yet (no label, or one class): rows that cover the pool."""
+    import pandas as pd
+
+    from dami_gui.core.cold_start import cold_start_batch
+    from dami_gui.core.device import resolve_device
+
+    labeled = dataset.y >= 0
+    batch = cold_start_batch(
+        dataset.X, args.batch, args.seed, labeled=labeled, device=resolve_device(args.device)
+    )
+    rows = batch.rows
+    table = pd.DataFrame(
+        {
+            "rank": np.arange(1, len(rows) + 1),
+            "id": dataset.ids[rows],
+            "row": rows + 1,
+            "score": batch.group_size / max(dataset.n_rows, 1),  # share of the pool it stands for
+            "region": "",
+            "group": np.arange(len(rows)),
+            "predicted": "",
+        }
+    )
+    _write(args.out, lambda path: table.to_csv(path, index=False))
+    print(table.to_string(index=False, max_rows=40))
+    if labeled.any():
+        known = dataset.classes[int(dataset.y[labeled][0])]
+        why = f"Only the class '{known}' is labeled so far, so no model can tell classes apart"
+        what = "the parts of the pool that the labeled rows leave uncovered"
+    else:
+        why, what = "No row is labeled yet, so no model can be trained", "the pool"
+    if len(table):
+        print(
+            f"{why}: these {len(rows)} rows cover {what} (the most typical row of each group of "
+            "similar rows, by k-means++ on the features; score: the share of the pool its group "
+            "holds). Label them, then run select again.",
+            file=sys.stderr,
+        )
+    else:
         print("Every row already has a label: there is nothing left to select.", file=sys.stderr)
     print(f"Wrote {len(table)} rows to label next to {args.out}.", file=sys.stderr)
     return 0

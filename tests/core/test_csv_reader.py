@@ -89,10 +89,12 @@ def test_quoted_newline_and_header_spaces(tmp_path: Path) -> None:
 
 def test_empty_cells_and_markers_are_missing(tmp_path: Path) -> None:
     frame = read_csv(write(tmp_path, "a,b,c\n1,,x\n?,  ,y\n3,NA,\n"))
-    assert frame["a"].isna().tolist() == [False, True, False]
-    assert frame["b"].isna().all()
-    assert frame["c"].isna().tolist() == [False, False, True]
+    assert frame["a"].isna().tolist() == [False, True, False]  # "?" among numbers: missing
     assert frame["a"].dropna().tolist() == [1.0, 3.0]
+    assert frame.attrs["dami_missing_markers"] == {"a": {"?": 1}}
+    # a column of markers only keeps them: a class may be called "NA" (features read it as a gap)
+    assert frame["b"].isna().tolist() == [True, True, False] and frame["b"][2] == "NA"
+    assert frame["c"].isna().tolist() == [False, False, True]
 
 
 def test_mixed_column_keeps_text(tmp_path: Path) -> None:

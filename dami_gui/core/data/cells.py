@@ -2,7 +2,11 @@
 
 Labels, ids, categories and yes/no values are compared as text; features are read as numbers.
 Role inference, the preprocessing, the dataset and the project's row keys all go through
-:func:`text_values` and :func:`column_numbers`, so they agree on what a cell holds.
+:func:`text_values`, :func:`feature_text_values` and :func:`column_numbers`, so they agree on
+what a cell holds.
+
+Missing-value markers (``NA``, ``?``, ``null``, ...) mean "no value" in a *feature* only: a label
+or an id is the text the user wrote, so a class called "NA" or "None" stays a class.
 """
 
 from __future__ import annotations
@@ -12,7 +16,28 @@ import pandas as pd
 
 from dami_gui.core.errors import DataError
 
-__all__ = ["cell_text", "column_numbers", "named_columns", "natural_sorted", "text_values"]
+__all__ = [
+    "MISSING_MARKERS",
+    "PREVIEW_CHARS",
+    "cell_text",
+    "column_numbers",
+    "feature_text_values",
+    "named_columns",
+    "natural_sorted",
+    "preview",
+    "text_values",
+]
+
+#: Cell texts that mean "no value" in a feature, on top of the empty cell: pandas' usual markers
+#: plus "?", which many public data sets (the UCI repository among them) use for a missing value.
+MISSING_MARKERS = frozenset(
+    {
+        "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+        "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null", "?",
+    }
+)  # fmt: skip
+#: Longest cell text quoted in a message or a role report; longer ones are cut with "...".
+PREVIEW_CHARS = 40
 
 
 def text_values(series: pd.Series) -> pd.Series:
@@ -42,7 +67,24 @@ def text_values(series: pd.Series) -> pd.Series:
     return pd.Series(out, index=series.index, dtype=object)
 
 
+def feature_text_values(series: pd.Series) -> pd.Series:
+    """:func:`text_values` with the missing-value markers (:data:`MISSING_MARKERS`) missing too.
+
+    This is how a feature column reads its text: "NA" or "?" in a column of categories is a gap,
+    filled in and flagged like an empty cell, while the same text in the label column is a class.
+    """
+    text = text_values(series)
+    return text.mask(text.isin(MISSING_MARKERS))
+
+
+def preview(value: object, limit: int = PREVIEW_CHARS) -> str:
+    """``value`` as text for a message, cut to ``limit`` characters (a cell may be megabytes)."""
+    text = str(value)
+    return text if len(text) <= limit else text[: max(limit - 3, 1)] + "..."
+
+
 def cell_text(value: object) -> str | None:
+    """One cell as :func:`text_values` reads it: stripped text, whole floats without ".0"."""
     if value is None:
         return None
     if isinstance(value, float | np.floating):

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dami_gui.core.data.cells import named_columns, natural_sorted, text_values
+from dami_gui.core.data.cells import named_columns, natural_sorted, preview, text_values
 from dami_gui.core.data.preprocessing import Preprocessing
 from dami_gui.core.data.reader import read_csv
 from dami_gui.core.data.roles import RoleReport, check_report, checked_ids, infer_roles
@@ -127,7 +127,9 @@ def class_codes(
         classes = [str(c) for c in classes]
         repeated = [c for i, c in enumerate(classes) if c in classes[:i]]
         if repeated:
-            raise DataError(f"The class '{repeated[0]}' is listed twice; list each class once.")
+            raise DataError(
+                f"The class '{preview(repeated[0])}' is listed twice; list each class once."
+            )
     if label_column is None:
         return np.full(len(frame), -1, dtype=np.int64), list(classes or [])
     text = text_values(frame[label_column])
@@ -139,8 +141,8 @@ def class_codes(
         if unknown:
             listed = ", ".join(f"'{c}'" for c in classes) or "none"
             raise DataError(
-                f"The label '{unknown[0]}' in column '{label_column}' is not one of the classes "
-                f"({listed}); add it to the classes or correct the cell."
+                f"The label '{preview(unknown[0])}' in column '{label_column}' is not one of the "
+                f"classes ({listed}); add it to the classes or correct the cell."
             )
     codes = pd.Index(classes, dtype=object).get_indexer(text).astype(np.int64)
     return codes, list(classes)

@@ -12,14 +12,24 @@ from dataclasses import asdict, dataclass, field, fields
 import numpy as np
 import pandas as pd
 
-from dami_gui.core.data.cells import column_numbers, named_columns, natural_sorted, text_values
-from dami_gui.core.data.roles import RoleReport, check_report, column_facts
+from dami_gui.core.data.cells import (
+    column_numbers,
+    feature_text_values,
+    named_columns,
+    natural_sorted,
+)
+from dami_gui.core.data.kinds import column_facts
+from dami_gui.core.data.roles import RoleReport, check_report
 from dami_gui.core.errors import DataError
 
 __all__ = ["DEFAULT_TRUE_VALUES", "PREPROCESSING_VERSION", "ColumnTransform", "Preprocessing"]
 
 DEFAULT_TRUE_VALUES = ["true", "yes", "t", "y", "1"]
-PREPROCESSING_VERSION = 1
+#: 2: the table was read with the reader's rules 2, which keep what the user wrote (leading
+#: zeros, a class called "NA"); 1: with the first versions' rules. A saved record is replayed on
+#: its file read with the same rules (:attr:`Preprocessing.reader_rules`), so a project keeps its
+#: rows and features exactly; an older dami-gui refuses a newer record instead of misreading it.
+PREPROCESSING_VERSION = 2
 
 
 @dataclass
@@ -54,7 +64,7 @@ class ColumnTransform:
     def _values(self, series: pd.Series) -> np.ndarray:
         """The column as float64 before filling and scaling: NaN marks a gap."""
         if self.kind == "boolean":
-            text = text_values(series)
+            text = feature_text_values(series)
             truth = set(self.true_values)
             return np.array(
                 [np.nan if t is None else float(t.lower() in truth) for t in text], dtype="float64"
@@ -64,7 +74,7 @@ class ColumnTransform:
     def apply(self, series: pd.Series) -> np.ndarray:
         """The features of this column for ``series``: float64 of shape (N, len(output_names()))."""
         if self.kind == "categorical":
-            text = text_values(series)
+            text = feature_text_values(series)
             missing = text.isna().to_numpy()
             codes = pd.Index(self.categories, dtype=object).get_indexer(text)
             block = np.zeros((len(series), len(self.categories)), dtype="float64")
@@ -84,7 +94,7 @@ class ColumnTransform:
         """Record the fill value, scale or levels of ``series`` for a feature of ``kind``."""
         column = str(series.name)
         if kind == "categorical":
-            text = text_values(series)
+            text = feature_text_values(series)
             categories = natural_sorted([str(v) for v in text.dropna().unique()])
             return cls(
                 column, kind, missing_indicator=bool(text.isna().any()), categories=categories
@@ -123,6 +133,11 @@ class Preprocessing:
     id_column: str | None = None
     label_column: str | None = None
     version: int = PREPROCESSING_VERSION
+
+    @property
+    def reader_rules(self) -> int:
+        """The rules (:data:`~dami_gui.core.data.reader.READER_RULES`) to read the file with."""
+        return 1 if self.version < 2 else 2
 
     @classmethod
     def fit(cls, frame: pd.DataFrame, report: RoleReport) -> Preprocessing:
@@ -177,7 +192,7 @@ class Preprocessing:
     def from_dict(cls, data: dict) -> Preprocessing:
         """Rebuild from :meth:`to_dict`; a damaged or newer record is a DataError."""
         try:
-            version = int(data.get("version", PREPROCESSING_VERSION))
+            version = int(data.get("version", 1))
             if version > PREPROCESSING_VERSION:
                 raise DataError(
                     "The saved feature preparation comes from a newer version of dami-gui; "

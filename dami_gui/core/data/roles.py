@@ -3,53 +3,55 @@
 :func:`infer_roles` looks at what each column holds (:class:`ColumnFacts`) and decides its role,
 with one sentence of reason per column (:class:`RoleReport`). Roles the user chose win; every
 problem the user can fix is raised as a :class:`~dami_gui.core.errors.DataError`.
+
+A feature reads missing-value markers (``NA``, ``?``, ...) as gaps; the label and the id read the
+text as written, so a class called "NA" stays a class. The reasons say which markers were taken
+for gaps, and quote cells only as a short preview.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from dami_gui.core.data.cells import (
-    cell_text,
-    column_numbers,
+    MISSING_MARKERS,
     named_columns,
     natural_sorted,
+    preview,
     text_values,
 )
+from dami_gui.core.data.kinds import (
+    MAX_CATEGORIES,
+    ColumnFacts,
+    column_facts,
+    kind_reason,
+    marker_list,
+    marker_note,
+)
+from dami_gui.core.data.number_columns import MARKERS_ATTR
 from dami_gui.core.errors import DataError
 
 __all__ = [
-    "KINDS",
     "ROLES",
     "ColumnDecision",
-    "ColumnFacts",
     "RoleReport",
     "check_report",
     "checked_ids",
-    "column_facts",
     "infer_roles",
     "label_values",
 ]
 
 ROLES = ("feature", "id", "label", "ignore")
-KINDS = ("numeric", "boolean", "categorical", "text", "empty", "constant")
-#: A text column with at most this many distinct values (and at most half as many as rows) is a
-#: category; a column named like a label with at most this many distinct values is the label.
-MAX_CATEGORIES = 50
-#: Share of filled cells that must be numbers for a column mixing numbers and text to count as
-#: numeric; its text cells are then treated as missing.
-NUMERIC_SHARE = 0.95
 #: Names that make a column the label, best first: "class" wins over "y" (often a coordinate).
 LABEL_NAMES = ("label", "class", "target", "outcome", "category", "y")
 #: A column counting the rows is only taken for a row number in a table of at least this many
 #: rows, or when it is named like one; in a tiny table 1, 2, 3 may well be a real measurement.
 MIN_ROWS_FOR_ROW_NUMBER = 10
 ROW_NUMBER_NAMES = frozenset({"index", "idx", "row", "rownum", "row_number", "no", "nr", "#", "n"})
-TRUE_WORDS = frozenset({"true", "yes", "t", "y"})
-FALSE_WORDS = frozenset({"false", "no", "f", "n"})
 
 
 @dataclass
@@ -94,78 +96,6 @@ class RoleReport:
         return "\n".join(lines)
 
 
-@dataclass
-class ColumnFacts:
-    """What a column holds, found once and shared by the role rules and the preprocessing."""
-
-    kind: str
-    n_rows: int
-    n_filled: int = 0
-    n_distinct: int = 0
-    unique: bool = False  # every row filled and no value repeated
-    whole_numbers: bool = False  # numeric and every filled value is a whole number
-    counts_rows: bool = False  # exactly 0..N-1 or 1..N, in order
-    n_text_as_missing: int = 0
-    text_example: str = ""
-    constant_value: str = ""
-
-
-def _is_boolean_words(values: list[str]) -> bool:
-    lower = {v.lower() for v in values}
-    return len(lower) == 2 and len(lower & TRUE_WORDS) == 1 and len(lower & FALSE_WORDS) == 1
-
-
-def column_facts(series: pd.Series) -> ColumnFacts:
-    """Classify one column as numeric, boolean, categorical, text, empty or constant."""
-    n_rows = len(series)
-    if pd.api.types.is_bool_dtype(series.dtype):
-        filled = series.dropna()
-        distinct = filled.unique()
-        kind = "constant" if len(distinct) == 1 else "boolean"
-        value = str(bool(distinct[0])) if len(distinct) else ""
-        return ColumnFacts(kind, n_rows, len(filled), len(distinct), constant_value=value)
-    if pd.api.types.is_numeric_dtype(series.dtype):
-        return _numeric_facts(column_numbers(series), n_rows)
-
-    text = text_values(series)
-    filled = text.dropna()
-    if filled.empty:
-        return ColumnFacts("empty", n_rows)
-    distinct = filled.unique()
-    if len(distinct) == 1:
-        return ColumnFacts("constant", n_rows, len(filled), 1, constant_value=str(distinct[0]))
-    if _is_boolean_words(list(distinct)):
-        return ColumnFacts("boolean", n_rows, len(filled), 2)
-    parsed = pd.to_numeric(filled, errors="coerce").notna()
-    if parsed.mean() >= NUMERIC_SHARE:
-        facts = _numeric_facts(column_numbers(series), n_rows)
-        facts.n_text_as_missing = int((~parsed).sum())
-        if facts.n_text_as_missing:
-            facts.text_example = str(filled[~parsed].iloc[0])
-        return facts
-    unique = len(filled) == n_rows and len(distinct) == n_rows
-    few = len(distinct) <= MAX_CATEGORIES and len(distinct) <= n_rows / 2
-    kind = "categorical" if few else "text"
-    return ColumnFacts(kind, n_rows, len(filled), len(distinct), unique=unique)
-
-
-def _numeric_facts(numbers: np.ndarray, n_rows: int) -> ColumnFacts:
-    filled = numbers[~np.isnan(numbers)]
-    if filled.size == 0:
-        return ColumnFacts("empty", n_rows)
-    distinct = np.unique(filled)
-    whole = bool(np.all(np.floor(filled) == filled))
-    unique = filled.size == n_rows and distinct.size == n_rows
-    counts_rows = unique and (
-        np.array_equal(filled, np.arange(n_rows))
-        or np.array_equal(filled, np.arange(1, n_rows + 1))
-    )
-    if distinct.size == 1:
-        value = cell_text(float(distinct[0])) or ""
-        return ColumnFacts("constant", n_rows, filled.size, 1, unique, whole, constant_value=value)
-    return ColumnFacts("numeric", n_rows, filled.size, distinct.size, unique, whole, counts_rows)
-
-
 def _is_row_number(facts: ColumnFacts, column: str) -> bool:
     """A column counting the rows; in a tiny table only when it is also named like one."""
     name = column.strip().lower()
@@ -177,31 +107,6 @@ def _id_like_name(name: str) -> bool:
     """id, ID, key, or a name ending in id such as patch_id, PatientID or sampleid."""
     low = name.strip().lower()
     return low in {"id", "key"} or low.endswith("id")
-
-
-def _kind_reason(facts: ColumnFacts) -> str:
-    """Why a column of this kind is (or is not) a useful feature, as a plain phrase."""
-    missing = facts.n_rows - facts.n_filled
-    if facts.kind == "numeric" and facts.n_text_as_missing:
-        return (
-            f"mostly numbers; {facts.n_text_as_missing} text cells such as "
-            f"'{facts.text_example}' are treated as missing, and all {missing} missing cells "
-            "are filled in and flagged"
-        )
-    gaps = f"; {missing} missing cells are filled in and flagged" if missing else ""
-    if facts.kind == "numeric":
-        return f"numbers{gaps}"
-    if facts.kind == "boolean":
-        return f"yes/no values, used as 1/0{gaps}"
-    if facts.kind == "categorical":
-        return f"text with {facts.n_distinct} different values, each becomes a 0/1 feature{gaps}"
-    if facts.kind == "text":
-        if facts.n_distinct == facts.n_rows:
-            return "text that is different in every row, so it cannot help"
-        return f"free text with {facts.n_distinct} different values, too many to use as categories"
-    if facts.kind == "empty":
-        return "every cell is empty"
-    return f"same value ({facts.constant_value}) in every row, so it cannot help"
 
 
 def infer_roles(
@@ -228,7 +133,8 @@ def infer_roles(
     frame = named_columns(frame)
     columns = list(frame.columns)
     explicit = _explicit_roles(columns, label_column, id_column, roles)
-    facts = {column: column_facts(frame[column]) for column in columns}
+    markers = frame.attrs.get(MARKERS_ATTR) or {}
+    facts = {column: column_facts(frame[column], markers.get(column)) for column in columns}
     decided: dict[str, ColumnDecision] = {}
 
     for column, role in explicit.items():
@@ -237,9 +143,10 @@ def infer_roles(
             checked_ids(frame[column], column)
             reason = "you chose it as the id column, which names the rows"
         elif role == "label":
-            reason = f"you chose it as the label column ({_label_summary(f)})"
+            reason = f"you chose it as the label column ({_label_summary(frame[column], f)})"
+            f = dataclasses.replace(f, kind=_label_kind(frame[column], f))
         elif role == "feature":
-            reason = f"you chose it as a feature ({_kind_reason(f)})"
+            reason = f"you chose it as a feature ({kind_reason(f)})"
         else:
             reason = "you chose to leave it out"
         decided[column] = ColumnDecision(column, role, f.kind, reason)
@@ -254,8 +161,9 @@ def infer_roles(
         if candidates:
             column = min(candidates, key=lambda c: LABEL_NAMES.index(c.strip().lower()))
             f = facts[column]
-            reason = f"named like a label column ({_label_summary(f)})"
-            decided[column] = ColumnDecision(column, "label", f.kind, reason)
+            reason = f"named like a label column ({_label_summary(frame[column], f)})"
+            kind = _label_kind(frame[column], f)
+            decided[column] = ColumnDecision(column, "label", kind, reason)
 
     has_id = "id" in explicit.values()
     id_rules = (
@@ -285,11 +193,11 @@ def infer_roles(
         if _is_row_number(f, column):
             role, reason = "ignore", "counts the rows (1, 2, 3, ...), so it cannot help"
         elif f.kind in ("numeric", "boolean", "categorical"):
-            role, reason = "feature", _kind_reason(f)
+            role, reason = "feature", kind_reason(f)
             if column.strip().lower() in LABEL_NAMES:
                 reason += f"; named like a label but has {f.n_distinct} different values"
         else:
-            role, reason = "ignore", _kind_reason(f)
+            role, reason = "ignore", kind_reason(f)
         decided[column] = ColumnDecision(column, role, f.kind, reason)
 
     report = RoleReport([decided[c] for c in columns])
@@ -308,12 +216,34 @@ def _short_role(decision: ColumnDecision) -> str:
     return f"is left out: {decision.reason.split(';')[0]}"
 
 
-def _label_summary(facts: ColumnFacts) -> str:
-    if facts.n_filled == 0:
-        return "all cells are empty, so every row starts unlabeled"
-    unlabeled = facts.n_rows - facts.n_filled
-    text = f"{facts.n_distinct} classes"
-    return text + (f", {unlabeled} rows not labeled yet" if unlabeled else "")
+def _label_summary(series: pd.Series, facts: ColumnFacts) -> str:
+    """The classes and unlabeled rows of a label column, read as written ("NA" is a class)."""
+    text = text_values(series)
+    filled = text.dropna()
+    gaps = marker_note(facts.markers) if pd.api.types.is_numeric_dtype(series.dtype) else ""
+    if filled.empty:
+        return f"all cells are empty{gaps}, so every row starts unlabeled"
+    classes = filled.unique()
+    unlabeled = len(text) - len(filled)
+    summary = f"{len(classes)} classes"
+    if unlabeled:
+        summary += f", {unlabeled} rows not labeled yet{gaps}"
+    named = {str(c): 1 for c in classes if c in MISSING_MARKERS}
+    if named:
+        are = "is taken as a class name" if len(named) == 1 else "are taken as class names"
+        summary += (
+            f"; {marker_list(named).replace(', ', ' and ')} {are}: leave those cells empty "
+            "where they mean not labeled"
+        )
+    return summary
+
+
+def _label_kind(series: pd.Series, facts: ColumnFacts) -> str:
+    """The kind shown for the label column: its classes as written ("NA" is a class)."""
+    if facts.kind != "empty" or pd.api.types.is_numeric_dtype(series.dtype):
+        return facts.kind
+    n_classes = text_values(series).nunique()
+    return facts.kind if n_classes == 0 else "constant" if n_classes == 1 else "categorical"
 
 
 def _explicit_roles(
@@ -370,8 +300,8 @@ def checked_ids(series: pd.Series, column: str) -> np.ndarray:
     duplicated = text[text.duplicated()]
     if not duplicated.empty:
         raise DataError(
-            f"The id column '{column}' has the value '{duplicated.iloc[0]}' more than once; "
-            "ids must be unique, so fix it or choose another id column."
+            f"The id column '{column}' has the value '{preview(duplicated.iloc[0])}' more than "
+            "once; ids must be unique, so fix it or choose another id column."
         )
     return text.to_numpy(dtype=str)
 

@@ -101,7 +101,9 @@ def _open(
         raise SourceMissing(status, project_path)
 
     sha, size = hash_file(csv, reporter.sub(0.0, 0.1))
-    frame = read_csv(csv, progress=reporter.sub(0.1, 0.7, "Reading file"))
+    frame = read_csv(
+        csv, progress=reporter.sub(0.1, 0.7, "Reading file"), rules=preprocessing.reader_rules
+    )
     reporter("Preparing features", 0.7)
     dataset = build_dataset(
         frame, RoleReport(decisions), classes=classes, source=csv, preprocessing=preprocessing
