@@ -76,8 +76,8 @@ def child(method: str, n: int) -> dict:
     import torch
 
     from dami_gui.core.device import resolve_device
+    from dami_gui.core.geometry.kcenter import k_center_greedy
     from dami_gui.core.interpret import interpret
-    from dami_gui.core.kcenter import k_center_greedy
     from dami_gui.core.model import last_hidden
     from dami_gui.core.strategies import ModelOutputs, QueryContext, get_strategy
 

@@ -3,8 +3,8 @@
 A user's first step is an unlabeled table and a first batch to label. With no label (or labels
 of a single class) there is no classifier to train and interpret, so the batch is chosen on the
 preprocessed features alone: k-means++ seeding and Lloyd's iterations
-(:func:`dami_gui.core.kmeans.central_rows`), then the most central row of each cluster. The rows
-are typical of the pool's main groups rather than its outliers, and the groups cover the pool.
+(:func:`~dami_gui.core.geometry.kmeans.central_rows`), then the most central row of each cluster.
+The rows are typical of the pool's main groups rather than its outliers, and the groups cover the pool.
 Labeled rows, when there are some, are fixed centers: the batch then covers what they leave
 uncovered. The same features, batch size and seed give the same rows.
 """
@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from dami_gui.core.errors import ParameterError
-from dami_gui.core.kmeans import central_rows
+from dami_gui.core.geometry.kmeans import central_rows
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter
 
 __all__ = ["ColdStartBatch", "cold_start_batch"]

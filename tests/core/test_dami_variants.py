@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from dami_gui.core.kmeans import central_rows
+from dami_gui.core.geometry.kmeans import central_rows
 from dami_gui.core.model import MLPConfig, train_mlp
 from dami_gui.core.strategies import ModelOutputs, QueryContext, dami_variants, get_strategy
 

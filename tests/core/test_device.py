@@ -7,8 +7,8 @@ import torch
 from dami_gui.core import device as device_module
 from dami_gui.core.device import device_name, resolve_device
 from dami_gui.core.errors import ParameterError
+from dami_gui.core.geometry.kcenter import k_center_greedy
 from dami_gui.core.interpret import interpret
-from dami_gui.core.kcenter import k_center_greedy
 from dami_gui.core.model import train_mlp
 
 

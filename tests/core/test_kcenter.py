@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from dami_gui.core import kcenter, points
 from dami_gui.core.errors import ParameterError
-from dami_gui.core.kcenter import k_center_greedy, nearest_center
+from dami_gui.core.geometry import kcenter, points
+from dami_gui.core.geometry.kcenter import k_center_greedy, nearest_center
 
 
 def brute_force(X, centers, k, candidates):

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from dami_gui.core import kcenter
 from dami_gui.core.errors import Cancelled, ParameterError
-from dami_gui.core.kmeans import central_rows
+from dami_gui.core.geometry import kcenter
+from dami_gui.core.geometry.kmeans import central_rows
 from dami_gui.core.progress import CancelToken
 
 
@@ -38,7 +38,7 @@ def reference(X, fixed, seeds, candidates, max_iter=30):
 @pytest.mark.parametrize("seed", range(4))
 def test_matches_a_plain_float64_version_in_small_blocks(seed, monkeypatch):
     monkeypatch.setattr(kcenter, "CENTER_BLOCK", 3)
-    monkeypatch.setattr("dami_gui.core.points.BLOCK_FLOATS", 53)
+    monkeypatch.setattr("dami_gui.core.geometry.points.BLOCK_FLOATS", 53)
     rng = np.random.default_rng(seed)
     X = (rng.normal(size=(160, 5)) + 4 * rng.integers(0, 3, (160, 1))).astype(np.float32)
     fixed = rng.choice(160, 6, replace=False)

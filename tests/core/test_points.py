@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from dami_gui.core import points
+from dami_gui.core.geometry import points
+from dami_gui.core.geometry.kcenter import k_center_greedy
+from dami_gui.core.geometry.kmeans import central_rows
+from dami_gui.core.geometry.points import Matrix, ProbabilityJacobian
 from dami_gui.core.interpret import interpret
-from dami_gui.core.kcenter import k_center_greedy
-from dami_gui.core.kmeans import central_rows
 from dami_gui.core.model import MLPConfig, train_mlp
-from dami_gui.core.points import Matrix, ProbabilityJacobian
 
 
 def explicit_jacobian(A, P):

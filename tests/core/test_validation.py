@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from dami_gui.core.errors import ParameterError
-from dami_gui.core.kcenter import k_center_greedy
-from dami_gui.core.kmeans import central_rows
+from dami_gui.core.geometry.kcenter import k_center_greedy
+from dami_gui.core.geometry.kmeans import central_rows
 from dami_gui.core.model import MLPConfig, train_mlp
 from dami_gui.core.validation import check_float, check_int, is_integer
 

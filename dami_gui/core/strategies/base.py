@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 from dami_gui.core.errors import ParameterError
+from dami_gui.core.geometry.kcenter import nearest_center
 from dami_gui.core.interpret import Interpretation, interpret
-from dami_gui.core.kcenter import nearest_center
 from dami_gui.core.model import MLP, last_hidden, predict_proba
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 

@@ -9,14 +9,14 @@ models, which the app draws on the map.
 
 Tie rule (untrained or collapsed model, duplicate rows): when every remaining candidate's local
 model equals a center's, the picks continue by K-Center on the standardised input features, and
-then uniformly at random with the seed (see :mod:`dami_gui.core.kcenter`).
+then uniformly at random with the seed (see :mod:`dami_gui.core.geometry.kcenter`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from dami_gui.core.kcenter import k_center_greedy
+from dami_gui.core.geometry.kcenter import k_center_greedy
 from dami_gui.core.progress import Reporter
 from dami_gui.core.strategies.base import QueryContext, QueryResult, QueryStrategy, register
 

@@ -26,8 +26,8 @@ density-seeking methods (TypiClust, ProbCover) get right when labels are few.
 
 Memory. J has the shape of A. It is formed once when it is small (at most
 :data:`MATERIALIZE_BYTES`), and otherwise block by block on every pass
-(:class:`dami_gui.core.points.ProbabilityJacobian`), so that a 1M-row pool needs no second copy
-of its 2 GB interpretation.
+(:class:`~dami_gui.core.geometry.points.ProbabilityJacobian`), so that a 1M-row pool needs no
+second copy of its 2 GB interpretation.
 
 Tie rule: if the candidates cannot be told apart (for instance a model certain of every row,
 J = 0 everywhere), the picks are plain DAMI's (K-Center on vec(A(x))), then seeded random.
@@ -38,9 +38,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from dami_gui.core.geometry.kmeans import central_rows
+from dami_gui.core.geometry.points import Points, ProbabilityJacobian
 from dami_gui.core.interpret import Interpretation
-from dami_gui.core.kmeans import central_rows
-from dami_gui.core.points import Points, ProbabilityJacobian
 from dami_gui.core.progress import Reporter
 from dami_gui.core.strategies.base import QueryContext, QueryResult, register
 from dami_gui.core.strategies.dami import Dami

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from dami_gui.core.kcenter import k_center_greedy
+from dami_gui.core.geometry.kcenter import k_center_greedy
 from dami_gui.core.progress import Reporter
 from dami_gui.core.strategies.base import QueryContext, QueryResult, QueryStrategy, register
 

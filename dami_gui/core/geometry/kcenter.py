@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from dami_gui.core.errors import ParameterError
-from dami_gui.core.points import Matrix, Points, as_tensor
+from dami_gui.core.geometry.points import Matrix, Points, as_tensor
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 from dami_gui.core.validation import check_int
 

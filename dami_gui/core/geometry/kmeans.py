@@ -1,7 +1,7 @@
 """Central rows of k new clusters around fixed centers: k-means where the labeled rows stay put.
 
 The labeled rows are fixed centers; ``k`` movable centers are seeded by k-means++ (D² sampling
-from the fixed centers, :func:`dami_gui.core.kcenter.k_center_greedy` with ``rule="d2"``) and
+from the fixed centers, :func:`~.kcenter.k_center_greedy` with ``rule="d2"``) and
 then moved by Lloyd's iterations: each row joins its nearest center, fixed or movable, and each
 movable center moves to the mean of the rows that joined it. The result is, for each movable
 center, the candidate row nearest to it: the most central row of a group of rows that no
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from dami_gui.core.kcenter import as_points, k_center_greedy
-from dami_gui.core.points import Points
+from dami_gui.core.geometry.kcenter import as_points, k_center_greedy
+from dami_gui.core.geometry.points import Points
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 from dami_gui.core.validation import check_int
 
