@@ -1,11 +1,11 @@
 """The first rows to label when no model can be trained yet: rows that cover the pool.
 
-A user's first step is an unlabeled table and a first batch to label. With no label (or labels
-of a single class) there is no classifier to train and interpret, so the batch is chosen on the
+A user's first step is an unlabeled table and a first batch to label. With no label (or labels of a
+single class) there is no classifier to train and interpret, so the batch is chosen on the
 preprocessed features alone: k-means++ seeding and Lloyd's iterations
 (:func:`~dami_gui.core.geometry.kmeans.central_rows`), then the most central row of each cluster.
-The rows are typical of the pool's main groups rather than its outliers, and the groups cover the pool.
-Labeled rows, when there are some, are fixed centers: the batch then covers what they leave
+The rows are typical of the pool's main groups rather than its outliers, and the groups cover the
+pool. Labeled rows, when there are some, are fixed centers: the batch then covers what they leave
 uncovered. The same features, batch size and seed give the same rows.
 """
 
