@@ -11,6 +11,8 @@ or an id is the text the user wrote, so a class called "NA" or "None" stays a cl
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 import pandas as pd
 
@@ -47,7 +49,7 @@ def text_values(series: pd.Series) -> pd.Series:
     1.0/2.0 gives the classes "1" and "2".
     """
     if pd.api.types.is_bool_dtype(series.dtype):
-        out = series.to_numpy(dtype=object, na_value=None)
+        out = series.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # stubs lack na_value=None
         out = np.array([None if v is None else str(bool(v)) for v in out], dtype=object)
     elif pd.api.types.is_integer_dtype(series.dtype) and not series.isna().any():
         out = series.astype(str).to_numpy(dtype=object)
@@ -60,9 +62,9 @@ def text_values(series: pd.Series) -> pd.Series:
         out[finite & ~whole] = [repr(float(v)) for v in numbers[finite & ~whole]]
     elif pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
         text = series.astype(object).str.strip()
-        out = text.mask(text == "").to_numpy(dtype=object, na_value=None)
+        out = text.mask(text == "").to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
     else:  # mixed Python objects, e.g. a table built by hand
-        values = series.to_numpy(dtype=object, na_value=None)
+        values = series.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
         out = np.array([cell_text(v) for v in values], dtype=object)
     return pd.Series(out, index=series.index, dtype=object)
 
@@ -88,15 +90,16 @@ def cell_text(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, float | np.floating):
-        if not np.isfinite(value):
+        number = float(value)
+        if not np.isfinite(number):
             return None
-        if float(value).is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(float(value))
+        if number.is_integer() and abs(number) < 1e15:
+            return str(int(number))
+        return repr(number)
     if isinstance(value, bool | np.bool_):
         return str(bool(value))
     try:
-        if pd.isna(value):
+        if pd.isna(cast(Any, value)):  # NaN, NaT, pd.NA (an array raises: it is text then)
             return None
     except (TypeError, ValueError):
         pass

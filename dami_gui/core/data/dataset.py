@@ -144,7 +144,7 @@ def class_codes(
                 f"The label '{preview(unknown[0])}' in column '{label_column}' is not one of the "
                 f"classes ({listed}); add it to the classes or correct the cell."
             )
-    codes = pd.Index(classes, dtype=object).get_indexer(text).astype(np.int64)
+    codes = pd.Index(classes, dtype=object).get_indexer(pd.Index(text)).astype(np.int64)
     return codes, list(classes)
 
 

@@ -90,7 +90,11 @@ def header_names(lines: list[str], sep: str, name: str) -> list[str]:
     header = [cell.strip().lstrip("\ufeff").strip() for cell in first]
     header = [cell or f"Unnamed: {i}" for i, cell in enumerate(header)]
     seen: set[str] = set()
-    duplicates = [cell for cell in header if cell in seen or seen.add(cell)]
+    duplicates = []
+    for cell in header:
+        if cell in seen:
+            duplicates.append(cell)
+        seen.add(cell)
     if duplicates:
         listed = ", ".join(f"'{cell}'" for cell in dict.fromkeys(duplicates))
         raise DataError(

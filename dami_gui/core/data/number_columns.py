@@ -172,7 +172,7 @@ def convert_columns_v1(
 ) -> pd.DataFrame:
     """The first versions' rule: a column whose filled cells are all numbers becomes numbers
     (``007`` becomes 7); missing-value markers are missing in every column."""
-    columns = {}
+    columns: dict[str, pd.Series] = {}
     for i, column in enumerate(frame.columns):
         if progress is not None:
             progress[0]("Reading file", i / len(frame.columns))

@@ -8,6 +8,7 @@ The record is plain JSON, so a saved session replays it exactly on the same file
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -76,7 +77,7 @@ class ColumnTransform:
         if self.kind == "categorical":
             text = feature_text_values(series)
             missing = text.isna().to_numpy()
-            codes = pd.Index(self.categories, dtype=object).get_indexer(text)
+            codes = pd.Index(self.categories, dtype=object).get_indexer(pd.Index(text))
             block = np.zeros((len(series), len(self.categories)), dtype="float64")
             known = codes >= 0
             block[np.flatnonzero(known), codes[known]] = 1.0
@@ -179,7 +180,7 @@ class Preprocessing:
         """The source column of each feature, so one-hot parts can be grouped back."""
         return [t.column for t in self.transforms for _ in t.output_names()]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Plain JSON types only: dicts, lists, strings, numbers, booleans and None."""
         return {
             "version": self.version,
@@ -189,7 +190,7 @@ class Preprocessing:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> Preprocessing:
+    def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
         """Rebuild from :meth:`to_dict`; a damaged or newer record is a DataError."""
         try:
             version = int(data.get("version", 1))

@@ -262,16 +262,16 @@ def _explicit_roles(
                 f"{', '.join(ROLES)}; pick one of those."
             )
         explicit[str(column)] = role
-    for column, role in ((label_column, "label"), (id_column, "id")):
-        if column is None:
+    for named, role in ((label_column, "label"), (id_column, "id")):
+        if named is None:
             continue
-        _check_column(column, columns)
-        if explicit.get(column, role) != role:
+        _check_column(named, columns)
+        if explicit.get(named, role) != role:
             raise DataError(
-                f"The column '{column}' was chosen both as {role} and as {explicit[column]}; "
+                f"The column '{named}' was chosen both as {role} and as {explicit[named]}; "
                 "give it one role."
             )
-        explicit[str(column)] = role
+        explicit[str(named)] = role
     for role in ("label", "id"):
         chosen = [c for c, r in explicit.items() if r == role]
         if len(chosen) > 1:

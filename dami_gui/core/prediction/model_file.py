@@ -23,19 +23,20 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from dami_gui import __version__
-from dami_gui.core.data.dataset import Preprocessing
+from dami_gui.core.data.preprocessing import Preprocessing
 from dami_gui.core.errors import DamiError, DataError
 from dami_gui.core.model import MLP
 from dami_gui.core.prediction.safetensors import decode, encode
 
 if TYPE_CHECKING:
-    from dami_gui.core.session import RoundResult, Session
+    from dami_gui.core.records import RoundResult
+    from dami_gui.core.session import Session
 
 __all__ = [
     "FORMAT",
@@ -65,7 +66,7 @@ def weights_format(weights: Path) -> str:
     return TORCH if weights.suffix.lower() in (".pt", ".pth") else SAFETENSORS
 
 
-def architecture(spec: dict) -> dict:
+def architecture(spec: dict[str, Any]) -> dict[str, Any]:
     """The network as a list of layers, enough to run it with a few matrix products."""
     n_layers = len(spec["hidden"]) + 1
     layers = [
@@ -87,7 +88,9 @@ def architecture(spec: dict) -> dict:
     }
 
 
-def model_description(session: Session, result: RoundResult, weights_name: str, kind: str) -> dict:
+def model_description(
+    session: Session, result: RoundResult, weights_name: str, kind: str
+) -> dict[str, Any]:
     """The JSON description of the model of ``result``, whose weights file is ``weights_name``."""
     dataset = session.dataset
     preprocessing = dataset.preprocessing
@@ -130,7 +133,7 @@ class PortableModel:
     model: MLP
     preprocessing: Preprocessing
     classes: list[str]
-    description: dict
+    description: dict[str, Any]
     path: Path
 
     @property

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from dami_gui.core.data.dataset import Preprocessing
+from dami_gui.core.data.preprocessing import Preprocessing
 from dami_gui.core.data.reader import read_csv
 from dami_gui.core.errors import DamiError, DataError
 from dami_gui.core.explain import region_hex
@@ -37,7 +37,8 @@ from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_r
 from dami_gui.core.project.export import escape_cell, write_atomic
 
 if TYPE_CHECKING:
-    from dami_gui.core.session import RoundResult, Session
+    from dami_gui.core.records import RoundResult
+    from dami_gui.core.session import Session
 
 __all__ = ["PoolContext", "PredictionReport", "Predictor", "predict_file", "predict_frame"]
 

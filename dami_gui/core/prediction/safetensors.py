@@ -74,7 +74,9 @@ def encode(tensors: dict[str, np.ndarray], metadata: dict[str, str] | None = Non
     return struct.pack("<Q", len(text)) + text + b"".join(blobs)
 
 
-def decode(data: bytes, name: str = "the weights file") -> tuple[dict[str, np.ndarray], dict]:
+def decode(
+    data: bytes, name: str = "the weights file"
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Tensors (name -> array, a copy) and metadata from the bytes of a safetensors file.
 
     Raises :class:`DataError` naming ``name`` when the bytes do not follow the format.
