@@ -119,8 +119,8 @@ def project_outputs(folder: Path, project: Path) -> dict[str, object]:
 def normalised(text: str, work: Path) -> object:
     """JSON text with the run's own folders replaced, so two checkouts compare equal."""
     text = text.replace(json.dumps(str(work))[1:-1], "<work>")
-    text = re.sub(r'[^"\\s]*/work-(save|check)\b', "<work>", text)  # a copied snapshot folder
-    return json.loads(re.sub(r'[^"\\s]*/resources/', "<repo>/resources/", text))
+    text = re.sub(r'[^"\s]*/work-(save|check)\b', "<work>", text)  # a copied snapshot folder
+    return json.loads(re.sub(r'[^"\s]*/resources/', "<repo>/resources/", text))
 
 
 def differences(before: dict, after: dict, prefix: str = "") -> list[str]:
