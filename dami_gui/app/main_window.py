@@ -52,7 +52,8 @@ from dami_gui.app.tasks import TaskSlot, Worker
 from dami_gui.app.warmup import warm_up_torch
 from dami_gui.core.device import device_name
 from dami_gui.core.errors import DamiError
-from dami_gui.core.session import RoundResult, Session
+from dami_gui.core.records import RoundResult
+from dami_gui.core.session import Session
 
 log = logging.getLogger("dami_gui.app")
 

@@ -16,8 +16,15 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
+
+
+class _StepFailed(Exception):
+    """A step failed (already reported); the steps after it are skipped."""
 
 
 class _Steps:
@@ -27,9 +34,8 @@ class _Steps:
         self.failed: str | None = None
         self.started = time.perf_counter()
 
-    def __call__(self, name: str, fn: Callable[[], object]) -> object:
-        if self.failed is not None:
-            return None
+    def __call__(self, name: str, fn: Callable[[], T]) -> T:
+        """``fn()``, timed; a failure is printed, then raised again as :class:`_StepFailed`."""
         t0 = time.perf_counter()
         try:
             value = fn()
@@ -37,7 +43,7 @@ class _Steps:
             self.failed = name
             print(f"FAIL  {name}: {exc}", flush=True)
             traceback.print_exc()
-            return None
+            raise _StepFailed(name) from exc
         print(f"ok    {name:<48} {time.perf_counter() - t0:7.2f} s", flush=True)
         return value
 
@@ -53,59 +59,60 @@ def run_selftest(umap: bool = True) -> int:
 
     step = _Steps()
     print(f"dami-gui self-test ({sys.platform}, frozen={getattr(sys, 'frozen', False)})")
-    app = step("start Qt", lambda: application([]))
-    window = step("create the main window", lambda: MainWindow(use_umap=False))
-    demo = step("load the demo data set", load_demo)
-    if step.failed is None:
+    try:
+        app = step("start Qt", lambda: application([]))
+        window = step("create the main window", lambda: MainWindow(use_umap=False))
+        demo = step("load the demo data set", load_demo)
         from dami_gui.core.session import Session
 
         session = Session(demo.dataset, truth=demo.truth, batch_size=20)
-    first = step("round 1: train, interpret, select", lambda: session.run_round())
-    if first is not None:
+        first = step("round 1: train, interpret, select", lambda: session.run_round())
         stages = ", ".join(f"{k} {v:.2f} s" for k, v in first.timings.items())
         print(f"      stages: {stages}; {len(first.queries)} queries")
-    step("map layout: PCA", lambda: pca_layout(demo.dataset.X))
-    if umap:
-        step("map layout: UMAP (compiles numba code)", lambda: umap_layout(demo.dataset.X))
+        step("map layout: PCA", lambda: pca_layout(demo.dataset.X))
+        if umap:
+            step("map layout: UMAP (compiles numba code)", lambda: umap_layout(demo.dataset.X))
 
-    def label_queries() -> None:
-        if len(session.queries) == 0:
-            raise RuntimeError("round 1 chose no rows")
-        for row in session.queries:
-            session.label(int(row), int(demo.truth[row]))
+        def label_queries() -> None:
+            if len(session.queries) == 0:
+                raise RuntimeError("round 1 chose no rows")
+            for row in session.queries:
+                session.label(int(row), int(demo.truth[row]))
 
-    step("label the queries from the ground truth", label_queries)
-    second = step("round 2", lambda: session.run_round())
-    if second is not None:
+        step("label the queries from the ground truth", label_queries)
+        second = step("round 2", lambda: session.run_round())
         print(f"      test accuracy {first.test_accuracy:.3f} -> {second.test_accuracy:.3f}")
 
-    def show() -> None:
-        window.set_session(session, start=False)
-        window.resize(1280, 800)
-        window.show()
-        app.processEvents()
-        if window.grab().isNull():
-            raise RuntimeError("the window rendered nothing")
+        def show() -> None:
+            window.set_session(session, start=False)
+            window.resize(1280, 800)
+            window.show()
+            app.processEvents()
+            if window.grab().isNull():
+                raise RuntimeError("the window rendered nothing")
 
-    step("show the session in the main window", show)
-    folder = Path(tempfile.mkdtemp(prefix="dami-selftest-"))
-    path = folder / "selftest.dami"
+        step("show the session in the main window", show)
+        folder = Path(tempfile.mkdtemp(prefix="dami-selftest-"))
+        path = folder / "selftest.dami"
 
-    def write() -> None:
-        create_project(path, session).close()
+        def write() -> None:
+            create_project(path, session).close()
 
-    def reopen() -> None:
-        with open_project(path, readonly=True) as project:
-            again = project.session
-            if not np.array_equal(again.labels, session.labels):
-                raise RuntimeError("the reopened project has other labels")
-            if len(again.rounds) != 2:
-                raise RuntimeError(f"the reopened project has {len(again.rounds)} rounds, not 2")
+        def reopen() -> None:
+            with open_project(path, readonly=True) as project:
+                again = project.session
+                if not np.array_equal(again.labels, session.labels):
+                    raise RuntimeError("the reopened project has other labels")
+                if len(again.rounds) != 2:
+                    raise RuntimeError(
+                        f"the reopened project has {len(again.rounds)} rounds, not 2"
+                    )
 
-    step("write a project file", write)
-    step("reopen it and compare", reopen)
-    if step.failed is None:
+        step("write a project file", write)
+        step("reopen it and compare", reopen)
         window.close()
+    except _StepFailed:
+        pass  # printed by the step
     total = time.perf_counter() - step.started
     if step.failed is not None:
         print(f"SELF-TEST FAILED at '{step.failed}' after {total:.1f} s")

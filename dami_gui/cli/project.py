@@ -21,7 +21,8 @@ from dami_gui.core.errors import DamiError
 if TYPE_CHECKING:
     from dami_gui.core.project.journal import Project
     from dami_gui.core.project.source import SourceStatus
-    from dami_gui.core.session import RoundResult, Session
+    from dami_gui.core.records import RoundResult
+    from dami_gui.core.session import Session
 
 
 def add_project_parsers(sub: Subcommands, strategies: list[str]) -> None:
@@ -183,7 +184,8 @@ def _label_from_file(project_path: Path, source: Path) -> int:
 
 def _labels_from_file(project: Project, path: Path) -> list[tuple[int, int]]:
     """(row, class code) pairs from a CSV with columns id and label; all checked before writing."""
-    from dami_gui.core.data.dataset import read_csv, text_values
+    from dami_gui.core.data.cells import text_values
+    from dami_gui.core.data.reader import read_csv
 
     frame = read_csv(path)
     lower = {str(c).strip().lower(): c for c in frame.columns}

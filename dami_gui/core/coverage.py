@@ -19,9 +19,11 @@ predictions (Bloodgood & Vijay-Shanker, 2009) look for.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 import numpy as np
 
+from dami_gui.core.errors import ParameterError
 from dami_gui.core.records import RoundResult
 
 STABLE_PREDICTIONS = 0.01
@@ -42,16 +44,28 @@ class RoundCoverage:
     prediction_change: float | None
     accuracy: float | None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> RoundCoverage:
-        return cls(**{f.name: data.get(f.name) for f in fields(cls)})
+    def from_dict(cls, data: dict[str, Any]) -> RoundCoverage:
+        values: dict[str, Any] = {f.name: data.get(f.name) for f in fields(cls)}
+        return cls(**values)
+
+
+def _partition(result: RoundResult) -> tuple[np.ndarray, np.ndarray]:
+    """The round's ``partition`` and ``centers``, which a round read back from a project lacks."""
+    if result.partition is None or result.centers is None:
+        raise ParameterError(
+            "result", "a round that still holds its partition and centers", result.index
+        )
+    return np.asarray(result.partition), np.asarray(result.centers)
 
 
 def _center_rows(result: RoundResult) -> np.ndarray:
-    return np.asarray(result.centers)[np.asarray(result.partition)]
+    partition, centers = _partition(result)
+    rows: np.ndarray = centers[partition]
+    return rows
 
 
 def round_coverage(result: RoundResult, previous: RoundResult | None = None) -> RoundCoverage:
@@ -59,8 +73,9 @@ def round_coverage(result: RoundResult, previous: RoundResult | None = None) -> 
 
     The round's centers are its labeled rows (the first ``labeled_count``) then its queries.
     """
-    labeled_rows = np.asarray(result.centers)[: result.labeled_count]
-    labeled_share = float((result.partition < result.labeled_count).mean())
+    partition, centers = _partition(result)
+    labeled_rows = centers[: result.labeled_count]
+    labeled_share = float(np.mean(partition < result.labeled_count))
     covered = set(result.region_ids[labeled_rows].tolist())
     new = sum(int(result.region_ids[q]) not in covered for q in result.queries)
     changed = prediction_change = None
@@ -86,6 +101,7 @@ def _comparable(result: RoundResult, previous: RoundResult) -> bool:
     """Both rounds still hold their per-row arrays (a reopened project keeps only the last's)."""
     return (
         previous.partition is not None
+        and result.partition is not None
         and np.size(previous.partition) == np.size(result.partition)
         and np.shape(previous.proba) == np.shape(result.proba)
     )
@@ -122,11 +138,12 @@ def stopping_hint(history: list[RoundCoverage]) -> StoppingHint:
             False, "Too early to tell: keep labeling; a hint appears after three rounds."
         )
     first, *last_two = history[-3:]
-    if any(h.prediction_change is None for h in last_two):
+    changes = [h.prediction_change for h in last_two if h.prediction_change is not None]
+    if len(changes) < len(last_two):
         return StoppingHint(
             False, "Not enough to tell: the last rounds cannot be compared; keep labeling."
         )
-    moving = [h.prediction_change for h in last_two if h.prediction_change > STABLE_PREDICTIONS]
+    moving = [change for change in changes if change > STABLE_PREDICTIONS]
     if moving:
         return StoppingHint(
             False,
@@ -151,7 +168,7 @@ def stopping_hint(history: list[RoundCoverage]) -> StoppingHint:
     return StoppingHint(
         True,
         "You could stop: over the last two rounds predictions changed for at most "
-        f"{_pct(max(h.prediction_change for h in last_two))} of the rows"
+        f"{_pct(max(changes))} of the rows"
         + (
             ", coverage stayed flat and accuracy stopped rising."
             if accuracy_known

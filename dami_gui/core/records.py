@@ -8,6 +8,7 @@ the exports) can name them without importing the session, and no import runs in 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -60,11 +61,11 @@ class RoundResult:
     accuracy_estimate: float | None
     test_accuracy: float | None
     model_state: dict[str, torch.Tensor]
-    model_spec: dict
+    model_spec: dict[str, Any]
     train_accuracy: float | None = None
     center_distance: np.ndarray | None = None
     timings: dict[str, float] = field(default_factory=dict)
-    info: dict = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
     def model(self) -> MLP:
         """The network trained this round, rebuilt from its weights."""

@@ -32,6 +32,7 @@ from dami_gui.core.model import MLP, MLPConfig, train_mlp
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 from dami_gui.core.records import EVENT_KINDS, LabelEvent, RoundResult
 from dami_gui.core.strategies import DEFAULT_STRATEGY, ModelOutputs, QueryContext, get_strategy
+from dami_gui.core.validation import check_int
 
 Listener = Callable[[str, object], None]
 
@@ -122,9 +123,7 @@ class Session:
 
     @batch_size.setter
     def batch_size(self, value: int) -> None:
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ParameterError("batch_size", "an integer >= 1", value)
-        self._batch_size = int(value)
+        self._batch_size = check_int("batch_size", value, minimum=1)
         self._notify("settings", None)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -139,7 +138,7 @@ class Session:
     # ----------------------------------------------------------------------------- labels
     @property
     def n_rows(self) -> int:
-        return self.dataset.X.shape[0]
+        return int(self.dataset.X.shape[0])
 
     @property
     def classes(self) -> list[str]:
@@ -158,13 +157,8 @@ class Session:
         return self.rounds[-1] if self.rounds else None
 
     def _check_row(self, row: int) -> int:
-        if (
-            isinstance(row, bool)
-            or not isinstance(row, int | np.integer)
-            or not 0 <= row < self.n_rows
-        ):
-            raise ParameterError("row", f"a row number in 0..{self.n_rows - 1}", row)
-        return int(row)
+        last = self.n_rows - 1
+        return check_int("row", row, minimum=0, maximum=last, expected=f"a row number in 0..{last}")
 
     def new_event(
         self,
@@ -232,14 +226,11 @@ class Session:
     def label(self, row: int, label: int) -> LabelEvent:
         """Give ``row`` the class code ``label``; it counts from the next round on."""
         row = self._check_row(row)
-        n_classes = len(self.classes)
-        if (
-            isinstance(label, bool)
-            or not isinstance(label, int | np.integer)
-            or not 0 <= label < n_classes
-        ):
-            raise ParameterError("label", f"a class code in 0..{n_classes - 1}", label)
-        return self._journal_and_apply(self.new_event(row, "label", int(label)))
+        last = len(self.classes) - 1
+        code = check_int(
+            "label", label, minimum=0, maximum=last, expected=f"a class code in 0..{last}"
+        )
+        return self._journal_and_apply(self.new_event(row, "label", code))
 
     def skip(self, row: int) -> LabelEvent:
         """Mark ``row`` "not sure": no label, not trained on, not queried again."""

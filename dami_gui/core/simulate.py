@@ -16,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from dami_gui.core.data.dataset import Dataset, build_dataset, infer_roles, read_csv
+from dami_gui.core.data.dataset import Dataset, build_dataset
+from dami_gui.core.data.reader import read_csv
+from dami_gui.core.data.roles import infer_roles
 from dami_gui.core.errors import DataError
 from dami_gui.core.model import MLPConfig
 from dami_gui.core.progress import CancelToken

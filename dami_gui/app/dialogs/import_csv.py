@@ -133,8 +133,8 @@ class ImportDialog(QDialog):
         self.preview.setModel(FrameModel(frame.head(PREVIEW_ROWS), self))
         self.preview.verticalHeader().setDefaultSectionSize(20)
         self.preview.resizeColumnsToContents()
-        for column in range(len(frame.columns)):
-            self.preview.setColumnWidth(column, min(self.preview.columnWidth(column), 180))
+        for position in range(len(frame.columns)):
+            self.preview.setColumnWidth(position, min(self.preview.columnWidth(position), 180))
         self.preview.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         preview_box = QGroupBox(f"First {min(PREVIEW_ROWS, len(frame))} rows")
         QVBoxLayout(preview_box).addWidget(self.preview)
@@ -152,6 +152,8 @@ class ImportDialog(QDialog):
         self.roles.setWordWrap(True)
         self.roles.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.role_boxes: list[QComboBox] = []
+        #: Per column, the cells "Contents" and "Why" that _show_report fills.
+        self._reason_items: list[tuple[QTableWidgetItem, QTableWidgetItem]] = []
         for i, column in enumerate(frame.columns):
             item = QTableWidgetItem(str(column))
             self.roles.setItem(i, 0, item)
@@ -163,8 +165,10 @@ class ImportDialog(QDialog):
             )
             self.roles.setCellWidget(i, 1, box)
             self.role_boxes.append(box)
-            self.roles.setItem(i, 2, QTableWidgetItem(""))
-            self.roles.setItem(i, 3, QTableWidgetItem(""))
+            kind_item, why_item = QTableWidgetItem(""), QTableWidgetItem("")
+            self.roles.setItem(i, 2, kind_item)
+            self.roles.setItem(i, 3, why_item)
+            self._reason_items.append((kind_item, why_item))
         roles_box = QGroupBox("Columns (pre-filled from what the file looks like; change any role)")
         roles_layout = QVBoxLayout(roles_box)
         roles_layout.addWidget(self.summary)
@@ -262,9 +266,10 @@ class ImportDialog(QDialog):
             for i, decision in enumerate(self.report.decisions):
                 box = self.role_boxes[i]
                 box.setCurrentIndex(box.findData(decision.role))
-                self.roles.item(i, 2).setText(decision.kind)
-                self.roles.item(i, 3).setText(decision.reason)
-                self.roles.item(i, 3).setToolTip(decision.reason)
+                kind_item, why_item = self._reason_items[i]
+                kind_item.setText(decision.kind)
+                why_item.setText(decision.reason)
+                why_item.setToolTip(decision.reason)
         finally:
             self._filling = False
         self.roles.resizeRowsToContents()

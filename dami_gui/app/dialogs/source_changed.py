@@ -117,16 +117,16 @@ class SourceDialog(QDialog):
         top.setSpacing(14)
         top.addWidget(icon)
         top.addLayout(text, 1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addStretch(1)  # any height to spare goes here, not between the paragraphs
-        layout.addSpacing(6)
-        layout.addWidget(self.buttons)
+        self.main_layout = QVBoxLayout(self)
+        self.main_layout.addLayout(top)
+        self.main_layout.addStretch(1)  # any height to spare goes here, not between the paragraphs
+        self.main_layout.addSpacing(6)
+        self.main_layout.addWidget(self.buttons)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         # wrapped labels: as tall as the text needs at the width the dialog really has
-        height = self.layout().totalHeightForWidth(self.width())
+        height = self.main_layout.totalHeightForWidth(self.width())
         if height > 0:
             self.resize(self.width(), height)
 

@@ -96,17 +96,17 @@ class ConflictsPanel(QWidget):
             self.status.setText("Working out the linear regions…")
         else:
             self.conflicts = label_conflicts(region_ids, session.labels, session.classes)
-            self._fill(session)
+            self._fill(session, session.last_round.index)
         self.countChanged.emit(len(self.conflicts))
 
-    def _fill(self, session: Session) -> None:
+    def _fill(self, session: Session, round_index: int) -> None:
         if not self.conflicts:
             self.status.setText("No conflicts: in every exact region your labels agree.")
             return
         n = len(self.conflicts)
         self.status.setText(
             f"<b>{n} region{'s' if n != 1 else ''}</b> with disagreeing labels "
-            f"(round {session.last_round.index}'s network)."
+            f"(round {round_index}'s network)."
         )
         self.status.setTextFormat(Qt.TextFormat.RichText)
         ids = session.dataset.ids
@@ -129,11 +129,10 @@ class ConflictsPanel(QWidget):
 
     def item_for_row(self, row: int) -> QTreeWidgetItem | None:
         """The tree item of labeled row ``row`` (for tests)."""
-        for i in range(self.tree.topLevelItemCount()):
-            top = self.tree.topLevelItem(i)
-            for j in range(top.childCount()):
-                if top.child(j).data(0, ROW_ROLE) == row:
-                    return top.child(j)
+        for top in _children(self.tree.invisibleRootItem()):
+            for child in _children(top):
+                if child.data(0, ROW_ROLE) == row:
+                    return child
         return None
 
     def rows(self) -> np.ndarray:
@@ -144,3 +143,9 @@ class ConflictsPanel(QWidget):
         row = item.data(0, ROW_ROLE)
         if row is not None:
             self.rowRequested.emit(int(row))
+
+
+def _children(item: QTreeWidgetItem) -> list[QTreeWidgetItem]:
+    """The child items of ``item``, in order."""
+    children = (item.child(j) for j in range(item.childCount()))
+    return [child for child in children if child is not None]  # None only past the last one

@@ -106,9 +106,9 @@ class CurveView(QWidget):
         if has_truth:
             legend += f" &nbsp; <span style='color:{TRUTH_COLOR}'>■╌</span> true (known answers)"
         self.legend.setText(legend)
-        xs = [p[0] for p in estimated + true]
-        if xs:
-            self.plot.setXRange(0, max(max(xs), 1) * 1.05, padding=0.02)
+        label_counts = [p[0] for p in estimated + true]
+        if label_counts:
+            self.plot.setXRange(0, max(max(label_counts), 1) * 1.05, padding=0.02)
         self.summary.setText(self._summary(estimated, true))
 
     def _summary(self, estimated: list[tuple[int, float]], true: list[tuple[int, float]]) -> str:

@@ -39,8 +39,6 @@ from dami_gui.core.strategies import why_picked
 Index = QModelIndex | QPersistentModelIndex
 
 
-
-
 class RowModel(QAbstractTableModel):
     """Two columns, "Column" and "Value", for one pool row of ``dataset.frame`` (no copy)."""
 
@@ -129,9 +127,10 @@ class RowPanel(QWidget):
         self.session = session
         self.row = None
         while self.buttons.count():
-            item = self.buttons.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+            item = self.buttons.takeAt(0)  # None only for an index past the end
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.class_buttons = []
         if session is not None:
             n = len(session.classes)

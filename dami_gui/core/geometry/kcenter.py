@@ -39,7 +39,8 @@ class KCenterResult:
 
     ``initial_distance`` is each row's distance to the nearest initial center before any pick
     (inf when there were none); ``assignment`` gives, per row, the index into ``centers`` (initial
-    centers first, then picks) of its nearest center after the last pick.
+    centers first, then picks) of its nearest center after the last pick, and ``final_distance``
+    the distance to that center.
     """
 
     order: np.ndarray
@@ -48,7 +49,7 @@ class KCenterResult:
     assignment: np.ndarray
     centers: np.ndarray
     used_fallback: bool
-    final_distance: np.ndarray | None = None
+    final_distance: np.ndarray
 
 
 def squared_distances(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import torch
@@ -24,6 +24,7 @@ from dami_gui.core.geometry.kcenter import nearest_center
 from dami_gui.core.interpret import Interpretation, interpret
 from dami_gui.core.model import MLP, last_hidden, predict_proba
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
+from dami_gui.core.validation import check_int
 
 
 class ModelOutputs:
@@ -67,26 +68,39 @@ class ModelOutputs:
         return self._interpretation.region_ids
 
 
-@dataclass
+@dataclass(init=False)
 class QueryContext:
-    """Everything a strategy may read. ``candidates`` defaults to the unlabeled rows."""
+    """Everything a strategy may read. ``candidates`` defaults to the unlabeled rows.
+
+    Once built, ``candidates`` is always a boolean mask of the rows that may be queried (never a
+    labeled one), whether it was given or not.
+    """
 
     X: np.ndarray
     labeled: np.ndarray
-    outputs: ModelOutputs | None = None
-    candidates: np.ndarray | None = None
-    device: torch.device | None = None
+    outputs: ModelOutputs | None
+    candidates: np.ndarray
+    device: torch.device | None
 
-    def __post_init__(self) -> None:
-        self.X = np.asarray(self.X, dtype=np.float32)
+    def __init__(
+        self,
+        X: np.ndarray,
+        labeled: np.ndarray,
+        outputs: ModelOutputs | None = None,
+        candidates: np.ndarray | None = None,
+        device: torch.device | None = None,
+    ) -> None:
+        self.X = np.asarray(X, dtype=np.float32)
+        self.outputs = outputs
+        self.device = device
         n = self.X.shape[0]
-        self.labeled = np.asarray(self.labeled, dtype=bool)
+        self.labeled = np.asarray(labeled, dtype=bool)
         if self.labeled.shape != (n,):
             raise ParameterError("labeled", f"a boolean mask of {n} rows", self.labeled.shape)
-        if self.candidates is None:
+        if candidates is None:
             self.candidates = ~self.labeled
         else:
-            self.candidates = np.asarray(self.candidates, dtype=bool) & ~self.labeled
+            self.candidates = np.asarray(candidates, dtype=bool) & ~self.labeled
             if self.candidates.shape != (n,):
                 raise ParameterError(
                     "candidates", f"a boolean mask of {n} rows", self.candidates.shape
@@ -94,7 +108,15 @@ class QueryContext:
 
     @property
     def n_rows(self) -> int:
-        return self.X.shape[0]
+        return int(self.X.shape[0])
+
+    def model_outputs(self, strategy: str) -> ModelOutputs:
+        """``outputs``, which strategy ``strategy`` reads; refused when there are none."""
+        if self.outputs is None:
+            raise ParameterError(
+                "outputs", f"the fitted model's outputs (strategy {strategy!r})", None
+            )
+        return self.outputs
 
 
 @dataclass
@@ -110,7 +132,7 @@ class QueryResult:
     scores: np.ndarray
     partition: np.ndarray | None = None
     centers: np.ndarray | None = None
-    info: dict = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
     center_distance: np.ndarray | None = None
 
 
@@ -172,16 +194,9 @@ class QueryStrategy(ABC):
         progress: ProgressCallback | Reporter | None = None,
         cancel: CancelToken | None = None,
     ) -> QueryResult:
-        if (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, int | np.integer)
-            or batch_size < 1
-        ):
-            raise ParameterError("batch_size", "an integer >= 1", batch_size)
-        if self.needs_model and ctx.outputs is None:
-            raise ParameterError(
-                "outputs", f"the fitted model's outputs (strategy {self.name!r})", None
-            )
+        batch_size = check_int("batch_size", batch_size, minimum=1)
+        if self.needs_model:
+            ctx.model_outputs(self.name)  # refuses a context without them
         k = int(min(batch_size, ctx.candidates.sum()))
         reporter = as_reporter(progress, cancel)
         if k == 0:

@@ -45,7 +45,8 @@ class Dami(QueryStrategy):
         return ctx.X
 
     def _select(self, ctx: QueryContext, k: int, seed: int, reporter: Reporter) -> QueryResult:
-        interpretation = ctx.outputs.interpretation(reporter.sub(0.0, 0.5, "Interpreting"))
+        outputs = ctx.model_outputs(self.name)
+        interpretation = outputs.interpretation(reporter.sub(0.0, 0.5, "Interpreting"))
         flat = interpretation.flat()
         res = k_center_greedy(
             flat,

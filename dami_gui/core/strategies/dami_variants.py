@@ -52,7 +52,7 @@ MATERIALIZE_BYTES = 512 * 1024 * 1024
 def probability_jacobian(ctx: QueryContext, interpretation: Interpretation) -> Points:
     """dp/dx of every row as points, on the context's device (see module, Memory)."""
     A = torch.as_tensor(interpretation.A)
-    P = torch.as_tensor(np.asarray(ctx.outputs.proba, dtype=np.float32))
+    P = torch.as_tensor(np.asarray(ctx.model_outputs(DamiPlus.name).proba, dtype=np.float32))
     if ctx.device is not None:
         A, P = A.to(ctx.device), P.to(ctx.device)
     J = ProbabilityJacobian(A, P)
@@ -87,7 +87,8 @@ class DamiPlus(Dami):
         return flat
 
     def _select(self, ctx: QueryContext, k: int, seed: int, reporter: Reporter) -> QueryResult:
-        interpretation = ctx.outputs.interpretation(reporter.sub(0.0, 0.4, "Interpreting"))
+        outputs = ctx.model_outputs(self.name)
+        interpretation = outputs.interpretation(reporter.sub(0.0, 0.4, "Interpreting"))
         points = probability_jacobian(ctx, interpretation)
         res = central_rows(
             points,

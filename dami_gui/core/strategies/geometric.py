@@ -20,7 +20,7 @@ class CoreSet(QueryStrategy):
 
     def _select(self, ctx: QueryContext, k: int, seed: int, reporter: Reporter) -> QueryResult:
         res = k_center_greedy(
-            ctx.outputs.hidden,
+            ctx.model_outputs(self.name).hidden,
             np.flatnonzero(ctx.labeled),
             k,
             candidates=ctx.candidates,
@@ -55,8 +55,9 @@ class Badge(QueryStrategy):
 
     def _select(self, ctx: QueryContext, k: int, seed: int, reporter: Reporter) -> QueryResult:
         rng = np.random.default_rng(seed)
-        proba = torch.from_numpy(ctx.outputs.proba.astype(np.float64))
-        hidden = torch.from_numpy(ctx.outputs.hidden.astype(np.float64))
+        outputs = ctx.model_outputs(self.name)
+        proba = torch.from_numpy(outputs.proba.astype(np.float64))
+        hidden = torch.from_numpy(outputs.hidden.astype(np.float64))
         e = proba.clone()
         e[torch.arange(e.shape[0]), proba.argmax(1)] -= 1.0
         norm_sq = (e * e).sum(1) * (hidden * hidden).sum(1)

@@ -29,7 +29,7 @@ class _Uncertainty(QueryStrategy):
         raise NotImplementedError
 
     def _select(self, ctx: QueryContext, k: int, seed: int, reporter: Reporter) -> QueryResult:
-        proba = ctx.outputs.proba.astype(np.float64)
+        proba = ctx.model_outputs(self.name).proba.astype(np.float64)
         scores = np.full(ctx.n_rows, np.nan)
         scores[ctx.candidates] = self.score(proba[ctx.candidates])
         return QueryResult(top_k(scores, ctx.candidates, k, seed), scores)
@@ -43,7 +43,8 @@ class EntropySampling(_Uncertainty):
 
     def score(self, proba: np.ndarray) -> np.ndarray:
         p = np.clip(proba, 1e-12, 1.0)
-        return -(p * np.log(p)).sum(1)
+        entropy: np.ndarray = -(p * np.log(p)).sum(1)
+        return entropy
 
 
 @register
@@ -66,4 +67,5 @@ class LeastConfidence(_Uncertainty):
     description = "Picks the rows whose most likely class has the lowest probability."
 
     def score(self, proba: np.ndarray) -> np.ndarray:
-        return 1.0 - proba.max(1)
+        confidence: np.ndarray = proba.max(1)
+        return 1.0 - confidence
