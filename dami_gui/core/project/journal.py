@@ -53,6 +53,8 @@ class Project:
         self.source_version = version
         self.status: SourceStatus | None = None
         self.event_seqs: list[int] = [] if event_seqs is None else event_seqs
+        #: What opening found damaged and set aside or computed again, one sentence each.
+        self.notes: list[str] = []
         self._broken = False
 
     @property
@@ -105,7 +107,10 @@ class Project:
         with self.store.transaction("the round") as conn:
             write_round(conn, result, self.source_version, last_seq)
             write_settings(conn, self.session)
-        self.store.checkpoint("PASSIVE")  # keeps the log short without waiting for readers
+        # keeps the log short without waiting for readers; if there is no room the round is
+        # safe in the log all the same, and closing reports it
+        with contextlib.suppress(ProjectError):
+            self.store.checkpoint("PASSIVE")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -198,5 +203,9 @@ class Project:
     def __enter__(self) -> Project:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: object, *exc: object) -> None:
+        if kind is None:
+            self.close()
+            return
+        with contextlib.suppress(ProjectError):  # the error under way is the one to report
+            self.close()
