@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -19,6 +20,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from dami_gui.cli import main as cli
@@ -29,7 +31,7 @@ from dami_gui.core.project.export import export_labels
 from dami_gui.core.project.opening import open_project
 from dami_gui.core.project.storage import Store, create_file
 
-from .project_data import make_v1, new_project
+from .project_data import make_v1, new_project, pool_frame
 
 PRECIOUS = b"precious, not dami's\n"
 
@@ -356,3 +358,48 @@ def test_a_read_only_folder_is_read_with_its_log(logged: Path, shared: Path, fil
     before = sorted(os.listdir(folder))
     assert as_user(READER, lambda: count_events(folder / "p.dami")) == (0, "27")
     assert sorted(os.listdir(folder)) == before
+
+
+# ------------------------------------------------------------------------------- exports
+
+
+def test_select_out_is_formula_safe_and_written_whole(tmp_path: Path, capsys, monkeypatch):
+    frame = pool_frame(n=60, labeled=15)
+    frame["name"] = [f"=cmd|' /C calc'!A{i}" for i in range(60)]
+    frame["species"] = frame["species"].replace({"a": "@SUM(1+1)"})
+    pool = tmp_path / "pool.csv"
+    frame.to_csv(pool, index=False)
+    out = tmp_path / "queries.csv"
+    out.write_text("the previous queries\n")
+    argv = ["select", pool, "--label-column", "species", "--id-column", "name", "--out", out]
+
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("dami_gui.core.project.export.os.fsync", full_disk)
+    code, _, err = run(capsys, *argv, "--batch", "5")
+    assert code == 2 and "Cannot write the rows to label" in error_line(err)
+    assert out.read_text() == "the previous queries\n"  # not a 0-byte file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pool.csv", "queries.csv"]
+    monkeypatch.undo()
+    assert run(capsys, *argv, "--batch", "5")[0] == 0
+    written = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert written["id"].str.startswith("'=cmd").all()
+    assert set(written["predicted"]) <= {"'@SUM(1+1)", "b", "c"}
+    assert written["score"].map(float).notna().all()  # numbers stay numbers
+
+
+def test_every_file_dami_exports_goes_through_the_one_export_path() -> None:
+    """The window's File → Export, ``dami export`` and ``dami select --out`` write with
+    ``core/project/export.py``; no other module writes a file (the project's own storage aside).
+    """
+    package = Path(cli.__file__).resolve().parents[1]
+    writes = re.compile(r"\.to_csv\(|\.write_text\(|\.write_bytes\(|open\([^)]*['\"][wa]b?['\"]")
+    found = [
+        f"{path.relative_to(package)}:{number}"
+        for path in package.rglob("*.py")
+        if path.relative_to(package).as_posix() != "core/project/export.py"
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if writes.search(line)
+    ]
+    assert found == []
