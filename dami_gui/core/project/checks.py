@@ -53,9 +53,13 @@ def real_or_none(value: object) -> float | None:
 
 
 def text(value: object, max_length: int = 10_000) -> str:
-    """A string without NUL characters, at most ``max_length`` long."""
+    """A string of valid UTF-8 without NUL characters, at most ``max_length`` long."""
     if not isinstance(value, str) or "\x00" in value or len(value) > max_length:
         raise ValueError("not a text")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that were not UTF-8 in the file (see Store)
+        raise ValueError("not a text") from None
     return value
 
 

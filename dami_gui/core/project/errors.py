@@ -118,6 +118,7 @@ def translate_error(
         code in ("SQLITE_NOTADB", "SQLITE_CORRUPT")
         or "malformed" in text
         or "not a database" in text
+        or isinstance(error, UnicodeDecodeError)  # a name in the file that is not text
     ):
         return ProjectCorrupt(
             f"{name} is damaged or is not a dami project ({error}); open a backup copy, or start "

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,8 @@ from dami_gui.core.project.source import RowKeys, SourceStatus
 from dami_gui.core.project.storage import Store
 from dami_gui.core.records import LabelEvent, RoundResult
 from dami_gui.core.session import Session
+
+_COLOUR = re.compile(r"#[0-9A-Fa-f]{3,8}|[A-Za-z]{1,30}")  # "#0072B2", "#123", "red"
 
 
 class Project:
@@ -140,9 +143,10 @@ class Project:
 
     @property
     def class_colours(self) -> list[str | None]:
-        """One colour per class (e.g. "#0072B2"), None where the app has not chosen one."""
+        """One colour per class (e.g. "#0072B2"), None where the app has not chosen one (or
+        where the file holds something else)."""
         rows = self.store.query("SELECT colour FROM classes ORDER BY code")
-        return [r[0] for r in rows]
+        return [r[0] if isinstance(r[0], str) and _COLOUR.fullmatch(r[0]) else None for r in rows]
 
     def set_class_colours(self, colours: list[str | None]) -> None:
         if len(colours) != len(self.session.classes):
@@ -172,9 +176,12 @@ class Project:
             "SELECT data FROM layouts WHERE name = ? AND source_version = ?",
             (name, self.source_version),
         )
-        if not rows:
+        if not rows or not isinstance(rows[0][0], bytes):
             return None
-        xy = decode_array(rows[0][0])
+        try:  # a damaged map is computed again, like a missing one
+            xy = decode_array(rows[0][0], self.session.n_rows * 2 * 8, "The saved map")
+        except ProjectError:
+            return None
         return xy if xy.shape == (self.session.n_rows, 2) else None
 
     def row_of_id(self, row_id: str) -> int:

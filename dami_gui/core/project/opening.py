@@ -29,6 +29,7 @@ from dami_gui.core.project.arrays import decode_array
 from dami_gui.core.project.errors import ProjectCorrupt, ProjectError
 from dami_gui.core.project.journal import Project
 from dami_gui.core.project.replay import replay
+from dami_gui.core.project.rounds import ROUND_FIELDS
 from dami_gui.core.project.settings import session_from_settings
 from dami_gui.core.project.source import (
     SourceChanged,
@@ -163,7 +164,7 @@ def _open(
     project = Project(store, session, keys, version)
     project.status = status
     reporter("Restoring the session", 0.9)
-    replay(project, events, store.query("SELECT * FROM rounds ORDER BY idx"))
+    replay(project, events, store.query(f"SELECT {ROUND_FIELDS} FROM rounds ORDER BY idx"))
     session.journal = project
     reporter("Restoring the session", 1.0)
     return project

@@ -138,10 +138,18 @@ _ARRAY_SHAPES = {
 }
 
 
+#: The columns of ``rounds`` as :func:`read_round` takes them (named: a damaged schema can make
+#: the names ``SELECT *`` gives unreadable).
+ROUND_FIELDS = (
+    "idx, source_version, events_before, strategy, batch_size, seed, labeled_count, "
+    "accuracy_estimate, test_accuracy, train_accuracy, model_spec, model_state, extra, time"
+)
+
+
 def read_round(
     store: Store, row: Row, keys: RowKeys, source_version: int, n_classes: int, n_features: int
 ) -> StoredRound:
-    """The round of one ``rounds`` row (``SELECT *``), on today's rows, each part checked.
+    """The round of one ``rounds`` row (:data:`ROUND_FIELDS`), on today's rows, each checked.
 
     Arrays saved against an older version of the CSV file are moved onto the rows of ``keys``
     (the file as read now, version ``source_version``); arrays not kept read as empty. Raises

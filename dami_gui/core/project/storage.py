@@ -98,6 +98,12 @@ def read_header(path: Path) -> tuple[int, int]:
     return version, app_id
 
 
+def _text(data: bytes) -> str:
+    """Stored text as ``str``; bytes that are not UTF-8 stay recognisable (lone surrogates), so
+    the checks of :mod:`.checks` refuse that one value instead of the whole read failing."""
+    return data.decode("utf-8", "surrogateescape")
+
+
 class Store:
     """An open project file. Writes go through :meth:`transaction`; close with :meth:`close`.
 
@@ -178,6 +184,7 @@ class Store:
                     uri = f"{path.as_uri()}?mode={mode}"
                     conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=10)
             conn.isolation_level = None  # explicit transactions only
+            conn.text_factory = _text  # damaged text reaches the checks, not a UnicodeDecodeError
             return conn
         except sqlite3.Error as error:
             raise translate_error(error, self.path, "the project", "opened") from None
@@ -204,7 +211,7 @@ class Store:
                     "can be read; open it once where it can be written."
                 )
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-        except sqlite3.Error as error:
+        except (sqlite3.Error, UnicodeDecodeError) as error:
             self._check_unchanged()
             raise translate_error(error, path, "the project", "opened") from None
         missing = REQUIRED_TABLES - tables
@@ -305,7 +312,7 @@ class Store:
         with self._mutex:
             try:
                 rows = self.conn.execute(sql, params).fetchall()
-            except sqlite3.Error as error:
+            except (sqlite3.Error, UnicodeDecodeError) as error:
                 self._check_unchanged()
                 raise translate_error(error, self.path, "the project", "read") from None
             self._check_unchanged()
