@@ -207,12 +207,12 @@ def write_atomic(path: Path, write: Callable[[io.BufferedWriter], object], what:
     except OSError as error:
         with contextlib.suppress(OSError):
             temp.unlink()
-        reason = error.strerror or str(error)
+        reason, fix = error.strerror or str(error), "choose another file or folder"
         if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
             reason = no_room(path) or "the disk is full"
+            fix = "free some space, or choose another folder"
         raise DamiError(
-            f"Cannot write {what} to {path} ({reason}); nothing was written there: free some "
-            "space or choose another file or folder."
+            f"Cannot write {what} to {path} ({reason}), so nothing was written there; {fix}."
         ) from None
     except BaseException:
         with contextlib.suppress(OSError):

@@ -96,7 +96,7 @@ def publish(temp: Path, path: Path) -> None:
     Raises ``FileExistsError`` when ``path`` exists, even as a (dangling) link.
     """
     try:
-        os.link(temp, path, follow_symlinks=False)
+        os.link(temp, path)  # never replaces ``path``, even a dangling link there
     except FileExistsError:
         raise
     except OSError:  # a file system without hard links
