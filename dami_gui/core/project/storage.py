@@ -172,7 +172,10 @@ class Store:
             if not self.readonly:
                 conn = sqlite3.connect(path, check_same_thread=False, timeout=10)
             else:
+                stamp = sidecars.stamp(path)  # before the plan: a writer after it is noticed
                 plan = sidecars.reader_plan(path)
+                if plan == "immutable" and (not stamp or stamp[-1]):
+                    plan = "shared"  # a log appeared meanwhile
                 if plan == "copy":
                     self._copy, copy = sidecars.private_copy(path)
                     conn = sqlite3.connect(copy, check_same_thread=False)
@@ -180,7 +183,7 @@ class Store:
                 else:
                     mode = "ro" if plan == "shared" else "ro&immutable=1"
                     if plan == "immutable":
-                        self._stamp = sidecars.stamp(path)
+                        self._stamp = stamp
                     uri = f"{path.as_uri()}?mode={mode}"
                     conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=10)
             conn.isolation_level = None  # explicit transactions only
