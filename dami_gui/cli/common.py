@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, TypeAlias
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from dami_gui.core.errors import DamiError
 from dami_gui.core.validation import check_int
+
+if TYPE_CHECKING:
+    from dami_gui.core.project.journal import Project
 
 #: The exit code of every refused input: a bad argument, a missing file, an unusable column.
 EXIT_BAD_INPUT = 2
@@ -40,3 +44,17 @@ def class_code(classes: list[str], name: str) -> int:
 def say(text: str) -> None:
     """A progress or status message, on stderr so that stdout carries only results."""
     print(text, file=sys.stderr, flush=True)
+
+
+def open_and_tell(path: Path, **options: Any) -> Project:
+    """Open a project (``open_project``'s options) and say what opening found damaged.
+
+    A damaged part of the file that was set aside or computed again is one line on stderr
+    (``project.notes``); the command goes on.
+    """
+    from dami_gui.core.project.opening import open_project
+
+    project = open_project(path, **options)
+    for note in project.notes:
+        say(note)
+    return project

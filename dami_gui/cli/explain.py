@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dami_gui.cli.common import Subcommands, class_code
+from dami_gui.cli.common import Subcommands, class_code, open_and_tell
 from dami_gui.core.errors import DamiError
 
 
@@ -34,9 +34,8 @@ def add_explain_parser(sub: Subcommands) -> None:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from dami_gui.core.explain import explain_row
-    from dami_gui.core.project.opening import open_project
 
-    with open_project(args.project, readonly=True) as project:
+    with open_and_tell(args.project, readonly=True) as project:
         session = project.session
         last = session.last_round
         if last is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dami_gui.cli.common import Subcommands, say
+from dami_gui.cli.common import Subcommands, open_and_tell, say
 
 
 def add_export_parser(parent: Subcommands) -> None:
@@ -22,9 +22,8 @@ def add_export_parser(parent: Subcommands) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from dami_gui.core.project.export import export_labels, export_model
-    from dami_gui.core.project.opening import open_project
 
-    with open_project(args.project, readonly=True) as project:
+    with open_and_tell(args.project, readonly=True) as project:
         n = export_labels(project.session, args.out, all_rows=args.all)
         say(f"Wrote {n} rows to {args.out}.")
         if args.model is not None:

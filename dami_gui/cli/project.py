@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dami_gui.cli.common import Subcommands, check_positive, class_code, say
+from dami_gui.cli.common import Subcommands, check_positive, class_code, open_and_tell, say
 from dami_gui.cli.export import add_export_parser
 from dami_gui.core.errors import DamiError
 
@@ -114,10 +114,8 @@ def _project_new(args: argparse.Namespace) -> int:
 
 
 def _project_round(args: argparse.Namespace) -> int:
-    from dami_gui.core.project.opening import open_project
-
     check_positive("batch", args.batch)
-    with open_project(args.project) as project:
+    with open_and_tell(args.project) as project:
         session = project.session
         if args.strategy:
             session.strategy = args.strategy
@@ -144,8 +142,6 @@ def _project_round(args: argparse.Namespace) -> int:
 
 
 def _project_label(args: argparse.Namespace) -> int:
-    from dami_gui.core.project.opening import open_project
-
     if args.source is not None:
         if args.row is not None or args.skip:
             raise DamiError("Give either --from FILE.csv or ROW_ID with LABEL or --skip, not both.")
@@ -155,7 +151,7 @@ def _project_label(args: argparse.Namespace) -> int:
         raise DamiError(
             "Give ROW_ID and LABEL (a class name), or ROW_ID --skip, or --from FILE.csv."
         )
-    with open_project(args.project) as project:
+    with open_and_tell(args.project) as project:
         session = project.session
         row = project.row_of_id(row_id)
         if args.skip:
@@ -171,9 +167,7 @@ def _project_label(args: argparse.Namespace) -> int:
 
 
 def _label_from_file(project_path: Path, source: Path) -> int:
-    from dami_gui.core.project.opening import open_project
-
-    with open_project(project_path) as project:
+    with open_and_tell(project_path) as project:
         todo = _labels_from_file(project, source)
         with project.transaction():  # all or nothing
             for row, code in todo:
@@ -207,9 +201,7 @@ def _labels_from_file(project: Project, path: Path) -> list[tuple[int, int]]:
 
 
 def _project_undo(args: argparse.Namespace) -> int:
-    from dami_gui.core.project.opening import open_project
-
-    with open_project(args.project) as project:
+    with open_and_tell(args.project) as project:
         session = project.session
         event = session.undo()
         if event is None:
@@ -226,9 +218,7 @@ def _project_undo(args: argparse.Namespace) -> int:
 
 
 def _project_status(args: argparse.Namespace) -> int:
-    from dami_gui.core.project.opening import open_project
-
-    with open_project(args.project, readonly=True) as project:
+    with open_and_tell(args.project, readonly=True) as project:
         session = project.session
         from_file = int((session.dataset.y >= 0).sum())
         counts = np.bincount(session.labels[session.labels >= 0], minlength=len(session.classes))
@@ -286,8 +276,7 @@ def _print_coverage(session: Session, last: RoundResult) -> None:
 
 
 def _project_relocate(args: argparse.Namespace) -> int:
-    from dami_gui.core.project.opening import open_project
-
-    with open_project(args.project, source=args.csv, accept_changes=args.accept_changes) as project:
+    options = {"source": args.csv, "accept_changes": args.accept_changes}
+    with open_and_tell(args.project, **options) as project:
         say(f"{_source_status(project)} {project.path.name} now uses {project.dataset.source}.")
     return 0

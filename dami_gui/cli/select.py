@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +71,7 @@ def cmd_select(args: argparse.Namespace) -> int:
 
     from dami_gui.core.data.dataset import load_dataset
     from dami_gui.core.project.creating import check_labels_usable
+    from dami_gui.core.project.export import write_table
     from dami_gui.core.session import Session
 
     check_positive("batch", args.batch)
@@ -116,7 +116,7 @@ def cmd_select(args: argparse.Namespace) -> int:
             else "",
         }
     )
-    _write(args.out, lambda path: table.to_csv(path, index=False))
+    write_table(table, args.out, "the rows to label")  # atomic, formula-like text escaped
     print(table.to_string(index=False, max_rows=40))
     if len(table) == 0:
         print("Every row already has a label: there is nothing left to select.", file=sys.stderr)
@@ -130,6 +130,7 @@ def _select_cold_start(args: argparse.Namespace, dataset) -> int:
 
     from dami_gui.core.cold_start import cold_start_batch
     from dami_gui.core.device import resolve_device
+    from dami_gui.core.project.export import write_table
 
     labeled = dataset.y >= 0
     batch = cold_start_batch(
@@ -147,7 +148,7 @@ def _select_cold_start(args: argparse.Namespace, dataset) -> int:
             "predicted": "",
         }
     )
-    _write(args.out, lambda path: table.to_csv(path, index=False))
+    write_table(table, args.out, "the rows to label")  # atomic, formula-like text escaped
     print(table.to_string(index=False, max_rows=40))
     if labeled.any():
         known = dataset.classes[int(dataset.y[labeled][0])]
@@ -169,6 +170,7 @@ def _select_cold_start(args: argparse.Namespace, dataset) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from dami_gui.core.project.export import write_atomic
     from dami_gui.core.simulate import simulate
 
     for name in ("batch", "rounds", "initial"):
@@ -192,7 +194,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         print(f"{point['labels']:>8}  {point['test_accuracy']:>13.4f}")
     print(f"Area under the learning curve (mean accuracy): {curve['auc']:.4f}")
     if args.out:
-        _write(args.out, lambda path: path.write_text(json.dumps(curve, indent=2)))
+        text = json.dumps(curve, indent=2).encode("utf-8")
+        write_atomic(args.out, lambda f: f.write(text), "the curve")
         print(f"Wrote the curve to {args.out}.", file=sys.stderr)
     return 0
 
@@ -204,14 +207,3 @@ def _print_round(point: dict[str, Any]) -> None:
         file=sys.stderr,
         flush=True,
     )
-
-
-def _write(path: Path, writer: Callable[[Path], object]) -> None:
-    from dami_gui.core.errors import DamiError
-
-    try:
-        writer(path)
-    except OSError as exc:
-        raise DamiError(
-            f"Cannot write {path}: {exc.strerror or exc}. Choose another file."
-        ) from None

@@ -439,6 +439,34 @@ def test_changed_csv_dialog_shows_what_changed_and_accept(
     assert str(ids[gone]) not in rows
 
 
+def test_a_csv_that_is_not_the_recorded_one_is_read_only_when_chosen(
+    qtbot, saved_demo, make_window, demo_csv, tmp_path
+):
+    saved_demo.close()
+    project = tmp_path / "project" / "segment.dami"
+    project.parent.mkdir()
+    shutil.copyfile(tmp_path / "segment.dami", project)
+    other = tmp_path / "elsewhere" / "segment.csv"
+    other.parent.mkdir()
+    frame = pd.read_csv(demo_csv)
+    frame.iloc[:-1].to_csv(other, index=False)  # outside the project's folder, one row less
+    with sqlite3.connect(project) as conn:  # as a crafted file would say
+        conn.execute("UPDATE sources SET path = ?", (str(other),))
+    w2 = make_window()
+    with qtbot.waitSignal(w2.projects.sourceProblem, timeout=TIMEOUT) as blocker:
+        w2.projects.open(project)
+    dialog = blocker.args[0]
+    assert not dialog.status.compared and "is not the file" in dialog.heading.text()
+    assert dialog.accept_button.text() == "Read this file" and not dialog.values
+    with qtbot.waitSignal(w2.projects.sourceProblem, timeout=TIMEOUT) as blocker:
+        qtbot.mouseClick(dialog.accept_button, Qt.MouseButton.LeftButton)  # read, compared
+    compared = blocker.args[0]
+    assert compared.status.compared and compared.values["removed"].text() == "1 row is gone"
+    assert w2.session is None  # nothing opened or changed until the changes are accepted
+    compared.close()
+    w2.close()
+
+
 # ---------------------------------------------------------------------------------- errors
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -50,3 +51,20 @@ def new_project(folder: Path, name: str = "p.dami", with_id: bool = True, **kwar
 def leftovers(folder: Path, keep: set[str]) -> list[str]:
     """Files in ``folder`` other than ``keep`` (temporary or half-written files)."""
     return sorted(p.name for p in folder.iterdir() if p.name not in keep)
+
+
+def make_v1(path: Path) -> None:
+    """Turn a current project file into what version 1 wrote: no colours, no layouts table."""
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        """
+        PRAGMA journal_mode = DELETE;
+        DROP TABLE layouts;
+        CREATE TABLE classes_v1 (code INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+        INSERT INTO classes_v1 SELECT code, name FROM classes;
+        DROP TABLE classes;
+        ALTER TABLE classes_v1 RENAME TO classes;
+        PRAGMA user_version = 1;
+        """
+    )
+    conn.close()

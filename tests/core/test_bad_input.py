@@ -304,7 +304,7 @@ def test_a_full_disk_while_labeling_from_the_command_line(tmp_path, capsys, monk
     path = tmp_path / "p.dami"
     assert label(capsys, path, "r50", "a")[0] == 0
     connect = Store._connect
-    monkeypatch.setattr(Store, "_connect", lambda self, w: FullDisk(connect(self, w), error))
+    monkeypatch.setattr(Store, "_connect", lambda self: FullDisk(connect(self), error))
     code, err = label(capsys, path, "r51", "b")
     assert code == 2
     assert "disk holding p.dami is full, so the label was not saved; free some space" in err

@@ -84,18 +84,33 @@ class Child:
             cwd=folder,
         )
         self.lines: list[str] = []
+        # Read the pipe itself, not through a buffered file: a buffered readline can take two
+        # lines from the pipe and return one, and select() would then wait for the other forever.
+        self._fd = self.proc.stdout.fileno()
+        self._pending = b""
         self._selector = selectors.DefaultSelector()
-        self._selector.register(self.proc.stdout, selectors.EVENT_READ)
+        self._selector.register(self._fd, selectors.EVENT_READ)
+
+    def _line(self, deadline: float) -> str | None:
+        """The next whole line (stripped); "" at the end of the output, None at the deadline."""
+        while b"\n" not in self._pending:
+            if not self._selector.select(max(deadline - time.monotonic(), 0)):
+                return None
+            chunk = os.read(self._fd, 65536)
+            if not chunk:
+                return ""
+            self._pending += chunk
+        line, self._pending = self._pending.split(b"\n", 1)
+        return line.decode().strip() or " "
 
     def wait_for(self, predicate, timeout: float = 120.0) -> str:
         """Read lines until one satisfies ``predicate``; fail if the child stops or stalls."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self._selector.select(deadline - time.monotonic()):
-                break
-            line = self.proc.stdout.readline()
+        while (line := self._line(deadline)) is not None:
             if not line:
                 pytest.fail(f"the child ended early: {self.proc.stderr.read()[-2000:]}")
+            if not line.strip():
+                continue
             self.lines.append(line.strip())
             if predicate(line.strip()):
                 return line.strip()
@@ -105,7 +120,11 @@ class Child:
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
-        self.lines += [line.strip() for line in self.proc.stdout.read().splitlines()]
+        rest = self._pending
+        while chunk := os.read(self._fd, 65536):
+            rest += chunk
+        self._pending = b""
+        self.lines += [line.strip() for line in rest.decode().splitlines() if line.strip()]
         self.proc.stdout.close()
         self.proc.stderr.close()
         self.proc.stdin.close()

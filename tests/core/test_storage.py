@@ -27,7 +27,7 @@ from dami_gui.core.project.opening import open_project
 from dami_gui.core.project.schema import APPLICATION_ID, SCHEMA_V1, SCHEMA_VERSION
 from dami_gui.core.project.storage import Store, create_file
 
-from .project_data import leftovers, new_project
+from .project_data import leftovers, make_v1, new_project
 
 
 def sha(path: Path) -> str:
@@ -81,23 +81,6 @@ def test_model_state_round_trips_as_tensors_only() -> None:
 
 
 # ------------------------------------------------------------------------------- versions
-
-
-def make_v1(path: Path) -> None:
-    """Turn a current project file into what version 1 wrote: no colours, no layouts table."""
-    conn = sqlite3.connect(path)
-    conn.executescript(
-        """
-        PRAGMA journal_mode = DELETE;
-        DROP TABLE layouts;
-        CREATE TABLE classes_v1 (code INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-        INSERT INTO classes_v1 SELECT code, name FROM classes;
-        DROP TABLE classes;
-        ALTER TABLE classes_v1 RENAME TO classes;
-        PRAGMA user_version = 1;
-        """
-    )
-    conn.close()
 
 
 def test_a_version_1_file_is_upgraded_with_a_backup(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 
 from dami_gui.core.data.roles import label_values
+from dami_gui.core.errors import DamiError
 from dami_gui.core.project.journal import Project
 from dami_gui.core.session import Session
 
@@ -91,9 +92,15 @@ def renamed_file_classes(session: Session) -> str | None:
 
 
 def close_quietly(project: Project) -> None:
-    """Close ``project``; a failure is logged, never raised (the file is safe either way)."""
+    """Close ``project``; a failure is logged, never raised (the file is safe either way).
+
+    A log that could not be folded into the file (a full disk) is logged as what it is: every
+    change is safe in the ``-wal`` beside the project, and the next open completes it.
+    """
     try:
         project.close()
+    except DamiError as error:
+        log.warning("Closing %s: %s", project.path, error)
     except Exception:  # closing must never stop the app
         log.exception("Could not close %s cleanly", project.path)
 

@@ -131,6 +131,8 @@ class ProjectOpener(QObject):
         path = self._path
         if code == SourceDialog.LOCATE:
             self.locate_source(path, stored=dialog.status.stored_path)
+        elif code == SourceDialog.ACCEPT and not dialog.status.compared:
+            self._start(path, dialog.status.path, False)  # read it now: compare, then ask again
         elif code == SourceDialog.ACCEPT:
             status = dialog.status
             self._start(path, status.path if status.moved else None, True)

@@ -349,6 +349,9 @@ class ProjectController(QObject):
             f"Opened {project.path.name}: {session.n_labeled:,} labeled rows, {rounds} "
             f"round{'s' if rounds != 1 else ''}. {SAVED_NOTE}"
         )
+        for note in project.notes:  # what was damaged in the file, set aside or computed again
+            log.warning("%s", note)
+            text = f"{text} {note}"
         if self.rounds.running:
             self.status.busy(text)
         else:

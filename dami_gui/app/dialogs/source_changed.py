@@ -4,7 +4,10 @@ A project keeps its labels but not the table: opening it re-reads its CSV file. 
 not where it was (:class:`~dami_gui.core.project.source.SourceMissing`) or its rows changed
 (:class:`~dami_gui.core.project.source.SourceChanged`), :class:`SourceDialog` says so, shows what
 changed (rows added, removed and edited, labels on rows that are gone, how rows were matched) and
-offers *Locate the file…*, *Accept the changes* (only for a changed file) or *Cancel*. The dialog
+offers *Locate the file…*, *Accept the changes* (only for a changed file) or *Cancel*. A file
+that is not the recorded one and was not compared (``status.compared`` is False: it lies outside
+the project's folder, or cannot be read as the project's table) is not read until the user says
+so: the dialog offers *Read this file* instead of accepting changes it has not shown. The dialog
 only asks; the project controller (:mod:`.projects`) acts on the answer, and nothing is altered
 until it does.
 """
@@ -98,6 +101,9 @@ class SourceDialog(QDialog):
                 "Go on with this file: every label follows its row (by "
                 f"{status.matched_by or 'id or content'})"
             )
+            if not status.compared:
+                self.accept_button.setText("Read this file")
+                self.accept_button.setToolTip("Read it and compare its rows with the project's")
             self.buttons.addButton(self.accept_button, QDialogButtonBox.ButtonRole.AcceptRole)
             self.accept_button.clicked.connect(lambda: self.done(self.ACCEPT))
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
@@ -147,6 +153,18 @@ class SourceDialog(QDialog):
     def _fill_changed(self) -> None:
         status = self.status
         csv = escape(status.path.name)
+        if not status.compared:
+            self.heading.setText(f"<b>{csv} is not the file this project was saved with.</b>")
+            self.body.setText(
+                f"The project's CSV file is <code>{escape(str(status.path))}</code>, but its size "
+                "or content differ from the file the project recorded, so it was not read."
+            )
+            self.advice.setText(
+                "<b>Read this file</b> if it is the right one: its rows are then compared with "
+                "the project's before anything changes. <b>Locate the file…</b> to choose the "
+                "original. <b>Cancel</b> leaves the project as it is."
+            )
+            return
         self.heading.setText(f"<b>{csv} has changed since this project last used it.</b>")
         if status.moved:
             where = (

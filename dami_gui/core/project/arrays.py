@@ -3,12 +3,19 @@
 :func:`encode_array` / :func:`decode_array`: numpy buffers with their dtype and shape;
 :func:`encode_state` / :func:`decode_state`: a model's tensors through ``torch.save``, loaded back
 with ``weights_only=True``. A damaged blob raises :class:`ProjectCorrupt`.
+
+What a blob says about itself is checked before it costs anything: an array's size (its shape
+times its item size) against the bound the caller knows, before a byte is decompressed, and
+decompression stops there (a small blob cannot unpack into gigabytes); a model file's entries,
+sizes and compression before ``torch.load`` reads them.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import struct
+import zipfile
 import zlib
 
 import numpy as np
@@ -18,6 +25,9 @@ from dami_gui.core.project.errors import ProjectCorrupt
 
 _ARRAY_MAGIC = b"DAMA"
 _DTYPES = frozenset("?bBhHiIlLqQefdg")
+_MAX_DIMS = 8
+#: The largest array or model read back when the caller gives no closer bound (1 GiB).
+MAX_BYTES = 1 << 30
 
 
 def encode_array(array: np.ndarray, compress: bool = True) -> bytes:
@@ -40,8 +50,15 @@ def encode_array(array: np.ndarray, compress: bool = True) -> bytes:
     return header + packed
 
 
-def decode_array(data: bytes) -> np.ndarray:
-    """Inverse of :func:`encode_array`; a damaged blob raises :class:`ProjectCorrupt`."""
+def decode_array(
+    data: bytes, max_bytes: int = MAX_BYTES, what: str = "A stored array"
+) -> np.ndarray:
+    """Inverse of :func:`encode_array`; a damaged blob raises :class:`ProjectCorrupt`.
+
+    ``max_bytes``: the most the array may hold; a header that claims more is refused before
+    anything is decompressed, and decompression never produces more than the header claims.
+    ``what`` starts the message ("The map", "A stored array").
+    """
     try:
         data = bytes(data)
         magic, n = struct.unpack_from("<4sB", data, 0)
@@ -49,21 +66,30 @@ def decode_array(data: bytes) -> np.ndarray:
             raise ValueError("bad magic")
         offset = 5
         dtype = np.dtype(data[offset : offset + n].decode("ascii"))
-        if dtype.char not in _DTYPES:
+        if dtype.char not in _DTYPES or dtype.hasobject:
             raise ValueError(f"dtype {dtype}")
         offset += n
         (ndim,) = struct.unpack_from("<B", data, offset)
+        if ndim > _MAX_DIMS:
+            raise ValueError(f"{ndim} dimensions")
         shape = struct.unpack_from(f"<{ndim}q", data, offset + 1)
+        if any(d < 0 for d in shape):
+            raise ValueError(f"shape {shape}")
+        size = math.prod(shape) * dtype.itemsize  # Python integers: no overflow
+        if size > max_bytes:
+            raise ValueError(f"it claims {size} bytes, more than the {max_bytes} it can hold")
         offset += 1 + 8 * ndim
         (compressed,) = struct.unpack_from("<B", data, offset)
         payload = data[offset + 1 :]
         if compressed:
-            payload = zlib.decompress(payload)
+            inflater = zlib.decompressobj()
+            payload = inflater.decompress(payload, size + 1)  # never more than one byte extra
+        if len(payload) != size:
+            raise ValueError(f"{len(payload)} bytes where its header says {size}")
         return np.frombuffer(payload, dtype=dtype).reshape(shape).copy()
     except (ValueError, TypeError, struct.error, zlib.error, UnicodeDecodeError) as error:
         raise ProjectCorrupt(
-            f"A stored array in the project is damaged ({error}); open a backup copy of the "
-            "project."
+            f"{what} in the project is damaged ({error}); open a backup copy of the project."
         ) from None
 
 
@@ -74,15 +100,33 @@ def encode_state(state: dict[str, torch.Tensor]) -> bytes:
     return buffer.getvalue()
 
 
-def decode_state(data: bytes) -> dict[str, torch.Tensor]:
-    """Inverse of :func:`encode_state`, loading tensors only (``weights_only=True``)."""
+def decode_state(data: bytes, max_bytes: int = MAX_BYTES) -> dict[str, torch.Tensor]:
+    """Inverse of :func:`encode_state`, loading tensors only (``weights_only=True``).
+
+    The file must be what ``torch.save`` writes, an uncompressed zip archive, of at most
+    ``max_bytes`` in all; that is checked from its directory before ``torch.load`` reads it.
+    """
     try:
-        state = torch.load(io.BytesIO(bytes(data)), map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many kinds for a damaged buffer
+        data = bytes(data)
+        if len(data) > max_bytes:
+            raise ValueError(f"{len(data)} bytes")
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+        if any(e.compress_type != zipfile.ZIP_STORED for e in entries):
+            raise ValueError("compressed entries")
+        if sum(e.file_size for e in entries) > max_bytes:
+            raise ValueError("too large")
+        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as error:  # zipfile and torch raise many kinds for a damaged buffer
         raise ProjectCorrupt(
-            f"The stored model weights are damaged ({type(error).__name__}); run a new round to "
-            "train the model again."
+            f"The stored model weights are damaged ({type(error).__name__}); they are "
+            "recomputed from your labels."
         ) from None
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ProjectCorrupt("The stored model weights are not a set of tensors; run a new round.")
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise ProjectCorrupt(
+            "The stored model weights are not a set of tensors; they are recomputed from your "
+            "labels."
+        )
     return state

@@ -8,6 +8,7 @@ is written whole under a temporary name, so a failed or cancelled creation leave
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -126,6 +127,7 @@ def create_project(
             "A project needs the data as a CSV file on disk; save the table as CSV first."
         )
     source = Path(source).resolve()
+    folder = Path(os.path.realpath(path)).parent  # the stored CSV path is relative to it
     if colours is not None and len(colours) != len(dataset.classes):
         raise DataError(f"Give one colour per class ({len(dataset.classes)}), not {len(colours)}.")
     sha, size = hash_file(source, reporter.sub(0.0, 0.3))
@@ -147,7 +149,7 @@ def create_project(
         }
         conn.executemany("INSERT INTO meta VALUES (?,?)", list(meta.items()))
         write_settings(conn, session)
-        record_source(conn, 1, source, size, sha, keys, "created")
+        record_source(conn, 1, source, size, sha, keys, "created", folder)
         decisions = dataset.report.decisions
         conn.executemany(
             "INSERT INTO columns VALUES (?,?,?,?,?)",

@@ -9,8 +9,11 @@
   dami-gui: the architecture, class names, feature names and the recorded preprocessing (see
   :mod:`dami_gui.core.prediction.model_file` and docs/portable-model.md).
 
-Every file is written under a temporary name and renamed when complete, so a failure (a full
-disk, a cancelled export) never leaves half a file where the user expects a whole one.
+Every file is written under a new hidden name (created new, never through a link) and renamed
+when complete (:func:`write_atomic`), so a failure (a full disk, a cancelled export) never leaves
+half a file where the user expects a whole one, and a link at the target is replaced, not written
+through. :func:`write_table` is the one way a table leaves dami as CSV: ``dami export``, the app's
+File → Export and ``dami select --out`` all write through it.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from dami_gui.core.prediction.model_file import (
     weights_bytes,
     weights_format,
 )
+from dami_gui.core.project.errors import no_room
+from dami_gui.core.project.sidecars import create_new, temp_name
 from dami_gui.core.records import RoundResult
 from dami_gui.core.session import Session
 
@@ -45,6 +50,7 @@ __all__ = [
     "label_rounds",
     "labels_table",
     "write_atomic",
+    "write_table",
 ]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -75,7 +81,7 @@ def label_rounds(session: Session) -> np.ndarray:
     before: list[int] = []  # the row's round before each event, which its undo restores
     for event in session.events:
         before.append(int(rounds[event.row]))
-        if event.kind == "undo":
+        if event.kind == "undo" and event.undoes is not None:
             rounds[event.row] = before[event.undoes]
         else:
             rounds[event.row] = event.round
@@ -123,13 +129,23 @@ def export_labels(session: Session, path: str | Path, all_rows: bool = False) ->
 
     Returns the number of rows written.
     """
-    table = labels_table(session, all_rows)
+    return write_table(labels_table(session, all_rows), path, "the CSV")
+
+
+def write_table(table: pd.DataFrame, path: str | Path, what: str = "the CSV") -> int:
+    """Write ``table`` to ``path`` as UTF-8 CSV, atomically, formula-like text escaped.
+
+    Text cells and column names that a spreadsheet would run as a formula get a leading ``'``
+    (:func:`escape_cell`); numbers stay numbers. ``what`` names the file in an error ("the rows
+    to label"). Returns the number of rows written.
+    """
+    table = table.copy()
     for column in table.columns:
         if not pd.api.types.is_numeric_dtype(table[column]):  # text (object or str) columns
             table[column] = table[column].map(escape_cell)
     table.columns = [escape_cell(str(c)) for c in table.columns]
     text = table.to_csv(index=False, lineterminator="\n")
-    write_atomic(Path(path), lambda f: f.write(text.encode("utf-8")), "the CSV")
+    write_atomic(Path(path), lambda f: f.write(text.encode("utf-8")), what)
     return len(table)
 
 
@@ -161,10 +177,17 @@ def export_model(
 
 
 def write_atomic(path: Path, write: Callable[[io.BufferedWriter], object], what: str) -> None:
-    """Write through ``write(binary file)`` to a temporary file, then rename it to ``path``."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Write through ``write(binary file)`` to a new hidden file, then rename it to ``path``.
+
+    The hidden file is created new (``O_EXCL | O_NOFOLLOW``) under a name nobody can guess, so a
+    link put beside the target is never written through; renaming replaces ``path`` itself
+    (a link there included), never the file a link points to. A failure leaves ``path`` as it
+    was and raises a :class:`DamiError` naming ``what`` was not written, and why.
+    """
+    path = Path(path)
+    temp = temp_name(path)
     try:
-        with temp.open("wb") as handle:
+        with os.fdopen(create_new(temp), "wb") as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
@@ -172,11 +195,12 @@ def write_atomic(path: Path, write: Callable[[io.BufferedWriter], object], what:
     except OSError as error:
         with contextlib.suppress(OSError):
             temp.unlink()
-        reason = error.strerror or str(error)
-        if error.errno in (errno.ENOSPC, errno.EDQUOT):
-            reason = "the disk is full"
+        reason, fix = error.strerror or str(error), "choose another file or folder"
+        if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            reason = no_room(path) or "the disk is full"
+            fix = "free some space, or choose another folder"
         raise DamiError(
-            f"Cannot write {what} to {path} ({reason}); choose another file or folder."
+            f"Cannot write {what} to {path} ({reason}), so nothing was written there; {fix}."
         ) from None
     except BaseException:
         with contextlib.suppress(OSError):

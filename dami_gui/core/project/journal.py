@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,8 @@ from dami_gui.core.project.source import RowKeys, SourceStatus
 from dami_gui.core.project.storage import Store
 from dami_gui.core.records import LabelEvent, RoundResult
 from dami_gui.core.session import Session
+
+_COLOUR = re.compile(r"#[0-9A-Fa-f]{3,8}|[A-Za-z]{1,30}")  # "#0072B2", "#123", "red"
 
 
 class Project:
@@ -53,6 +56,8 @@ class Project:
         self.source_version = version
         self.status: SourceStatus | None = None
         self.event_seqs: list[int] = [] if event_seqs is None else event_seqs
+        #: What opening found damaged and set aside or computed again, one sentence each.
+        self.notes: list[str] = []
         self._broken = False
 
     @property
@@ -105,7 +110,10 @@ class Project:
         with self.store.transaction("the round") as conn:
             write_round(conn, result, self.source_version, last_seq)
             write_settings(conn, self.session)
-        self.store.checkpoint("PASSIVE")  # keeps the log short without waiting for readers
+        # keeps the log short without waiting for readers; if there is no room the round is
+        # safe in the log all the same, and closing reports it
+        with contextlib.suppress(ProjectError):
+            self.store.checkpoint("PASSIVE")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -135,9 +143,10 @@ class Project:
 
     @property
     def class_colours(self) -> list[str | None]:
-        """One colour per class (e.g. "#0072B2"), None where the app has not chosen one."""
+        """One colour per class (e.g. "#0072B2"), None where the app has not chosen one (or
+        where the file holds something else)."""
         rows = self.store.query("SELECT colour FROM classes ORDER BY code")
-        return [r[0] for r in rows]
+        return [r[0] if isinstance(r[0], str) and _COLOUR.fullmatch(r[0]) else None for r in rows]
 
     def set_class_colours(self, colours: list[str | None]) -> None:
         if len(colours) != len(self.session.classes):
@@ -167,9 +176,12 @@ class Project:
             "SELECT data FROM layouts WHERE name = ? AND source_version = ?",
             (name, self.source_version),
         )
-        if not rows:
+        if not rows or not isinstance(rows[0][0], bytes):
             return None
-        xy = decode_array(rows[0][0])
+        try:  # a damaged map is computed again, like a missing one
+            xy = decode_array(rows[0][0], self.session.n_rows * 2 * 8, "The saved map")
+        except ProjectError:
+            return None
         return xy if xy.shape == (self.session.n_rows, 2) else None
 
     def row_of_id(self, row_id: str) -> int:
@@ -198,5 +210,9 @@ class Project:
     def __enter__(self) -> Project:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: object, *exc: object) -> None:
+        if kind is None:
+            self.close()
+            return
+        with contextlib.suppress(ProjectError):  # the error under way is the one to report
+            self.close()

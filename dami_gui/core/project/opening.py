@@ -10,8 +10,10 @@ the live session follows, so the reopened session is the one that was saved.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +24,12 @@ from dami_gui.core.data.reader import read_csv
 from dami_gui.core.data.roles import ColumnDecision, RoleReport
 from dami_gui.core.errors import DataError
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
+from dami_gui.core.project import checks
 from dami_gui.core.project.arrays import decode_array
-from dami_gui.core.project.errors import ProjectError
+from dami_gui.core.project.errors import ProjectCorrupt, ProjectError
 from dami_gui.core.project.journal import Project
-from dami_gui.core.project.rounds import read_round
+from dami_gui.core.project.replay import replay
+from dami_gui.core.project.rounds import ROUND_FIELDS
 from dami_gui.core.project.settings import session_from_settings
 from dami_gui.core.project.source import (
     SourceChanged,
@@ -63,14 +67,20 @@ def open_project(
     try:
         return _open(store, source, accept_changes, reporter)
     except MemoryError:
-        store.close()
+        _close_quietly(store)
         raise DataError(
             "The project's CSV file does not fit in this computer's memory; close other "
             "programs or use a computer with more memory."
         ) from None
     except BaseException:
-        store.close()
+        _close_quietly(store)
         raise
+
+
+def _close_quietly(store: Store) -> None:
+    """Close after a failed open: the failure is what to report, not a checkpoint after it."""
+    with contextlib.suppress(ProjectError):
+        store.close()
 
 
 def _open(
@@ -78,47 +88,68 @@ def _open(
 ) -> Project:
     project_path = store.path
     try:
-        version, stored, _size, sha0, n0, kd0, cd0 = store.query(
+        version, stored, size0, sha0, n0, kd0, cd0 = store.query(
             "SELECT version, path, size, sha256, n_rows, key_digests, content_digests "
             "FROM sources ORDER BY version DESC LIMIT 1"
         )[0]
+        version, n0 = checks.whole(version, 1), checks.whole(n0, 0, checks.MAX_ROWS)
         settings = json.loads(store.get_meta("settings") or "{}")
-        preprocessing = Preprocessing.from_dict(json.loads(store.get_meta("preprocessing") or "{}"))
+        settings = settings if isinstance(settings, dict) else {}
+        preprocessing = json.loads(store.get_meta("preprocessing") or "{}")
+        if not isinstance(preprocessing, dict):
+            raise ValueError("preprocessing")
         hidden = json.loads(store.get_meta("file_labels") or '"used"') == "hidden"
         truth_is_file = json.loads(store.get_meta("truth") or "null") == "label_column"
-    except (IndexError, ValueError, TypeError) as error:
+        decisions = [
+            ColumnDecision(*row)
+            for row in checks.columns(
+                store.query("SELECT name, role, kind, reason FROM columns ORDER BY position")
+            )
+        ]
+        classes = checks.classes(store.query("SELECT code, name FROM classes ORDER BY code"))
+    except (IndexError, ValueError, TypeError, RecursionError) as error:
         raise _damaged(project_path, error) from None
-    decisions = [
-        ColumnDecision(*row)
-        for row in store.query("SELECT name, role, kind, reason FROM columns ORDER BY position")
-    ]
-    classes = [r[0] for r in store.query("SELECT name FROM classes ORDER BY code")]
-    stored_path = Path(stored)
+    preprocessing = Preprocessing.from_dict(preprocessing)
+    stored_path = stored_csv_path(store.real, stored)
     csv = Path(source).resolve() if source is not None else stored_path
-    status = SourceStatus(stored_path, csv, moved=csv != stored_path, rows_before=n0)
+    moved = not _same_file(csv, stored_path)
+    status = SourceStatus(stored_path, csv, moved=moved, rows_before=n0)
     if not csv.is_file():
         status.found = False
         raise SourceMissing(status, project_path)
 
     sha, size = hash_file(csv, reporter.sub(0.0, 0.1))
-    frame = read_csv(
-        csv, progress=reporter.sub(0.1, 0.7, "Reading file"), rules=preprocessing.reader_rules
-    )
-    reporter("Preparing features", 0.7)
-    dataset = build_dataset(
-        frame, RoleReport(decisions), classes=classes, source=csv, preprocessing=preprocessing
-    )
+    status.changed = (sha, size) != (sha0, size0)
+    # A file that is not the recorded one is read only once the user has chosen it (``source``,
+    # ``accept_changes``); until then one outside the project's folder is not read at all, and
+    # one inside it is compared row by row, its content never quoted in an error.
+    chosen = source is not None or accept_changes
+    if status.changed and not chosen and not _inside(csv, store.real.parent):
+        status.compared = False
+        raise SourceChanged(status, project_path)
+    try:
+        frame = read_csv(
+            csv, progress=reporter.sub(0.1, 0.7, "Reading file"), rules=preprocessing.reader_rules
+        )
+        reporter("Preparing features", 0.7)
+        dataset = build_dataset(
+            frame, RoleReport(decisions), classes=classes, source=csv, preprocessing=preprocessing
+        )
+    except DataError:
+        if not status.changed or chosen:
+            raise
+        status.compared = False
+        raise SourceChanged(status, project_path) from None
     keys = row_keys(dataset, reporter.sub(0.75, 0.9))
     status.rows_after = len(keys.keys)
     events = store.query(
         "SELECT seq, row, row_key, source_version, kind, label, round, time, undoes "
         "FROM events ORDER BY seq"
     )
-    status.changed = sha != sha0
     if status.changed:
         labeled = {e[2] for e in events if e[4] != "undo"}
-        old = (decode_array(kd0), decode_array(cd0))
-        counts = compare_rows(*old, keys, labeled, dataset.report.column("id"))
+        counts = compare_rows(*_digests(project_path, n0, kd0, cd0), keys, labeled,
+                              dataset.report.column("id"))  # fmt: skip
         status = dataclasses.replace(status, **counts)
         if not status.same_rows and not accept_changes:
             raise SourceChanged(status, project_path)
@@ -126,7 +157,7 @@ def _open(
         version += 1
         note = "moved" if not status.changed else "accepted changes"
         with store.transaction("the new location of the CSV file") as conn:
-            record_source(conn, version, csv, size, sha, keys, note)
+            record_source(conn, version, csv, size, sha, keys, note, store.real.parent)
 
     truth = dataset.y.copy() if truth_is_file else None
     if hidden:
@@ -135,58 +166,53 @@ def _open(
     project = Project(store, session, keys, version)
     project.status = status
     reporter("Restoring the session", 0.9)
-    rounds = store.query("SELECT * FROM rounds ORDER BY idx")
-    _replay(project, events, rounds)
+    replay(project, events, store.query(f"SELECT {ROUND_FIELDS} FROM rounds ORDER BY idx"))
     session.journal = project
     reporter("Restoring the session", 1.0)
     return project
 
 
+def stored_csv_path(project: Path, stored: object) -> Path:
+    """Where the project's CSV file is: a relative stored path is taken from the project's folder.
+
+    Never from the current folder. A path that is not text (a damaged file) names nothing.
+    """
+    try:
+        text = checks.text(stored, checks.MAX_PATH)
+    except ValueError:
+        text = "(damaged path)"
+    path = Path(text)
+    return Path(os.path.normpath(path if path.is_absolute() else project.parent / path))
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` (links followed) is in ``folder``'s tree."""
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):
+        return False
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a == b or a.samefile(b)
+    except OSError:
+        return False
+
+
+def _digests(path: Path, n_rows: int, *blobs: object) -> tuple[np.ndarray, np.ndarray]:
+    """The stored key and content digests of every row, ``n_rows`` each, checked."""
+    try:
+        arrays = [decode_array(b, 8 * n_rows, "A stored list of rows") for b in blobs]  # type: ignore[arg-type]
+    except ProjectError as error:
+        raise _damaged(path, error) from None
+    if any(a.shape != (n_rows,) or a.dtype != np.uint64 for a in arrays):
+        raise _damaged(path, "the stored row digests do not match its rows")
+    return arrays[0], arrays[1]
+
+
 def _damaged(path: Path, error: object) -> ProjectError:
-    return ProjectError(
+    return ProjectCorrupt(
         f"{path.name} is damaged ({error}); open a backup copy, or start a new project from the "
         "CSV file."
     )
-
-
-def _replay(project: Project, events: list[tuple], rounds: list[tuple]) -> None:
-    """Rebuild labels, skips, events, rounds and current queries from the stored history.
-
-    Events are applied in order to the file's labels; an event whose row is no longer in the file
-    is set aside (it stays in the history). ``previous_*`` are recomputed from the replayed state,
-    so undo restores exactly what the user saw.
-    """
-    session, keys = project.session, project.keys
-    index: dict[str, int] | None = None
-    by_seq: dict[int, int] = {}
-    last = rounds[-1] if rounds else None
-    open_rows: np.ndarray | None = None
-    last_before = last[2] if last else -1
-
-    def snapshot() -> None:
-        nonlocal open_rows
-        open_rows = (session.labels < 0) & ~session.skipped
-
-    if last_before == 0:
-        snapshot()
-    for seq, row, key, _version, kind, label, rnd, when, undoes in events:
-        if not (0 <= row < len(keys.keys) and keys.keys[row] == key):
-            index = index if index is not None else keys.index()
-            row = index.get(key, -1)
-        target = by_seq.get(undoes) if undoes is not None else None
-        if row >= 0 and (kind != "undo" or target is not None):
-            event = session.new_event(row, kind, label, target, round_index=rnd, when=when)
-            by_seq[seq] = len(session.events)
-            session.apply(event)
-            project.event_seqs.append(seq)
-        if seq == last_before:
-            snapshot()
-    if last is not None and open_rows is None:
-        snapshot()
-    n_classes = len(session.classes)
-    for row in rounds:
-        result = read_round(project.store, row, keys, project.source_version, n_classes)
-        session.rounds.append(result)
-    if last is not None and open_rows is not None:
-        queries = session.rounds[-1].queries
-        session.queries = queries[open_rows[queries]]

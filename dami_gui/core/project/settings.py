@@ -10,12 +10,13 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+from typing import Any
 
 import numpy as np
 
 from dami_gui.core.data.dataset import Dataset
 from dami_gui.core.errors import DamiError
-from dami_gui.core.model import MLPConfig
+from dami_gui.core.project import checks
 from dami_gui.core.session import Session
 
 
@@ -31,15 +32,22 @@ def write_settings(conn: sqlite3.Connection, session: Session) -> None:
     conn.execute("INSERT OR REPLACE INTO meta VALUES ('settings', ?)", (json.dumps(settings),))
 
 
-def session_from_settings(dataset: Dataset, settings: dict, truth: np.ndarray | None) -> Session:
-    """A session with the saved settings; a setting this version does not know is left default."""
-    try:
-        config = MLPConfig.from_dict(settings["model_config"])
-    except (KeyError, TypeError, ValueError, DamiError):
-        config = None
+def session_from_settings(
+    dataset: Dataset, settings: dict[str, Any], truth: np.ndarray | None
+) -> Session:
+    """A session with the saved settings; a setting this version does not know is left default.
+
+    A network configuration beyond sane limits (:mod:`.checks`) is not used either.
+    """
+    config = checks.model_config(settings.get("model_config"))
     session = Session(dataset, model_config=config, truth=truth)
     for name in ("strategy", "batch_size", "seed", "estimate_accuracy"):
-        with contextlib.suppress(KeyError, TypeError, ValueError, DamiError):
+        with contextlib.suppress(KeyError, TypeError, ValueError, OverflowError, DamiError):
             value = settings[name]
-            setattr(session, name, int(value) if name in ("batch_size", "seed") else value)
+            if name in ("batch_size", "seed"):
+                low, high = (-(1 << 62), 1 << 62) if name == "seed" else (1, checks.MAX_ROWS)
+                value = checks.whole(value, low, high)
+            elif name == "estimate_accuracy" and not isinstance(value, bool):
+                continue
+            setattr(session, name, value)
     return session

@@ -13,10 +13,12 @@ were added, removed and edited (:class:`SourceStatus`).
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -127,17 +129,21 @@ def record_source(
     sha: str,
     keys: RowKeys,
     note: str,
+    folder: Path,
 ) -> None:
     """Add version ``version`` of the CSV file to the project's ``sources`` table.
 
     ``size`` and ``sha`` come from :func:`hash_file`, ``keys`` from :func:`row_keys`; ``note``
-    says why the version was recorded ("created", "moved", "accepted changes").
+    says why the version was recorded ("created", "moved", "accepted changes"). The path is
+    stored relative to ``folder``, the project's, so that a folder moved or copied with its
+    project and CSV file keeps working (absolute when there is no relative path, e.g. another
+    drive).
     """
     conn.execute(
         "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         (
             version,
-            str(path),
+            relative_path(path, folder),
             size,
             sha,
             path.stat().st_mtime,
@@ -149,6 +155,14 @@ def record_source(
             note,
         ),
     )
+
+
+def relative_path(path: Path, folder: Path) -> str:
+    """``path`` as text relative to ``folder`` ("pool.csv", "../data/pool.csv") when possible."""
+    try:
+        return os.path.relpath(os.path.abspath(path), os.path.abspath(folder))
+    except ValueError:  # Windows: another drive
+        return str(Path(path).absolute())
 
 
 @dataclass
@@ -170,6 +184,9 @@ class SourceStatus:
     edited: int = 0  # same key, other cell values
     labels_lost: int = 0  # rows with a label event that are no longer in the file
     matched_by: str = ""
+    #: False: the file is not the recorded one and was not compared row by row (not read: it
+    #: lies outside the project's folder, or cannot be read as the project's table).
+    compared: bool = True
 
     @property
     def same_rows(self) -> bool:
@@ -183,6 +200,11 @@ class SourceStatus:
         where = f" (now at {self.path})" if self.moved else ""
         if not self.changed:
             return f"The CSV file {self.path.name}{where} is unchanged."
+        if not self.compared:
+            return (
+                f"The CSV file {self.path} is not the file this project was saved with (its size "
+                "or content differ), and it was not compared with it."
+            )
         text = (
             f"The CSV file {self.path.name}{where} changed since the project was saved: "
             f"{self.added} rows added, {self.removed} removed, {self.edited} edited "
@@ -210,6 +232,13 @@ class SourceChanged(ProjectError):
 
     def __init__(self, status: SourceStatus, project: Path) -> None:
         self.status = status
+        if not status.compared:
+            super().__init__(
+                f"{status.describe()} If it is the right file, compare it: `dami project relocate "
+                f"{project.name} {status.path}` (in the app: Read this file); else locate the "
+                "original file."
+            )
+            return
         super().__init__(
             f"{status.describe()} Labels follow their rows: to go on with this file run "
             f"`dami project relocate {project.name} {status.path} --accept-changes`, or locate "
@@ -223,7 +252,7 @@ def compare_rows(
     new: RowKeys,
     labeled_keys: set[str],
     id_column: str | None,
-) -> dict:
+) -> dict[str, Any]:
     """Fields of :class:`SourceStatus`: rows added, removed, edited, and labeled rows lost.
 
     ``old_keys``/``old_content``: the stored digests; ``labeled_keys``: keys of labeled rows.
@@ -248,7 +277,9 @@ def rows_of_old(old_keys: np.ndarray, new_keys: np.ndarray) -> np.ndarray:
     return np.array([where.get(k, -1) for k in old_keys.tolist()], dtype=np.int64)
 
 
-def remap_arrays(new_of_old: np.ndarray, n_rows: int, arrays: dict[str, np.ndarray]) -> dict:
+def remap_arrays(
+    new_of_old: np.ndarray, n_rows: int, arrays: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """A round's arrays saved against an older version of the file, moved onto today's rows.
 
     Row lists (queries, centers) keep the rows still there; per-row scores and probabilities are

@@ -9,6 +9,10 @@ This module knows tables, not sessions (that is :mod:`dami_gui.core.project.jour
 * :func:`create_file`: a new project written under a temporary name and moved into place only
   when complete, so a failed creation leaves no file behind.
 
+No file beside the project is ever opened through a link (:mod:`.sidecars`). Reading sees every
+saved change, those still in the write-ahead log included; a log that closing could not fold into
+the file is reported (:class:`~dami_gui.core.project.errors.NotCheckpointed`), never left silent.
+
 The tables and their versions are in :mod:`dami_gui.core.project.schema`, numbers as bytes in
 :mod:`dami_gui.core.project.arrays`, the lock in :mod:`dami_gui.core.project.lock`, the errors
 in :mod:`dami_gui.core.project.errors`. See docs/project-files.md.
@@ -23,11 +27,14 @@ import struct
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+from dami_gui.core.project import sidecars
 from dami_gui.core.project.errors import (
     ProjectCorrupt,
     ProjectError,
     ProjectReadOnly,
+    checkpoint_error,
     translate_error,
 )
 from dami_gui.core.project.lock import FileLock
@@ -42,6 +49,8 @@ from dami_gui.core.project.schema import (
 )
 
 SUFFIX = ".dami"
+#: One row of a query: SQLite values (int, float, str, bytes or None), unchecked.
+Row = tuple[Any, ...]
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -72,34 +81,50 @@ def read_header(path: Path) -> tuple[int, int]:
             "project from the CSV file with `dami project new`."
         )
     version, app_id = struct.unpack_from(">i", head, 60)[0], struct.unpack_from(">i", head, 68)[0]
-    # a cut-off file: fewer bytes than the pages the header counts (when that count is valid)
+    # a cut-off file: fewer bytes than the pages the header counts (when that count is valid).
+    # Not while the write-ahead log holds changes: the missing pages may be there (a checkpoint
+    # cut short by a full disk), and SQLite reads them from it; the integrity check decides.
     (page_size,) = struct.unpack_from(">H", head, 16)
     page_size = 65536 if page_size == 1 else page_size
     counter, pages = struct.unpack_from(">II", head, 24)
     (valid_for,) = struct.unpack_from(">I", head, 92)
-    if counter == valid_for and path.stat().st_size < pages * page_size:
+    size = path.stat().st_size
+    logged = sidecars.wal_has_data(Path(os.path.realpath(path)))
+    if counter == valid_for and size < pages * page_size and not logged:
         raise ProjectCorrupt(
-            f"{path.name} is truncated ({path.stat().st_size} of {pages * page_size} bytes), so "
+            f"{path.name} is truncated ({size} of {pages * page_size} bytes), so "
             "it is damaged; open a backup copy, or start a new project from the CSV file."
         )
     return version, app_id
+
+
+def _text(data: bytes) -> str:
+    """Stored text as ``str``; bytes that are not UTF-8 stay recognisable (lone surrogates), so
+    the checks of :mod:`.checks` refuse that one value instead of the whole read failing."""
+    return data.decode("utf-8", "surrogateescape")
 
 
 class Store:
     """An open project file. Writes go through :meth:`transaction`; close with :meth:`close`.
 
     ``readonly=True`` reads without locking and refuses every write (for status and export while
-    the app has the project open, or for a file in a read-only folder).
+    the app has the project open, or for a file in a read-only folder). It sees the changes still
+    in the write-ahead log, and leaves nothing beside the file that its owner could not use (see
+    :func:`~dami_gui.core.project.sidecars.reader_plan`).
     """
 
     def __init__(self, path: str | Path, readonly: bool = False) -> None:
         self.path = Path(path)
+        #: The file itself (``path`` may be a link to it): its lock and logs are beside it.
+        self.real = Path(os.path.realpath(self.path))
         self.readonly = readonly
         self.conn: sqlite3.Connection
         self._closed = False
         self._lock: FileLock | None = None
         self._mutex = threading.RLock()  # the app writes from its GUI thread and may read elsewhere
         self._depth = 0
+        self._stamp: tuple[object, ...] | None = None  # read without locks: what must not change
+        self._copy: Path | None = None  # a private copy read instead (see reader_plan)
         self._open()
 
     # ----------------------------------------------------------------------------- opening
@@ -111,44 +136,68 @@ class Store:
                 f"{path.name} is an SQLite database but not a dami project; choose a .dami file."
             )
         refuse_newer(path, version)
-        folder_writable = os.access(path.parent, os.W_OK)
+        sidecars.check_sidecars(self.real)
         if not self.readonly:
-            if not folder_writable or not os.access(path, os.W_OK):
+            if not os.access(self.real.parent, os.W_OK) or not os.access(self.real, os.W_OK):
                 raise ProjectReadOnly(
-                    f"{path.name} cannot be changed because it or its folder ({path.parent}) is "
-                    "read-only; copy it to a folder you can write to, or open it read-only."
+                    f"{path.name} cannot be changed because it or its folder "
+                    f"({self.real.parent}) is read-only; copy it to a folder you can write to, or "
+                    "open it read-only."
                 )
-            self._lock = FileLock(path.with_name(path.name + ".lock"))
+            self._lock = FileLock(sidecars.sidecar(self.real, ".lock"))
             self._lock.acquire(path)
         conn: sqlite3.Connection | None = None
         try:
-            conn = self.conn = self._connect(folder_writable)
+            if not self.readonly:
+                sidecars.clear_unusable_logs(self.real)
+            left_in_log = sidecars.wal_has_data(self.real)
+            conn = self.conn = self._connect()
             self._check()
         except BaseException:
             if conn is not None:
                 conn.close()
             self._release()
+            if self._copy is not None:
+                sidecars.remove_copy(self._copy)
             raise
+        if left_in_log and not self.readonly:
+            # changes a crash or a full disk left in the log: SQLite has read them; fold them in
+            # now if there is room (if not, they stay safe in the log and closing says so)
+            with contextlib.suppress(ProjectError):
+                self.checkpoint()
 
-    def _connect(self, folder_writable: bool) -> sqlite3.Connection:
-        path = self.path
+    def _connect(self) -> sqlite3.Connection:
+        path = self.real
         try:
-            if self.readonly:
-                mode = "ro" if folder_writable else "ro&immutable=1"
-                uri = f"{path.resolve().as_uri()}?mode={mode}"
-                conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=10)
-            else:
+            if not self.readonly:
                 conn = sqlite3.connect(path, check_same_thread=False, timeout=10)
+            else:
+                stamp = sidecars.stamp(path)  # before the plan: a writer after it is noticed
+                plan = sidecars.reader_plan(path)
+                if plan == "immutable" and (not stamp or stamp[-1]):
+                    plan = "shared"  # a log appeared meanwhile
+                if plan == "copy":
+                    self._copy, copy = sidecars.private_copy(path)
+                    conn = sqlite3.connect(copy, check_same_thread=False)
+                    conn.execute("PRAGMA query_only = ON")
+                else:
+                    mode = "ro" if plan == "shared" else "ro&immutable=1"
+                    if plan == "immutable":
+                        self._stamp = stamp
+                    uri = f"{path.as_uri()}?mode={mode}"
+                    conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=10)
             conn.isolation_level = None  # explicit transactions only
+            conn.text_factory = _text  # damaged text reaches the checks, not a UnicodeDecodeError
             return conn
         except sqlite3.Error as error:
-            raise translate_error(error, path, "the project") from None
+            raise translate_error(error, self.path, "the project", "opened") from None
 
     def _check(self) -> None:
         """Integrity, version and tables; then WAL and migrations for a writable store."""
         path, conn = self.path, self.conn
         try:
             result = conn.execute("PRAGMA quick_check").fetchone()
+            self._check_unchanged()
             if result is None or result[0] != "ok":
                 raise sqlite3.DatabaseError(f"database disk image is malformed: {result}")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -165,13 +214,22 @@ class Store:
                     "can be read; open it once where it can be written."
                 )
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-        except sqlite3.Error as error:
-            raise translate_error(error, path, "the project") from None
+        except (sqlite3.Error, UnicodeDecodeError) as error:
+            self._check_unchanged()
+            raise translate_error(error, path, "the project", "opened") from None
         missing = REQUIRED_TABLES - tables
         if missing:
             raise ProjectCorrupt(
                 f"{path.name} is damaged: it lacks the table(s) {', '.join(sorted(missing))}; "
                 "open a backup copy, or start a new project from the CSV file."
+            )
+
+    def _check_unchanged(self) -> None:
+        """Read without locks: refuse what was read if a writer changed the file meanwhile."""
+        if self._stamp is not None and sidecars.stamp(self.real) != self._stamp:
+            raise ProjectError(
+                f"{self.path.name} was changed by another dami window or command while it was "
+                "being read; run this again."
             )
 
     def _migrate(self, version: int) -> None:
@@ -180,12 +238,7 @@ class Store:
             raise ProjectCorrupt(
                 f"{self.path.name} has no project format version; it is not a dami project."
             )
-        backup = self.path.with_name(f"{self.path.name}.v{version}.bak")
-        target = sqlite3.connect(backup)
-        try:
-            self.conn.backup(target)
-        finally:
-            target.close()
+        self._backup(version)
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             for old in range(version, SCHEMA_VERSION):
@@ -195,6 +248,32 @@ class Store:
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
+
+    def _backup(self, version: int) -> Path:
+        """Copy the file to ``<name>.v<version>.bak`` (the first such name that is free).
+
+        Written whole under a new hidden name, then linked: an existing backup, or a link put
+        under that name, is never written through or replaced.
+        """
+        stem = f"{self.real.name}.v{version}"
+        names = [self.real.with_name(f"{stem}.bak")]
+        names += [self.real.with_name(f"{stem}-{i}.bak") for i in range(2, 100)]
+        temp: Path | None = None
+        try:
+            temp = sidecars.new_temp(self.real)
+            target = sqlite3.connect(temp)
+            try:
+                self.conn.backup(target)
+            finally:
+                target.close()
+            return sidecars.publish_free(temp, names)
+        except (OSError, sqlite3.Error) as error:
+            raise translate_error(error, self.path, "the backup before the upgrade") from None
+        finally:
+            if temp is not None:
+                for leftover in (temp, sidecars.sidecar(temp, "-journal")):
+                    with contextlib.suppress(OSError):
+                        leftover.unlink()
 
     # ----------------------------------------------------------------------------- using
     @contextlib.contextmanager
@@ -230,14 +309,17 @@ class Store:
                     raise translate_error(error, self.path, doing) from None
                 raise
 
-    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+    def query(self, sql: str, params: Row = ()) -> list[Row]:
         """Rows of a read; errors become a :class:`ProjectError`."""
         self._check_open()
         with self._mutex:
             try:
-                return self.conn.execute(sql, params).fetchall()
-            except sqlite3.Error as error:
-                raise translate_error(error, self.path, "reading the project") from None
+                rows = self.conn.execute(sql, params).fetchall()
+            except (sqlite3.Error, UnicodeDecodeError) as error:
+                self._check_unchanged()
+                raise translate_error(error, self.path, "the project", "read") from None
+            self._check_unchanged()
+            return rows
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         rows = self.query("SELECT value FROM meta WHERE key = ?", (key,))
@@ -247,20 +329,38 @@ class Store:
         """Fold the write-ahead log into the file, so a plain copy of the .dami is complete.
 
         TRUNCATE (on close) waits for readers and empties the log; PASSIVE does what it can now.
+        Raises :class:`~dami_gui.core.project.errors.NotCheckpointed` when the file cannot be
+        written (a full disk): nothing is lost, the changes stay in the log.
         """
         if self._closed or self.readonly or mode not in ("PASSIVE", "TRUNCATE"):
             return
-        with self._mutex, contextlib.suppress(sqlite3.Error):
-            self.conn.execute(f"PRAGMA wal_checkpoint({mode})")
+        with self._mutex:
+            try:
+                self.conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
+            except sqlite3.Error as error:
+                raise checkpoint_error(error, self.path) from None
 
     def close(self) -> None:
-        """Checkpoint, close and release the lock; safe to call twice."""
+        """Checkpoint, close and release the lock; safe to call twice.
+
+        A checkpoint that fails is raised after everything is closed and released
+        (:class:`~dami_gui.core.project.errors.NotCheckpointed`: every change is safe in the log).
+        """
+        failure: ProjectError | None = None
         if not self._closed:
-            self.checkpoint()
+            try:
+                self.checkpoint()
+            except ProjectError as error:
+                failure = error
             with contextlib.suppress(sqlite3.Error):
                 self.conn.close()
             self._closed = True
         self._release()
+        if self._copy is not None:
+            sidecars.remove_copy(self._copy)
+            self._copy = None
+        if failure is not None:
+            raise failure
 
     def _check_open(self) -> None:
         if self._closed:
@@ -275,12 +375,13 @@ class Store:
 def create_file(path: str | Path, fill: Callable[[sqlite3.Connection], None]) -> Path:
     """Write a new project at ``path`` with ``fill(conn)``, all or nothing.
 
-    The database is built under a hidden temporary name in the same folder, in one transaction,
-    and linked to ``path`` only when complete; an existing ``path`` is never replaced. On any
-    failure (including :class:`~dami_gui.core.errors.Cancelled`) nothing is left behind.
+    The database is built under a new hidden name in the same folder, in one transaction, and
+    linked to ``path`` only when complete; an existing ``path`` (or a link there) is never
+    replaced. On any failure (including :class:`~dami_gui.core.errors.Cancelled`) nothing is left
+    behind.
     """
     path = Path(path)
-    if path.exists():
+    if os.path.lexists(path):
         raise ProjectError(
             f"{path} already exists; choose another name, or delete that file first."
         )
@@ -291,9 +392,9 @@ def create_file(path: str | Path, fill: Callable[[sqlite3.Connection], None]) ->
             f"The folder {path.parent} is read-only, so the project cannot be created there; "
             "choose a folder you can write to."
         )
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    leftovers = [temp, temp.with_name(temp.name + "-journal")]
+    temp: Path | None = None
     try:
+        temp = sidecars.new_temp(path)
         conn = sqlite3.connect(temp)
         try:
             conn.isolation_level = None
@@ -303,28 +404,18 @@ def create_file(path: str | Path, fill: Callable[[sqlite3.Connection], None]) ->
             conn.execute("COMMIT")
         finally:
             conn.close()
-        _publish(temp, path)
-    except BaseException as error:
-        for leftover in leftovers:
-            with contextlib.suppress(OSError):
-                leftover.unlink()
-        if isinstance(error, sqlite3.Error | OSError):
-            raise translate_error(error, path, "the project") from None
-        raise
-    return path
-
-
-def _publish(temp: Path, path: Path) -> None:
-    """Give the finished file its name without ever replacing another file."""
-    try:
-        os.link(temp, path)
+        sidecars.publish(temp, path)
     except FileExistsError:
         raise ProjectError(
             f"{path} was created by someone else meanwhile; choose another name."
         ) from None
-    except OSError:  # a file system without hard links
-        if path.exists():
-            raise ProjectError(f"{path} already exists; choose another name.") from None
-        os.replace(temp, path)
-        return
-    temp.unlink()
+    except BaseException as error:
+        if isinstance(error, sqlite3.Error | OSError):
+            raise translate_error(error, path, "the new project", "created") from None
+        raise
+    finally:
+        if temp is not None:
+            for leftover in (temp, sidecars.sidecar(temp, "-journal")):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+    return path
