@@ -109,15 +109,35 @@ def margin_rows(proba: np.ndarray, rows: np.ndarray, k: int, seed: int) -> np.nd
     return top_k(scores, candidates, k, seed)
 
 
+def fill_up(idx: np.ndarray, labeled: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, int]:
+    """``idx`` without repeats or labeled rows, topped up to ``k`` with random unlabeled rows.
+
+    scikit-activeml's BADGE can return the same row several times when rows are identical (e.g.
+    housevotes' categorical rows): its k-means++ seeding then has nothing else left to pick.
+    Returns the rows and how many were added at random.
+    """
+    idx = np.asarray(idx, dtype=np.int64)
+    keep = idx[~labeled[idx]]
+    _, first = np.unique(keep, return_index=True)
+    keep = keep[np.sort(first)][:k]
+    missing = k - keep.size
+    if missing:
+        free = np.setdiff1d(np.flatnonzero(~labeled), keep)
+        extra = np.random.default_rng(seed).choice(free, missing, replace=False)
+        keep = np.concatenate([keep, extra])
+    return keep, missing
+
+
 def _mlp_query(strategy: str, model, split: Split, labeled: np.ndarray, k: int, seed: int):
     if strategy in MLP_PEERS:
         rows = np.flatnonzero(labeled)
-        return peer_query(strategy, model, split.X_pool, rows, split.y_pool[rows], k, seed)
+        idx = peer_query(strategy, model, split.X_pool, rows, split.y_pool[rows], k, seed)
+        return fill_up(idx, labeled, k, seed)
     ctx = QueryContext(split.X_pool, labeled, ModelOutputs(model, split.X_pool))
     from .variants import VARIANTS
 
     strat = VARIANTS[strategy]() if strategy in VARIANTS else get_strategy(strategy)
-    return strat.query(ctx, k, seed=seed).indices
+    return strat.query(ctx, k, seed=seed).indices, 0
 
 
 def run_curve(
@@ -131,6 +151,7 @@ def run_curve(
     labeled[rng.choice(n, size=min(B, n), replace=False)] = True
     acc, bacc, labels, select_s, train_s = [], [], [], [], []
     stopped_early = None
+    filled = 0
     for r in range(rounds + 1):
         t0 = time.perf_counter()
         train_seed = seed * 1000 + r
@@ -164,7 +185,8 @@ def run_curve(
             ctx = QueryContext(split.X_pool, labeled)
             idx = get_strategy("random").query(ctx, k, qseed).indices
         elif learner == "mlp":
-            idx = _mlp_query(strategy, model, split, labeled, k, qseed)
+            idx, added = _mlp_query(strategy, model, split, labeled, k, qseed)
+            filled += added
         elif strategy == "margin":
             rows = np.flatnonzero(~labeled)
             idx = margin_rows(model.predict_proba(split.X_pool[rows]), rows, k, qseed)
@@ -181,4 +203,5 @@ def run_curve(
         "select_s": select_s,
         "train_s": train_s,
         "stopped_early": stopped_early,
+        "filled_at_random": filled,
     }
