@@ -131,7 +131,11 @@ def fill_up(idx: np.ndarray, labeled: np.ndarray, k: int, seed: int) -> tuple[np
 def _mlp_query(strategy: str, model, split: Split, labeled: np.ndarray, k: int, seed: int):
     if strategy in MLP_PEERS:
         rows = np.flatnonzero(labeled)
-        idx = peer_query(strategy, model, split.X_pool, rows, split.y_pool[rows], k, seed)
+        try:
+            idx = peer_query(strategy, model, split.X_pool, rows, split.y_pool[rows], k, seed)
+        except Exception as exc:  # a peer library's failure costs it this round, not the run
+            print(f"{split.name} {strategy}: {type(exc).__name__}: {exc}; random rows instead")
+            idx = np.empty(0, dtype=np.int64)
         return fill_up(idx, labeled, k, seed)
     ctx = QueryContext(split.X_pool, labeled, ModelOutputs(model, split.X_pool))
     from .variants import VARIANTS
