@@ -158,6 +158,33 @@ def _f(x, fmt: str = ".1f") -> str:
     return "—" if x is None or (isinstance(x, float) and np.isnan(x)) else format(x, fmt)
 
 
+def _pm(value, se) -> str:
+    """``81.2±0.4``; the SE is left out where there is one seed."""
+    if value is None:
+        return "—"
+    return _f(value) if se is None or np.isnan(se) else f"{value:.1f}±{se:.1f}"
+
+
+def dataset_table(datasets: list[str], runs: list[dict]) -> str:
+    """What each data set is, and what the app's importer made of its columns."""
+    from .protocol import describe
+
+    out = [
+        "| set | rows | classes | minority % | numeric / categorical columns | B | pool | points |",
+        "|---|" + "---|" * 7,
+    ]
+    for ds in datasets:
+        d = describe(ds)
+        run = next(r for r in runs if r["dataset"] == ds)
+        name = ds + ("†" if d["kind"] == "imbalanced" else "") + ("°" if ds in HOLDOUT else "")
+        out.append(
+            f"| {name} | {d['rows']} | {d['classes']} | {100 * d['minority_share']:.1f} | "
+            f"{d['numeric']} / {d['categorical']} | {d['B']} | {run['pool_rows']} | "
+            f"{len(run['labels'])} |"
+        )
+    return "\n".join(out)
+
+
 def _set_label(ds: str, summary: dict, runs_kind: dict) -> str:
     marks = ""
     if runs_kind.get(ds) == "imbalanced":
@@ -226,13 +253,7 @@ def format_tables(summary: dict, runs: list[dict]) -> str:
             cells = []
             for p in order:
                 c = per.get((ds, p))
-                cells.append(
-                    ""
-                    if c is None
-                    else f"{_f(c[f'at{m}'])}±{_f(c[f'at{m}_se'])}"
-                    if c[f"at{m}"] is not None
-                    else "—"
-                )
+                cells.append("" if c is None else _pm(c[f"at{m}"], c[f"at{m}_se"]))
             out.append(f"| {_set_label(ds, summary, kinds)} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
@@ -269,10 +290,11 @@ def plot(runs: list[dict], summary: dict, path: Path) -> None:
                 names.append(n)
     handles.append(plt.Line2D([], [], color="0.75", lw=0.7))
     names.append("other pipelines")
+    bottom = 0.75 / (2.6 * nrow)  # room for the legend: about 0.75 inch
     fig.legend(handles, names, loc="lower center", ncol=6, fontsize=7)
-    fig.supxlabel("labels", fontsize=8, y=0.035)
+    fig.supxlabel("labels", fontsize=8, y=bottom * 0.9)
     fig.supylabel("test accuracy % (balanced accuracy on imbalanced sets)", fontsize=8)
-    fig.tight_layout(rect=(0.01, 0.05, 1, 1))
+    fig.tight_layout(rect=(0.01, bottom, 1, 1))
     fig.savefig(path, dpi=70)
     plt.close(fig)
 
@@ -281,6 +303,7 @@ def write_report(runs: list[dict], md: Path, png: Path) -> str:
     runs, left = complete(runs)
     summary = summarise(runs)
     text = format_tables(summary, runs)
+    text += "\n\n**Data sets** (as read by the app)\n\n" + dataset_table(summary["datasets"], runs)
     if left:
         text += "\n\nLeft out (not every pipeline has run them): " + ", ".join(left) + "."
     md.write_text(text + "\n")
