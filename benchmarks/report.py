@@ -208,7 +208,8 @@ def format_tables(summary: dict, runs: list[dict]) -> str:
         "",
         "**Summary** (ALC: mean headline metric over the curve, %; gain: ALC − ALC of random "
         "with the same learner, paired by seed, mean over sets ± SE over seeds; vs mlp/random: "
-        "ALC − our MLP with random labels; rank among all pipelines per set, 1 = best)",
+        "ALC − our MLP with random labels; rank among all pipelines per set, 1 = best, ties share "
+        "a rank; wins: sets ranked first)",
         "",
         "| pipeline | sets | mean ALC | gain over own random | vs mlp/random | mean rank | "
         "rank tune / held-out | wins | beats own random | worst set (gain) | at 2B | at 6B | "
@@ -218,7 +219,8 @@ def format_tables(summary: dict, runs: list[dict]) -> str:
     for p in order:
         o = ov[p]
         gain = f"{o['mean_gain']:+.2f} ± {_f(o['gain_se'], '.2f')}"
-        worst = f"{o['worst']} ({o['worst_gain']:+.1f})" if o["worst"] else "—"
+        own_random = p.endswith("/random")
+        worst = f"{o['worst']} ({o['worst_gain']:+.1f})" if o["worst"] and not own_random else "—"
         out.append(
             f"| {p} | {o['n_sets']} | {o['mean_alc']:.1f} | {gain} | {o['vs_mlp_random']:+.2f} | "
             f"{o['mean_rank']:.1f} | {_f(o['rank_tune'])} / {_f(o['rank_holdout'])} | "
