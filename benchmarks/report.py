@@ -209,7 +209,8 @@ def format_tables(summary: dict, runs: list[dict]) -> str:
         "**Summary** (ALC: mean headline metric over the curve, %; gain: ALC − ALC of random "
         "with the same learner, paired by seed, mean over sets ± SE over seeds; vs mlp/random: "
         "ALC − our MLP with random labels; rank among all pipelines per set, 1 = best, ties share "
-        "a rank; wins: sets ranked first)",
+        "a rank; rank tune / held-out: mean rank on the 24 sets part 2 may tune on and on the 8 "
+        "held out; wins: sets ranked first)",
         "",
         "| pipeline | sets | mean ALC | gain over own random | vs mlp/random | mean rank | "
         "rank tune / held-out | wins | beats own random | worst set (gain) | at 2B | at 6B | "
