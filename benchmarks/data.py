@@ -1,8 +1,10 @@
-"""The benchmark protocol's data: KEEL data sets, split, standardised, pool capped.
+"""Issue 5's numpy loader, kept for :mod:`benchmarks.regions` (the measured lead behind DAMI+).
 
-Protocol (issue 5): the raw KEEL ``.dat`` file (last column is the label); a stratified 70/30
-pool/test split per seed; the pool capped at 10,000 rows by a stratified, seeded subsample;
-features standardised with the pool's mean and standard deviation (replayed on the test rows).
+The label-efficiency benchmark no longer uses it: its data go through the app's CSV path
+(:mod:`benchmarks.protocol`). Protocol (issue 5): the raw KEEL ``.dat`` file (last column is the
+label); a stratified 70/30 pool/test split per seed; the pool capped at 10,000 rows by a
+stratified, seeded subsample; features standardised with the pool's mean and standard deviation
+(replayed on the test rows).
 """
 
 from __future__ import annotations

@@ -1,19 +1,15 @@
-"""Label-efficiency benchmark: learning curves of every strategy on KEEL tabular data.
+"""Label-efficiency benchmark (issue 12): learning curves of every pipeline on the dev data sets.
 
-    python -m benchmarks.label_efficiency [--quick] [--datasets ...] [--seeds N]
-                                          [--strategies ...] [--out FILE] [--resume]
+    python -m benchmarks.label_efficiency [--quick] [--group dev|tune|holdout] [--datasets ...]
+        [--seeds N] [--first-seed S] [--pipelines ...] [--jobs N] [--out FILE] [--resume]
+    python -m benchmarks.label_efficiency --merge A.json B.json ... --out ALL.json
+    python -m benchmarks.label_efficiency --report-only --out ALL.json
 
-Protocol (issue 5): per seed, a stratified 70/30 pool/test split, the pool capped at 10,000 rows
-(stratified, seeded), features standardised on the pool; a random initial labeled set of
-B = max(20, 2 x classes) rows, the same for every strategy; 10 rounds of B queries (11 points);
-the MLP of :mod:`dami_gui.core.model` with its defaults, trained from scratch each round with the
-same training seed for every strategy. Ours: every name in ``available()``; peers: scikit-activeml
-on the same fitted network (see :mod:`benchmarks.peers`).
-
-Summary: the area under the learning curve (AUC, mean test accuracy over the 11 points) and the
-final accuracy, mean and standard error over seeds; the gain over random, paired by seed.
-Writes JSON to ``benchmarks/results/`` (after every run, so ``--resume`` continues a cut run) and
-PNG learning curves; prints the tables.
+The protocol is in :mod:`benchmarks.protocol` (data sets through the app's CSV path, split, pool
+cap, B rule), the pipelines in :mod:`benchmarks.pipelines`, the metrics, tables and figure in
+:mod:`benchmarks.report`. Every run (data set, seed, pipeline) is one learning curve, written to
+the JSON as soon as it is done, so ``--resume`` continues a cut run and pieces run apart (other
+seeds, other sets) are joined with ``--merge``. ``--jobs N`` runs N processes of one thread each.
 """
 
 from __future__ import annotations
@@ -25,282 +21,156 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
+from .protocol import DEV_DATASETS, HOLDOUT, QUICK, RESULTS, ROUNDS, TUNE
 
-from dami_gui.core.model import predict_proba, train_mlp
-from dami_gui.core.strategies import ModelOutputs, QueryContext, available, get_strategy
-
-from .data import DEV_DATASETS, HOLDOUT_DATASETS, batch_size_for, make_split
-from .peers import PEERS, peer_query
-from .variants import VARIANTS
-
-RESULTS = Path(__file__).resolve().parent / "results"
-ROUNDS = 10
-QUICK_DATASETS = ["satimage", "segment"]
+GROUPS = {"dev": DEV_DATASETS, "tune": TUNE, "holdout": HOLDOUT}
+_SPLITS: dict = {}
+_CACHE: dict = {}
 
 
-def _accuracy(model, X, y) -> float:
-    return float((predict_proba(model, X).argmax(1) == y).mean())
+def _one_thread() -> None:
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = "1"
+    import torch
+
+    torch.set_num_threads(1)
 
 
-def run_curve(split, strategy: str, seed: int, rounds: int = ROUNDS, cache: dict | None = None):
-    """One learning curve; returns test accuracies (rounds + 1), selection seconds per round."""
-    n, C = split.X_pool.shape[0], split.n_classes
-    B = batch_size_for(C)
-    rng = np.random.default_rng(seed)
-    labeled = np.zeros(n, dtype=bool)
-    labeled[rng.choice(n, size=B, replace=False)] = True
-    accs, select_s, train_s = [], [], []
-    for r in range(rounds + 1):
-        t0 = time.perf_counter()
-        train_seed = seed * 1000 + r
-        key = (split.name, seed, r, labeled.tobytes()) if r == 0 else None
-        if cache is not None and key in cache:
-            model = cache[key]
-        else:
-            model, _ = train_mlp(split.X_pool[labeled], split.y_pool[labeled], C, seed=train_seed)
-            if key is not None and cache is not None:
-                cache[key] = model
-        train_s.append(time.perf_counter() - t0)
-        accs.append(_accuracy(model, split.X_test, split.y_test))
-        if r == rounds:
-            break
-        t0 = time.perf_counter()
-        qseed = seed * 1000 + r
-        if strategy in PEERS:
-            rows = np.flatnonzero(labeled)
-            idx = peer_query(strategy, model, split.X_pool, rows, split.y_pool[rows], B, qseed)
-        else:
-            ctx = QueryContext(split.X_pool, labeled, ModelOutputs(model, split.X_pool))
-            strat = VARIANTS[strategy]() if strategy in VARIANTS else get_strategy(strategy)
-            idx = strat.query(ctx, B, seed=qseed).indices
-        select_s.append(time.perf_counter() - t0)
-        assert len(set(idx.tolist())) == B and not labeled[idx].any(), strategy
-        labeled[idx] = True
-    return accs, select_s, train_s
+def run_task(task: tuple[str, int, str, int]) -> dict:
+    """One learning curve; the split and the first MLP are kept for the next pipeline."""
+    from .pipelines import run_curve
+    from .protocol import make_split
+
+    ds, seed, pipeline, rounds = task
+    if (ds, seed) not in _SPLITS:
+        _SPLITS.clear()
+        _CACHE.clear()
+        _SPLITS[(ds, seed)] = make_split(ds, seed)
+    split = _SPLITS[(ds, seed)]
+    t0 = time.perf_counter()
+    curve = run_curve(split, pipeline, seed, rounds, _CACHE)
+    return {
+        "dataset": ds,
+        "kind": split.kind,
+        "pipeline": pipeline,
+        "seed": seed,
+        "B": split.batch,
+        "pool_rows": int(split.X_pool.shape[0]),
+        "test_rows": int(split.X_test.shape[0]),
+        **curve,
+        "seconds": time.perf_counter() - t0,
+    }
 
 
-def summarise(runs: list[dict], strategies: list[str], datasets: list[str]) -> dict:
-    """Per data set and strategy: AUC, final accuracy (mean, SE); paired gain over random."""
-    by = {(r["dataset"], r["strategy"], r["seed"]): r for r in runs}
-    table: dict = {}
-    for ds in datasets:
-        seeds = sorted({s for (d, st, s) in by if d == ds and st == "random"})
-        for st in strategies:
-            rows = [by[(ds, st, s)] for s in seeds if (ds, st, s) in by]
-            if not rows:
-                continue
-            auc = np.array([np.mean(r["acc"]) for r in rows]) * 100
-            fin = np.array([r["acc"][-1] for r in rows]) * 100
-            paired = [s for s in seeds if (ds, st, s) in by]
-            gain = np.array(
-                [
-                    100 * (np.mean(by[(ds, st, s)]["acc"]) - np.mean(by[(ds, "random", s)]["acc"]))
-                    for s in paired
-                ]
-            )
-            se = lambda a: float(a.std(ddof=1) / np.sqrt(a.size)) if a.size > 1 else float("nan")  # noqa: E731
-            table[(ds, st)] = {
-                "n_seeds": len(rows),
-                "auc": float(auc.mean()),
-                "auc_se": se(auc),
-                "final": float(fin.mean()),
-                "final_se": se(fin),
-                "gain": float(gain.mean()),
-                "gain_se": se(gain),
-                "select_s": float(np.mean([np.mean(r["select_s"]) for r in rows])),
-            }
-    overall = {}
-    for st in strategies:
-        gains = [table[(ds, st)]["gain"] for ds in datasets if (ds, st) in table]
-        if gains:
-            overall[st] = {
-                "mean_gain": float(np.mean(gains)),
-                "wins": int(sum(g > 0 for g in gains)),
-                "n_datasets": len(gains),
-            }
-    return {"per_dataset": {f"{d}|{s}": v for (d, s), v in table.items()}, "overall": overall}
+def _save(out: Path, config: dict, runs: list[dict]) -> None:
+    tmp = out.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"config": config, "runs": runs}))
+    os.replace(tmp, out)
 
 
-def format_tables(summary: dict, strategies: list[str], datasets: list[str]) -> str:
-    per = summary["per_dataset"]
-    ov = summary["overall"]
-    order = sorted([s for s in strategies if s in ov], key=lambda s: -ov[s]["mean_gain"])
-    lines = []
-    head = "| strategy | " + " | ".join(datasets) + " | mean gain | beats random |"
-    lines += [
-        "AUC (mean test accuracy over the 11 points, %) ± SE; in brackets: gain over random",
-        "",
-        head,
-        "|" + "---|" * (len(datasets) + 3),
-    ]
-    for st in order:
-        cells = []
-        for ds in datasets:
-            v = per.get(f"{ds}|{st}")
-            cells.append(
-                "" if v is None else f"{v['auc']:.1f} ± {v['auc_se']:.1f} ({v['gain']:+.1f})"
-            )
-        o = ov[st]
-        lines.append(
-            f"| {st} | "
-            + " | ".join(cells)
-            + f" | {o['mean_gain']:+.2f} | {o['wins']}/{o['n_datasets']} |"
-        )
-    lines += [
-        "",
-        "Final accuracy (%, after 10 rounds) ± SE",
-        "",
-        "| strategy | " + " | ".join(datasets) + " | mean select s |",
-        "|" + "---|" * (len(datasets) + 2),
-    ]
-    for st in order:
-        cells, secs = [], []
-        for ds in datasets:
-            v = per.get(f"{ds}|{st}")
-            cells.append("" if v is None else f"{v['final']:.1f} ± {v['final_se']:.1f}")
-            if v is not None:
-                secs.append(v["select_s"])
-        lines.append(f"| {st} | " + " | ".join(cells) + f" | {np.mean(secs):.3f} |")
-    return "\n".join(lines)
+def _load(path: Path) -> tuple[dict, list[dict]]:
+    data = json.loads(path.read_text())
+    return data.get("config", {}), data["runs"]
 
 
-def plot(runs: list[dict], strategies: list[str], datasets: list[str], path: Path) -> None:
-    import matplotlib
+def merge(paths: list[Path]) -> list[dict]:
+    """The runs of several result files; a (set, seed, pipeline) run twice is kept once."""
+    seen: dict[tuple, dict] = {}
+    for path in paths:
+        for run in _load(path)[1]:
+            seen.setdefault((run["dataset"], run["seed"], run["pipeline"]), run)
+    return list(seen.values())
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    ncol = min(3, len(datasets))
-    nrow = -(-len(datasets) // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False)
-    highlight = {"random": "k", "dami": "tab:blue", "badge": "tab:orange", "margin": "tab:green"}
-    for ax, ds in zip(axes.flat, datasets, strict=False):
-        for st in strategies:
-            rows = [r for r in runs if r["dataset"] == ds and r["strategy"] == st]
-            if not rows:
-                continue
-            acc = np.mean([r["acc"] for r in rows], axis=0) * 100
-            labels = rows[0]["labels"]
-            style = (
-                {"lw": 2.2, "color": highlight[st]} if st in highlight else {"lw": 1, "alpha": 0.7}
-            )
-            if st.startswith("dami-"):
-                style = {"lw": 2.2, "ls": "--"}
-            ax.plot(labels, acc, label=st, **style)
-        ax.set_title(ds, fontsize=10)
-        ax.set_xlabel("labels", fontsize=8)
-        ax.set_ylabel("test accuracy %", fontsize=8)
-        ax.tick_params(labelsize=7)
-    for ax in list(axes.flat)[len(datasets) :]:
-        ax.axis("off")
-    handles, names = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="lower center", ncol=min(7, len(names)), fontsize=7)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+def _order(datasets: list[str]) -> list[str]:
+    """Cheapest first (fewest rows), so a cut run has covered as many sets as it could."""
+    from .protocol import read
+
+    return sorted(datasets, key=lambda d: len(read(d)[0]))
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="2 seeds on satimage and segment")
-    ap.add_argument("--datasets", nargs="+", default=None)
-    ap.add_argument(
-        "--holdout",
-        action="store_true",
-        help=f"the held-out data sets ({', '.join(HOLDOUT_DATASETS)}) instead of the dev ones",
-    )
+    ap.add_argument("--quick", action="store_true", help=f"2 seeds on {', '.join(QUICK)}")
+    ap.add_argument("--group", choices=sorted(GROUPS), default="dev", help="default: dev (all)")
+    ap.add_argument("--datasets", nargs="+", default=None, help="default: the --group's sets")
     ap.add_argument("--seeds", type=int, default=None, help="number of seeds (default 5)")
     ap.add_argument("--first-seed", type=int, default=0)
-    ap.add_argument(
-        "--strategies",
-        nargs="+",
-        default=None,
-        help="default: every registered strategy and the scikit-activeml peers",
-    )
+    ap.add_argument("--pipelines", nargs="+", default=None, help="default: every pipeline")
     ap.add_argument("--rounds", type=int, default=ROUNDS)
+    ap.add_argument("--jobs", type=int, default=1, help="processes, one thread each (1)")
     ap.add_argument("--out", default=None, help="JSON path (default benchmarks/results/...)")
     ap.add_argument("--resume", action="store_true", help="skip runs already in --out")
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--merge", nargs="+", type=Path, help="join these result files into --out")
+    ap.add_argument("--report-only", action="store_true", help="only the tables of --out")
+    ap.add_argument("--figure", default=None, help="PNG path (default: --out with .png)")
     args = ap.parse_args(argv)
 
-    torch.set_num_threads(args.threads)
-    datasets = args.datasets or (
-        HOLDOUT_DATASETS if args.holdout else QUICK_DATASETS if args.quick else DEV_DATASETS
-    )
+    from .pipelines import default_pipelines
+    from .protocol import DEV_DATASETS as ALLOWED
+
+    name = "label_efficiency_quick.json" if args.quick else "label_efficiency.json"
+    out = Path(args.out) if args.out else RESULTS / name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    datasets = args.datasets or (QUICK if args.quick else GROUPS[args.group])
+    unknown = [d for d in datasets if d not in ALLOWED]
+    if unknown:
+        ap.error(f"{unknown[0]!r} is not on the development list (benchmarks/protocol.py)")
+    pipelines = args.pipelines or default_pipelines()
     n_seeds = args.seeds or (2 if args.quick else 5)
     seeds = list(range(args.first_seed, args.first_seed + n_seeds))
-    strategies = args.strategies or (available() + PEERS)
-    if "random" not in strategies:
-        strategies = ["random", *strategies]
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = (
-        Path(args.out)
-        if args.out
-        else RESULTS
-        / (
-            "label_efficiency_holdout.json"
-            if args.holdout
-            else "label_efficiency_quick.json"
-            if args.quick
-            else "label_efficiency.json"
-        )
-    )
-    runs: list[dict] = []
-    if args.resume and out.exists():
-        runs = json.loads(out.read_text())["runs"]
-    done = {(r["dataset"], r["strategy"], r["seed"]) for r in runs}
     config = {
         "datasets": datasets,
         "seeds": seeds,
-        "strategies": strategies,
+        "pipelines": pipelines,
         "rounds": args.rounds,
-        "pool_cap": 10_000,
-        "test_fraction": 0.3,
-        "batch": "max(20, 2 x classes)",
-        "model": "dami_gui.core.model defaults",
+        "protocol": "benchmarks/protocol.py: app CSV path, 70/30 stratified, pool cap 10000, "
+        "B = max(20, 2 x classes), random initial B",
     }
-    t_start = time.perf_counter()
-    cache: dict = {}
-    for seed in seeds:  # seed-major: a cut run leaves whole seeds for every data set
-        for ds in datasets:
-            split = make_split(ds, seed)
-            B = batch_size_for(split.n_classes)
-            cache.clear()
-            for st in strategies:
-                if (ds, st, seed) in done:
-                    continue
-                t0 = time.perf_counter()
-                accs, sel, tr = run_curve(split, st, seed, args.rounds, cache)
-                runs.append(
-                    {
-                        "dataset": ds,
-                        "strategy": st,
-                        "seed": seed,
-                        "acc": accs,
-                        "labels": [B * (r + 1) for r in range(args.rounds + 1)],
-                        "select_s": sel,
-                        "train_s": tr,
-                        "seconds": time.perf_counter() - t0,
-                    }
-                )
-                print(
-                    f"[{time.perf_counter() - t_start:7.0f}s] {ds:9s} seed {seed} {st:18s} "
-                    f"AUC {100 * np.mean(accs):5.1f} final {100 * accs[-1]:5.1f} "
-                    f"({time.perf_counter() - t0:.0f}s, select {np.mean(sel):.2f}s/round)",
-                    flush=True,
-                )
-                tmp = out.with_suffix(".tmp")
-                tmp.write_text(json.dumps({"config": config, "runs": runs}))
-                os.replace(tmp, out)
-    summary = summarise(runs, strategies, datasets)
-    out.write_text(json.dumps({"config": config, "runs": runs, "summary": summary}, indent=1))
-    print()
-    print(format_tables(summary, strategies, datasets))
-    png = out.with_suffix(".png")
-    plot(runs, strategies, datasets, png)
-    print(f"\nwrote {out} and {png}")
+    if args.merge:
+        runs = merge(args.merge)
+        _save(out, config, runs)
+        print(f"merged {len(runs)} runs from {len(args.merge)} files into {out}")
+    elif args.report_only:
+        runs = _load(out)[1]
+    else:
+        runs = _load(out)[1] if args.resume and out.exists() else []
+        done = {(r["dataset"], r["seed"], r["pipeline"]) for r in runs}
+        tasks = [
+            (ds, seed, p, args.rounds)
+            for seed in seeds  # seed-major: a cut run leaves whole seeds
+            for ds in _order(datasets)
+            for p in pipelines
+            if (ds, seed, p) not in done
+        ]
+        print(f"{len(tasks)} learning curves to run ({len(done)} already in {out})", flush=True)
+        t_start = time.perf_counter()
+        if args.jobs > 1:
+            import multiprocessing as mp
+
+            pool = mp.get_context("spawn").Pool(args.jobs, initializer=_one_thread)
+            results = pool.imap_unordered(run_task, tasks)
+        else:
+            _one_thread()
+            pool, results = None, map(run_task, tasks)
+        for run in results:
+            runs.append(run)
+            _save(out, config, runs)
+            acc = sum(run["acc"]) / len(run["acc"])
+            print(
+                f"[{time.perf_counter() - t_start:7.0f}s] {run['dataset']:14.14s} seed "
+                f"{run['seed']} {run['pipeline']:18s} ALC {100 * acc:5.1f} "
+                f"({run['seconds']:.0f}s)",
+                flush=True,
+            )
+        if pool is not None:
+            pool.close()
+            pool.join()
+    from .report import write_report
+
+    text = write_report(runs, out.with_suffix(".md"), Path(args.figure or out.with_suffix(".png")))
+    print(text)
+    print(f"\nwrote {out}, {out.with_suffix('.md')} and the figure")
     return 0
 
 

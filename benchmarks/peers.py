@@ -99,5 +99,12 @@ def typiclust_on(F: np.ndarray, labeled: np.ndarray, k: int, seed: int) -> np.nd
     y[labeled] = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        q = TypiClust(random_state=seed).query(F, y, batch_size=k)
+        try:
+            q = TypiClust(random_state=seed).query(F, y, batch_size=k)
+        except UnboundLocalError:
+            # scikit-activeml 1.0.1: when every cluster already holds a labeled row, its branch
+            # "typicality = 1 everywhere" (a random pick) reads an unset cluster id. Do what
+            # that branch means: k unlabeled rows at random.
+            free = np.setdiff1d(np.arange(F.shape[0]), labeled)
+            q = np.random.default_rng(seed).choice(free, k, replace=False)
     return np.asarray(q, dtype=np.int64)

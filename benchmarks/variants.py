@@ -1,7 +1,7 @@
 """DAMI variants tried while investigating issue 5 (not registered; the winner is, in
 :mod:`dami_gui.core.strategies.dami_variants`). Each keeps the local linear interpretation as
 the representation and changes one thing: what is taken from A(x), how rows are picked from it,
-or whether it is scaled by the model's uncertainty. See docs/benchmarks.md for the results.
+or whether it is scaled by the model's uncertainty. See docs/benchmarks-issue5.md for the results.
 """
 
 from __future__ import annotations

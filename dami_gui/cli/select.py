@@ -62,6 +62,13 @@ def add_select_parsers(sub: Subcommands, strategies: list[str], default: str) ->
     sim.add_argument("--rounds", type=int, default=10, help="rounds after the initial one (10)")
     sim.add_argument("--initial", type=int, help="initial random labels (default: the batch size)")
     sim.add_argument("--test-fraction", type=float, default=0.3, help="held-out share (0.3)")
+    sim.add_argument(
+        "--test",
+        type=Path,
+        metavar="TEST.csv",
+        help="measure on the labeled rows of this file instead of holding out a share of DATA "
+        "(preprocessing fitted on DATA, replayed on it; same columns needed)",
+    )
     sim.add_argument("--out", type=Path, metavar="curve.json", help="write the curve as JSON")
     sim.set_defaults(run=cmd_simulate)
 
@@ -184,15 +191,22 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         rounds=args.rounds,
         initial=args.initial,
         test_fraction=args.test_fraction,
+        test_path=args.test,
         seed=args.seed,
         device=args.device,
         progress=_print_round,
     )
     print(f"\nStrategy {curve['strategy']}, batch {curve['batch']}, seed {curve['seed']}:")
-    print(f"{'labels':>8}  {'test accuracy':>13}")
+    print(f"{'labels':>8}  {'test accuracy':>13}  {'balanced accuracy':>17}")
     for point in curve["points"]:
-        print(f"{point['labels']:>8}  {point['test_accuracy']:>13.4f}")
+        print(
+            f"{point['labels']:>8}  {point['test_accuracy']:>13.4f}  "
+            f"{point['balanced_accuracy']:>17.4f}"
+        )
     print(f"Area under the learning curve (mean accuracy): {curve['auc']:.4f}")
+    print(f"Mean balanced accuracy over the curve: {curve['balanced_auc']:.4f}")
+    if curve["stopped_early"]:
+        print(curve["stopped_early"])
     if args.out:
         text = json.dumps(curve, indent=2).encode("utf-8")
         write_atomic(args.out, lambda f: f.write(text), "the curve")

@@ -1,0 +1,211 @@
+"""Pipelines: a learner and a query strategy, run as one learning curve on one split.
+
+A pipeline is named ``learner/strategy``:
+
+* ``mlp/<s>``: the MLP of :mod:`dami_gui.core.model` with its defaults, trained from scratch
+  each round; ``<s>`` is one of ours (``available()``), a scikit-activeml peer on the same fitted
+  network (``sk-margin``, ``sk-badge``, ``sk-typiclust``, ``sk-probcover``; see
+  :mod:`benchmarks.peers`) or a research variant of :mod:`benchmarks.variants`.
+* ``et``, ``rf``, ``hgb``, ``svc``, ``lr`` with ``random`` or ``margin``: what a practitioner
+  would pick instead; scikit-learn's ExtraTrees, random forest, HistGradientBoosting, RBF SVC
+  (``probability=True``) and logistic regression, each with its defaults, on the same features
+  (the app's preprocessing: numbers standardised, categories one-hot). Margin: the rows whose two
+  most probable classes are closest, ties broken at random (seeded). ``random`` is our random
+  strategy whatever the learner, so every ``*/random`` labels the same rows.
+
+Every pipeline of a split starts from the same random labels and gets the same budget; the
+learners' seeds depend on (seed, round) only, so pipelines are paired by seed.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+from dami_gui.core.model import predict_proba, train_mlp
+from dami_gui.core.simulate import balanced_accuracy
+from dami_gui.core.strategies import ModelOutputs, QueryContext, available, get_strategy
+from dami_gui.core.strategies.base import top_k
+
+from .peers import peer_query
+from .protocol import ROUNDS, Split
+
+MLP_PEERS = ["sk-margin", "sk-badge", "sk-typiclust", "sk-probcover"]
+SK_LEARNERS = ["et", "rf", "hgb", "svc", "lr"]
+SK_STRATEGIES = ["random", "margin"]
+
+
+def default_pipelines() -> list[str]:
+    ours = [f"mlp/{s}" for s in available()]
+    peers = [f"mlp/{s}" for s in MLP_PEERS]
+    others = [f"{learner}/{s}" for learner in SK_LEARNERS for s in SK_STRATEGIES]
+    return ours + peers + others
+
+
+def learner_of(pipeline: str) -> str:
+    return pipeline.split("/", 1)[0]
+
+
+def make_learner(name: str, seed: int):
+    """A scikit-learn classifier with its defaults (seeded where it draws random numbers)."""
+    from sklearn.ensemble import (
+        ExtraTreesClassifier,
+        HistGradientBoostingClassifier,
+        RandomForestClassifier,
+    )
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import SVC
+
+    seed = seed % (2**32)
+    if name == "et":
+        return ExtraTreesClassifier(random_state=seed)
+    if name == "rf":
+        return RandomForestClassifier(random_state=seed)
+    if name == "hgb":
+        return HistGradientBoostingClassifier(random_state=seed)
+    if name == "svc":
+        return SVC(probability=True, random_state=seed)
+    if name == "lr":
+        return LogisticRegression()
+    raise ValueError(f"unknown learner {name!r}; one of {SK_LEARNERS}")
+
+
+class _OneClass:
+    """What any learner amounts to when the labeled rows hold a single class."""
+
+    def __init__(self, cls: int) -> None:
+        self.classes_ = np.array([cls])
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+    def predict_proba(self, X):
+        return np.ones((len(X), 1))
+
+
+def _fit_sklearn(name: str, X, y, seed: int):
+    if np.unique(y).size < 2:
+        return _OneClass(int(y[0]))
+    clf = make_learner(name, seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. lbfgs not converged in its default 100 steps
+        clf.fit(X, y)
+    return clf
+
+
+def margin_rows(proba: np.ndarray, rows: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """The ``k`` rows (of ``rows``) with the smallest gap between the two top probabilities."""
+    if proba.shape[1] < 2:
+        margin = np.ones(proba.shape[0])
+    else:
+        top2 = np.sort(proba, axis=1)[:, -2:]
+        margin = top2[:, 1] - top2[:, 0]
+    scores = np.full(rows.max() + 1, -np.inf)
+    scores[rows] = -margin
+    candidates = np.zeros(rows.max() + 1, dtype=bool)
+    candidates[rows] = True
+    return top_k(scores, candidates, k, seed)
+
+
+def fill_up(idx: np.ndarray, labeled: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, int]:
+    """``idx`` without repeats or labeled rows, topped up to ``k`` with random unlabeled rows.
+
+    scikit-activeml's BADGE can return the same row several times when rows are identical (e.g.
+    housevotes' categorical rows): its k-means++ seeding then has nothing else left to pick.
+    Returns the rows and how many were added at random.
+    """
+    idx = np.asarray(idx, dtype=np.int64)
+    keep = idx[~labeled[idx]]
+    _, first = np.unique(keep, return_index=True)
+    keep = keep[np.sort(first)][:k]
+    missing = k - keep.size
+    if missing:
+        free = np.setdiff1d(np.flatnonzero(~labeled), keep)
+        extra = np.random.default_rng(seed).choice(free, missing, replace=False)
+        keep = np.concatenate([keep, extra])
+    return keep, missing
+
+
+def _mlp_query(strategy: str, model, split: Split, labeled: np.ndarray, k: int, seed: int):
+    if strategy in MLP_PEERS:
+        rows = np.flatnonzero(labeled)
+        try:
+            idx = peer_query(strategy, model, split.X_pool, rows, split.y_pool[rows], k, seed)
+        except Exception as exc:  # a peer library's failure costs it this round, not the run
+            print(f"{split.name} {strategy}: {type(exc).__name__}: {exc}; random rows instead")
+            idx = np.empty(0, dtype=np.int64)
+        return fill_up(idx, labeled, k, seed)
+    ctx = QueryContext(split.X_pool, labeled, ModelOutputs(model, split.X_pool))
+    from .variants import VARIANTS
+
+    strat = VARIANTS[strategy]() if strategy in VARIANTS else get_strategy(strategy)
+    return strat.query(ctx, k, seed=seed).indices, 0
+
+
+def run_curve(
+    split: Split, pipeline: str, seed: int, rounds: int = ROUNDS, cache: dict | None = None
+) -> dict:
+    """One learning curve: test accuracy and balanced accuracy after each round's training."""
+    learner, strategy = pipeline.split("/", 1)
+    n, C, B = split.X_pool.shape[0], split.n_classes, split.batch
+    rng = np.random.default_rng(seed)
+    labeled = np.zeros(n, dtype=bool)
+    labeled[rng.choice(n, size=min(B, n), replace=False)] = True
+    acc, bacc, labels, select_s, train_s = [], [], [], [], []
+    stopped_early = None
+    filled = 0
+    for r in range(rounds + 1):
+        t0 = time.perf_counter()
+        train_seed = seed * 1000 + r
+        Xl, yl = split.X_pool[labeled], split.y_pool[labeled]
+        if learner == "mlp":
+            key = ("mlp", split.name, seed) if r == 0 else None
+            if cache is not None and key in cache:
+                model = cache[key]
+            else:
+                model, _ = train_mlp(Xl, yl, C, seed=train_seed)
+                if key is not None and cache is not None:
+                    cache[key] = model
+            pred = predict_proba(model, split.X_test).argmax(1)
+        else:
+            model = _fit_sklearn(learner, Xl, yl, train_seed)
+            pred = model.predict(split.X_test)
+        train_s.append(time.perf_counter() - t0)
+        acc.append(float((pred == split.y_test).mean()))
+        bacc.append(balanced_accuracy(split.y_test, pred))
+        labels.append(int(labeled.sum()))
+        if r == rounds:
+            break
+        left = int((~labeled).sum())
+        if left == 0:
+            stopped_early = r + 1
+            break
+        k = min(B, left)
+        t0 = time.perf_counter()
+        qseed = seed * 1000 + r
+        if strategy == "random":  # our random strategy for every learner: the same rows
+            ctx = QueryContext(split.X_pool, labeled)
+            idx = get_strategy("random").query(ctx, k, qseed).indices
+        elif learner == "mlp":
+            idx, added = _mlp_query(strategy, model, split, labeled, k, qseed)
+            filled += added
+        elif strategy == "margin":
+            rows = np.flatnonzero(~labeled)
+            idx = margin_rows(model.predict_proba(split.X_pool[rows]), rows, k, qseed)
+        else:
+            raise ValueError(f"unknown pipeline {pipeline!r}")
+        select_s.append(time.perf_counter() - t0)
+        idx = np.asarray(idx, dtype=np.int64)
+        assert len(set(idx.tolist())) == k and not labeled[idx].any(), pipeline
+        labeled[idx] = True
+    return {
+        "acc": acc,
+        "bacc": bacc,
+        "labels": labels,
+        "select_s": select_s,
+        "train_s": train_s,
+        "stopped_early": stopped_early,
+        "filled_at_random": filled,
+    }

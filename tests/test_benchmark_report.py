@@ -1,0 +1,84 @@
+"""The label-efficiency benchmark's bookkeeping: headline metric, paired gains, ranks, top-ups."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks.pipelines import fill_up, margin_rows
+from benchmarks.report import complete, summarise
+
+
+def _run(ds, pipeline, seed, acc, bacc=None, kind="balanced", B=20):
+    labels = [B * (i + 1) for i in range(len(acc))]
+    return {
+        "dataset": ds,
+        "kind": kind,
+        "pipeline": pipeline,
+        "seed": seed,
+        "B": B,
+        "acc": acc,
+        "bacc": bacc if bacc is not None else acc,
+        "labels": labels,
+        "select_s": [0.0],
+        "seconds": 1.0,
+        "stopped_early": None,
+    }
+
+
+def test_gain_is_paired_with_random_of_the_same_learner_and_ranks_span_all_pipelines():
+    runs = []
+    for seed, shift in ((0, 0.0), (1, 0.1)):
+        runs += [
+            _run("segment", "mlp/random", seed, [0.5 + shift] * 3),
+            _run("segment", "mlp/margin", seed, [0.6 + shift] * 3),
+            _run("segment", "et/random", seed, [0.7 + shift] * 3),
+            _run("segment", "et/margin", seed, [0.65 + shift] * 3),
+        ]
+    s = summarise(runs)
+    cell = s["per"][("segment", "et/margin")]
+    assert cell["gain"] == pytest.approx(-5.0) and cell["gain_se"] == pytest.approx(0.0)
+    assert s["per"][("segment", "mlp/margin")]["gain"] == pytest.approx(10.0)
+    assert [s["per"][("segment", p)]["rank"] for p in ("et/random", "et/margin", "mlp/margin")] == [
+        1,
+        2,
+        3,
+    ]
+    assert s["overall"]["et/random"]["wins"] == 1
+    assert s["overall"]["et/margin"]["worst"] == "segment"
+    assert s["overall"]["et/random"]["vs_mlp_random"] == pytest.approx(20.0)
+
+
+def test_imbalanced_sets_are_judged_by_balanced_accuracy_and_short_curves_have_no_11b():
+    runs = [
+        _run("vowel0", "mlp/random", 0, [0.9, 0.9], bacc=[0.5, 0.5], kind="imbalanced"),
+        _run("vowel0", "mlp/margin", 0, [0.8, 0.8], bacc=[0.7, 0.9], kind="imbalanced"),
+    ]
+    s = summarise(runs)
+    cell = s["per"][("vowel0", "mlp/margin")]
+    assert cell["alc"] == pytest.approx(80.0) and cell["rank"] == 1
+    assert cell["at2"] == pytest.approx(90.0) and cell["at11"] is None
+
+
+def test_a_half_done_set_is_left_out_of_the_comparison():
+    runs = [
+        _run("bupa", "mlp/random", 0, [0.5]),
+        _run("bupa", "et/random", 0, [0.6]),
+        _run("pima", "mlp/random", 0, [0.5]),
+    ]
+    kept, left = complete(runs)
+    assert {r["dataset"] for r in kept} == {"bupa"} and left == ["pima seed 0"]
+
+
+def test_fill_up_drops_repeats_and_labeled_rows_then_tops_up_at_random():
+    labeled = np.zeros(10, dtype=bool)
+    labeled[[0, 1]] = True
+    rows, added = fill_up(np.array([3, 3, 1, 5]), labeled, 4, seed=0)
+    assert rows[:2].tolist() == [3, 5] and added == 2
+    assert len(set(rows.tolist())) == 4 and not labeled[rows].any()
+
+
+def test_margin_picks_the_closest_two_classes():
+    proba = np.array([[0.9, 0.1], [0.55, 0.45], [0.7, 0.3], [0.5, 0.5]])
+    rows = np.array([2, 4, 6, 8])
+    assert sorted(margin_rows(proba, rows, 2, seed=0).tolist()) == [4, 8]
