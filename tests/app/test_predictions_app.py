@@ -126,7 +126,8 @@ def test_a_moved_recent_project_can_be_found_or_removed(qtbot, request, make_win
     w.close()
     moved = tmp_path / "elsewhere" / "segment.dami"
     moved.parent.mkdir()
-    shutil.move(first, moved)
+    shutil.move(first, moved)  # the project and its CSV file (stored relative to it) move together
+    shutil.move(tmp_path / "data", moved.parent / "data")
     w2 = make_window()
     w2.project_menu.fill_recent_menu()
     entry = next(a for a in w2.project_menu.recent_menu.actions() if a.data() == str(first))

@@ -34,7 +34,7 @@ from dami_gui.core.interpret import interpret
 from dami_gui.core.model import MLP, predict_proba
 from dami_gui.core.prediction.model_file import load_model
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
-from dami_gui.core.project.export import escape_cell, write_atomic
+from dami_gui.core.project.export import write_table
 
 if TYPE_CHECKING:
     from dami_gui.core.records import RoundResult
@@ -187,12 +187,7 @@ def predict_file(
     )
     reporter("Writing the predictions", 0.95)
     reporter.check()
-    for column in table.columns:
-        if not pd.api.types.is_numeric_dtype(table[column]):
-            table[column] = table[column].map(escape_cell)
-    table.columns = [escape_cell(str(c)) for c in table.columns]
-    text = table.to_csv(index=False, lineterminator="\n")
-    write_atomic(out, lambda f: f.write(text.encode("utf-8")), "the predictions")
+    write_table(table, out, "the predictions")  # atomic, formula-like text escaped
     reporter("Writing the predictions", 1.0)
     return report
 
