@@ -42,6 +42,11 @@ class Points:
             self._sq = self._sq_norms()
         return self._sq
 
+    def keep_sq_norms(self, sq: torch.Tensor) -> None:
+        """Remember |p_i|^2 taken elsewhere (in a pass that needed the rows anyway), so that
+        :meth:`sq_norms` does not take a pass of its own."""
+        self._sq = sq
+
     def _sq_norms(self) -> torch.Tensor:
         out = torch.empty(self.n, dtype=torch.float32, device=self.device)
         step = self.block_rows(0)
