@@ -69,8 +69,10 @@ def test_interpret_without_A_gives_same_regions_and_chunks_bound_memory():
 
 
 @pytest.mark.parametrize(("hidden", "chunk"), [((16, 16), 7), ((32, 8, 16), 64), ((6,), 1000)])
-def test_A_equals_the_plain_product_with_fresh_tensors_bit_for_bit(hidden, chunk):
-    """The chunk's products run in reused buffers; the values must not change by one bit."""
+def test_A_equals_the_plain_product_with_fresh_tensors_bit_for_bit(hidden, chunk, monkeypatch):
+    """The chunk's products run in reused buffers, A_ROWS rows at a time; the values must not
+    change by one bit."""
+    monkeypatch.setattr("dami_gui.core.interpret.A_ROWS", 5)
     model = init_model(5, 3, MLPConfig(hidden=hidden), seed=3)
     X = np.random.default_rng(4).normal(size=(150, 5)).astype(np.float32)
     res = interpret(model, X, chunk_rows=chunk)
