@@ -201,8 +201,11 @@ def round_child(which: str) -> dict:
     return out
 
 
-def _spawn(args: list[str], timeout: float) -> dict:
+def _spawn(args: list[str], timeout: float, root: Path | None = None) -> dict:
+    """One measurement in a child process; ``root``: another checkout whose code it runs."""
+    root = root or Path(__file__).resolve().parent.parent
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    env["PYTHONPATH"] = str(root)
     try:
         p = subprocess.run(
             [sys.executable, "-m", "benchmarks.speed", *args],
@@ -210,7 +213,7 @@ def _spawn(args: list[str], timeout: float) -> dict:
             text=True,
             timeout=timeout,
             env=env,
-            cwd=Path(__file__).resolve().parent.parent,
+            cwd=root,
         )
     except subprocess.TimeoutExpired:
         return {"skipped": f"took more than {timeout:.0f} s"}
@@ -231,6 +234,15 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--device", default="auto", help="auto (GPU when torch has one), cpu, cuda or mps"
     )
+    ap.add_argument("--methods", nargs="+", default=None, help="selection methods to measure")
+    ap.add_argument(
+        "--compare-to",
+        type=Path,
+        default=None,
+        help="a checkout of earlier code (e.g. git archive into a folder): every selection "
+        "measurement is also taken with it, right after ours, as 'METHOD@before'",
+    )
+    ap.add_argument("--skip-rounds", action="store_true", help="no full-round measurements")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--round", dest="round_", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -248,23 +260,29 @@ def main(argv=None) -> int:
         return 0
     sizes = args.sizes or ([10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
     results: dict = {"device": device_label, "selection": {}, "rounds": {}}
-    methods = OURS + PEER + SAME_REP
+    methods = args.methods or OURS + PEER + SAME_REP
+    runs = [(m, None) for m in methods]
+    if args.compare_to is not None:
+        runs = [r for m in methods for r in ((m, None), (f"{m}@before", args.compare_to))]
     for n in sizes:
-        for m in methods:
+        for m, root in runs:
             # scikit-activeml's Badge builds the N x (C x H) float64 gradient embedding at once:
             # 1M x 640 x 8 B = 5.1 GB before its distance chunks; not run at 1M on a shared box.
-            if m == "sk-badge" and n * N_CLASSES * 64 * 8 > 4e9:
+            if m.startswith("sk-badge") and n * N_CLASSES * 64 * 8 > 4e9:
                 r = {"skipped": "needs > 5 GB (N x 640 float64 gradient embedding)"}
             else:
-                r = _spawn(["--child", m, str(n)], args.timeout)
+                r = _spawn(["--child", m.split("@")[0], str(n)], args.timeout, root)
             results["selection"][f"{m}|{n}"] = r
             print(f"{n:>8} {m:16s} {json.dumps(r)}", flush=True)
-    for which in ("segment", "100k"):
+    methods = [m for m, _ in runs]
+    for which in () if args.skip_rounds else ("segment", "100k"):
         r = _spawn(["--round", which], args.timeout)
         results["rounds"][which] = r
         print(which, json.dumps(r), flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / ("speed_quick.json" if args.quick else "speed.json")
+    partial = args.methods or args.compare_to or args.skip_rounds
+    name = "speed_quick" if args.quick else "speed_partial" if partial else "speed"
+    out = RESULTS / f"{name}.json"
     out.write_text(json.dumps(results, indent=1))
     print()
     print(format_tables(results, sizes, methods))
@@ -302,7 +320,9 @@ def format_tables(results: dict, sizes: list[int], methods: list[str]) -> str:
         "| comparison | " + " | ".join(f"{n:,}" for n in sizes) + " |",
         "|" + "---|" * (len(sizes) + 1),
     ]
+    pairs = [(m, m.split("@")[0]) for m in methods if m.endswith("@before")]
     for a, b in [
+        *pairs,
         ("sk-coreset", "coreset"),
         ("sk-badge", "badge"),
         ("sk-coreset-vecA", "kcenter-vecA"),
@@ -317,7 +337,10 @@ def format_tables(results: dict, sizes: list[int], methods: list[str]) -> str:
                 cells.append(f"{ra['seconds'] / rb['seconds']:.1f}×")
             else:
                 cells.append("—")
-        L.append(f"| {a} / {b} | " + " | ".join(cells) + " |")
+        if any(c != "—" for c in cells):  # a partial run (--methods) leaves some pairs out
+            L.append(f"| {a} / {b} | " + " | ".join(cells) + " |")
+    if not any(f"kcenter-vecA|{n}" in sel for n in sizes) and not results["rounds"]:
+        return "\n".join(L)
     L += [
         "",
         "Our K-Center on vec(A) (N x 500 float32): achieved read bandwidth vs the floor",

@@ -25,6 +25,9 @@ from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_r
 #: Rows per chunk are chosen so that a chunk's A (rows x C x d float32) stays near this size.
 CHUNK_BYTES = 64 * 1024 * 1024
 
+#: Rows whose A are formed in one product (the scratch buffers hold this many rows' C x n_l).
+A_ROWS = 4096
+
 
 @dataclass
 class Interpretation:
@@ -127,6 +130,11 @@ def interpret(
     z_out = np.empty((n, n_classes), dtype=np.float32)
     ids = np.empty(n, dtype=np.int64)
     patterns = np.empty((n, nbytes), dtype=np.uint8) if keep_patterns else None
+    # Two scratch buffers for the C x n_l products of A_ROWS rows, reused by every chunk: a
+    # fresh tensor per product costs its page faults again (about a third of the time on 1M
+    # rows). A row's A does not depend on how many rows share the product (checked bit for bit).
+    width = min(chunk, n, A_ROWS) * n_classes * max(model.hidden)
+    buffers = [torch.empty(width if with_A else 0, device=device or "cpu") for _ in range(2)]
 
     for start in range(0, n, chunk):
         reporter.check()
@@ -148,10 +156,10 @@ def interpret(
         logits = h @ weights[-1].T + biases[-1]
         c = bias_path @ weights[-1].T + biases[-1]
         if A_out is not None:
-            G = weights[-1].unsqueeze(0) * masks[-1].unsqueeze(1).to(torch.float32)
-            for layer in range(len(masks) - 1, 0, -1):
-                G = (G @ weights[layer]) * masks[layer - 1].unsqueeze(1).to(torch.float32)
-            A_out[start:stop] = (G @ weights[0]).cpu().numpy()
+            for a0 in range(0, stop - start, A_ROWS):
+                a1 = min(stop - start, a0 + A_ROWS)
+                part = [m[a0:a1] for m in masks]
+                _local_models(weights, part, buffers, A_out[start + a0 : start + a1])
         c_out[start:stop] = c.cpu().numpy()
         z_out[start:stop] = logits.cpu().numpy()
         bits = np.packbits(torch.cat(masks, dim=1).cpu().numpy(), axis=1)
@@ -160,6 +168,34 @@ def interpret(
             patterns[start:stop] = bits
         reporter("Interpreting", stop / n)
     return Interpretation(A_out, c_out, z_out, ids, patterns)
+
+
+def _local_models(
+    weights: list[torch.Tensor],
+    masks: list[torch.Tensor],
+    buffers: list[torch.Tensor],
+    out: np.ndarray,
+) -> None:
+    """A = W_L D_{L-1} W_{L-1} ... D_1 W_1 for one chunk, written into ``out`` (rows, C, d).
+
+    The same products as ``G = (G @ W_l) * mask`` with fresh tensors, taken in the two reused
+    ``buffers`` (and, on the CPU, straight into ``out``), so the values are bit for bit the same.
+    """
+    rows, n_classes = out.shape[0], out.shape[1]
+
+    def scratch(i: int, width: int) -> torch.Tensor:
+        return buffers[i][: rows * n_classes * width].view(rows, n_classes, width)
+
+    G = scratch(0, masks[-1].shape[1])
+    torch.mul(weights[-1].unsqueeze(0), masks[-1].unsqueeze(1).to(torch.float32), out=G)
+    for step, layer in enumerate(range(len(masks) - 1, 0, -1)):
+        nxt = scratch((step + 1) % 2, weights[layer].shape[1])
+        torch.matmul(G, weights[layer], out=nxt)
+        G = nxt.mul_(masks[layer - 1].unsqueeze(1).to(torch.float32))
+    if G.device.type == "cpu":
+        torch.matmul(G, weights[0], out=torch.from_numpy(out))
+    else:
+        out[...] = (G @ weights[0]).cpu().numpy()
 
 
 def region_sizes(region_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -66,3 +66,25 @@ def test_interpret_without_A_gives_same_regions_and_chunks_bound_memory():
     assert light.A is None
     np.testing.assert_array_equal(full.region_ids, light.region_ids)
     np.testing.assert_allclose(full.c, light.c, rtol=1e-6)
+
+
+@pytest.mark.parametrize(("hidden", "chunk"), [((16, 16), 7), ((32, 8, 16), 64), ((6,), 1000)])
+def test_A_equals_the_plain_product_with_fresh_tensors_bit_for_bit(hidden, chunk, monkeypatch):
+    """The chunk's products run in reused buffers, A_ROWS rows at a time; the values must not
+    change by one bit."""
+    monkeypatch.setattr("dami_gui.core.interpret.A_ROWS", 5)
+    model = init_model(5, 3, MLPConfig(hidden=hidden), seed=3)
+    X = np.random.default_rng(4).normal(size=(150, 5)).astype(np.float32)
+    res = interpret(model, X, chunk_rows=chunk)
+    weights = [lin.weight.detach() for lin in model.linears]
+    with torch.no_grad():
+        for start in range(0, 150, chunk):
+            h, masks = torch.from_numpy(X[start : start + chunk]), []
+            for W, b in zip(weights[:-1], [lin.bias for lin in model.linears][:-1], strict=True):
+                pre = h @ W.T + b
+                masks.append(pre > 0)
+                h = pre * masks[-1]
+            G = weights[-1].unsqueeze(0) * masks[-1].unsqueeze(1).to(torch.float32)
+            for layer in range(len(masks) - 1, 0, -1):
+                G = (G @ weights[layer]) * masks[layer - 1].unsqueeze(1).to(torch.float32)
+            np.testing.assert_array_equal(res.A[start : start + chunk], (G @ weights[0]).numpy())

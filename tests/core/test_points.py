@@ -78,3 +78,28 @@ def test_materialized_jacobian_is_the_same_points(fitted):
     np.testing.assert_array_equal(
         central_rows(M, labeled, 6, seed=1).order, central_rows(J, labeled, 6, seed=1).order
     )
+
+
+def test_dots_without_forming_J_equal_the_explicit_formula_in_float64(monkeypatch):
+    """J . v = sum_c p_c (A_c . v_c) - p^T (A V^T) p, checked against (diag(p) - p p^T) A."""
+    monkeypatch.setattr(points, "BLOCK_FLOATS", 700)  # several blocks, one partial
+    rng = np.random.default_rng(5)
+    A = rng.normal(size=(257, 4, 6)).astype(np.float32)
+    P = rng.dirichlet(np.full(4, 0.5), 257).astype(np.float32)
+    E = explicit_jacobian(A, P)
+    J = ProbabilityJacobian(torch.from_numpy(A), torch.from_numpy(P))
+    for v in (rng.normal(size=24), E[11], np.zeros(24)):
+        got = J.dots(torch.from_numpy(v.astype(np.float32)), torch.empty(257)).numpy()
+        np.testing.assert_allclose(got, E @ v.astype(np.float32), rtol=1e-5, atol=1e-6)
+
+
+def test_blocks_formed_in_the_reused_buffer_are_the_explicit_rows(monkeypatch):
+    monkeypatch.setattr(points, "BLOCK_FLOATS", 100)
+    rng = np.random.default_rng(6)
+    A = rng.normal(size=(50, 3, 5)).astype(np.float32)
+    P = rng.dirichlet(np.ones(3), 50).astype(np.float32)
+    E = explicit_jacobian(A, P)
+    J = ProbabilityJacobian(torch.from_numpy(A), torch.from_numpy(P))
+    for start, stop in [(0, 6), (6, 12), (40, 50), (3, 4)]:
+        np.testing.assert_allclose(J.block(start, stop).numpy(), E[start:stop], atol=1e-6)
+    np.testing.assert_allclose(J.materialize().X.numpy()[7], E[7], atol=1e-6)

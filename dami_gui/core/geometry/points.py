@@ -42,6 +42,11 @@ class Points:
             self._sq = self._sq_norms()
         return self._sq
 
+    def keep_sq_norms(self, sq: torch.Tensor) -> None:
+        """Remember |p_i|^2 taken elsewhere (in a pass that needed the rows anyway), so that
+        :meth:`sq_norms` does not take a pass of its own."""
+        self._sq = sq
+
     def _sq_norms(self) -> torch.Tensor:
         out = torch.empty(self.n, dtype=torch.float32, device=self.device)
         step = self.block_rows(0)
@@ -124,8 +129,13 @@ class ProbabilityJacobian(Points):
     probabilities, from the logits' ``A`` (N, C, d) and the probabilities ``P`` (N, C).
 
     Row by row, J = p ⊙ (A - q) with q = p^T A (the probability-weighted mean class row), so a
-    block of J costs two passes over the same block of A and nothing N x C x d is stored
-    besides A itself (q is N x d).
+    block of J costs two passes over the same block of A; q is taken per block too, so nothing
+    N x d or N x C x d is stored besides A itself. Blocks are formed in one reused buffer (a
+    fresh 32 MB tensor per block costs its page faults again, about as much as forming it):
+    a block is valid until the next call to :meth:`block`.
+
+    One row's products with one vector v = vec(V) (:meth:`dots`) need no J at all: with
+    M = A V^T (C x C), J . v = sum_c p_c M_cc - p^T M p, one product over A with C columns.
     """
 
     def __init__(self, A: torch.Tensor, P: torch.Tensor) -> None:
@@ -134,24 +144,41 @@ class ProbabilityJacobian(Points):
         self.n, self.classes, self.features = A.shape
         self.dim = self.classes * self.features
         self.device = A.device
-        self.q = torch.empty(self.n, self.features, dtype=A.dtype, device=A.device)
-        step = self.block_rows(0)
-        for start in range(0, self.n, step):
-            stop = min(self.n, start + step)
-            self.q[start:stop] = torch.einsum("nc,ncd->nd", P[start:stop], A[start:stop])
+        self._buffer: torch.Tensor | None = None
 
     @staticmethod
-    def _jacobian(A: torch.Tensor, q: torch.Tensor, P: torch.Tensor) -> torch.Tensor:
-        """p ⊙ (A - q) per row, flattened (rows, C*d)."""
-        J = A - q[:, None, :]
+    def _jacobian(
+        A: torch.Tensor, P: torch.Tensor, out: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """p ⊙ (A - q) per row, flattened (rows, C*d), with q = p^T A."""
+        q = torch.einsum("nc,ncd->nd", P, A)
+        J = torch.sub(A, q[:, None, :], out=out) if out is not None else A - q[:, None, :]
         J *= P[:, :, None]
         return J.reshape(J.shape[0], -1)
 
     def vectors(self, rows: torch.Tensor) -> torch.Tensor:
-        return self._jacobian(self.A[rows], self.q[rows], self.P[rows])
+        return self._jacobian(self.A[rows], self.P[rows])
 
     def block(self, start: int, stop: int) -> torch.Tensor:
-        return self._jacobian(self.A[start:stop], self.q[start:stop], self.P[start:stop])
+        rows = stop - start
+        if self._buffer is None or self._buffer.shape[0] < rows:
+            self._buffer = torch.empty(
+                (max(rows, self.block_rows(0)), self.classes, self.features),
+                dtype=self.A.dtype,
+                device=self.device,
+            )
+        return self._jacobian(self.A[start:stop], self.P[start:stop], self._buffer[:rows])
+
+    def dots(self, v: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        V = v.reshape(self.classes, self.features)
+        step = self.block_rows(self.classes)
+        for start in range(0, self.n, step):
+            stop = min(self.n, start + step)
+            A, P = self.A[start:stop], self.P[start:stop]
+            M = (A.reshape(-1, self.features) @ V.T).reshape(stop - start, self.classes, -1)
+            own = torch.einsum("nc,ncc->n", P, M)  # sum_c p_c (A_c . v_c)
+            out[start:stop] = own - torch.einsum("nc,nck,nk->n", P, M, P)
+        return out
 
     def materialize(self) -> Matrix:
         """J as an explicit (N, C*d) matrix (as much memory again as A), for speed: every pass
@@ -161,4 +188,5 @@ class ProbabilityJacobian(Points):
         for start in range(0, self.n, step):
             stop = min(self.n, start + step)
             J[start:stop] = self.block(start, stop)
+        self._buffer = None
         return Matrix(J)

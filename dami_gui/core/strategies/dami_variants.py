@@ -113,5 +113,6 @@ class DamiPlus(Dami):
                 "used_fallback": res.used_fallback,
                 "group_size": res.cluster_size,
                 "iterations": res.iterations,
+                "sampled": res.sampled,
             },
         )
