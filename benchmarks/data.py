@@ -15,6 +15,8 @@ import numpy as np
 
 from dami_gui.core.simulate import stratified_split
 
+from .protocol import stratified_subsample
+
 DEV_DATASETS = ["satimage", "penbased", "segment", "letter", "magic"]
 #: KEEL data sets never used while developing the strategies (chosen before any run on them):
 #: the check that DAMI+ generalises beyond the data it was developed on.
@@ -51,16 +53,6 @@ def load_keel(name: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
         classes, y = np.unique(labels, return_inverse=True)
         _CACHE[name] = (X, y.astype(np.int64), [str(c) for c in classes])
     return _CACHE[name]
-
-
-def stratified_subsample(y: np.ndarray, size: int, seed: int) -> np.ndarray:
-    """Sorted indices of a stratified random subsample of ``size`` rows (every class kept)."""
-    if y.size <= size:
-        return np.arange(y.size)
-    keep, _ = stratified_split(y, 1.0 - size / y.size, seed)
-    if keep.size > size:  # per-class rounding: drop the few extra rows at random
-        keep = np.random.default_rng(seed).choice(keep, size, replace=False)
-    return np.sort(keep)
 
 
 def make_split(name: str, seed: int, pool_cap: int = POOL_CAP) -> Split:

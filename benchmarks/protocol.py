@@ -22,7 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dami_gui.core.data.dataset import Dataset, build_dataset, infer_roles, read_csv
+from dami_gui.core.data.dataset import Dataset, build_dataset
+from dami_gui.core.data.reader import read_csv
+from dami_gui.core.data.roles import infer_roles
 from dami_gui.core.simulate import pool_and_test, stratified_split
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -139,7 +139,6 @@ def central_rows(
     open_mask = torch.as_tensor(np.asarray(candidates, dtype=bool), device=device)
     sizes = torch.bincount(assign[assign >= 0], minlength=k).cpu().numpy()
     best_row = _nearest_rows(points, sq, C, open_mask, None)[1]
-    assert sizes is not None  # counted: fixed_sq was given
     order = _order(points, sq, C, sizes, best_row, open_mask)
     reporter(None, 1.0)
     return CentralRowsResult(
