@@ -39,7 +39,7 @@ from dami_gui.app.controllers.predictions import PredictionController
 from dami_gui.app.controllers.project_menu import ProjectMenu
 from dami_gui.app.controllers.projects import ProjectController
 from dami_gui.app.controllers.rounds import RoundController
-from dami_gui.app.dialogs.about import show_about
+from dami_gui.app.dialogs.about import AboutDialog, show_about
 from dami_gui.app.palette import ClassColors
 from dami_gui.app.panels.curve_view import CurveView
 from dami_gui.app.panels.explanations import Explanations
@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self.explanations = Explanations(self, self.colors)  # why this row, regions, conflicts…
         self._lay_out()
         self.status = StatusLine(self, log_path)
+        self.about_dialog: AboutDialog | None = None  # Help → About, while it is open
 
         # -- controllers ---------------------------------------------------------------------
         self.rounds = RoundController(self)
@@ -224,7 +225,7 @@ class MainWindow(QMainWindow):
         self.demo_action = self._action("Open &demo", self.loading.open_demo)
         help_menu.addAction(self.demo_action)
         help_menu.addAction(self._action("&Keyboard shortcuts", self.show_shortcuts, "F1"))
-        help_menu.addAction(self._action("&About dami-gui", lambda: show_about(self)))
+        help_menu.addAction(self._action("&About dami-gui", self.show_about))
 
     # -- the session ---------------------------------------------------------------------------
     def set_session(
@@ -358,6 +359,13 @@ class MainWindow(QMainWindow):
         box.setTextFormat(Qt.TextFormat.RichText)
         box.setText(f"<table>{rows}</table>")
         box.open()
+
+    def show_about(self) -> AboutDialog:
+        """Help → About: versions, device, data folder and log file."""
+        self.about_dialog = show_about(
+            self, self.about_dialog, self.session, self.status.log_path
+        )
+        return self.about_dialog
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.rounds.set_session(None)

@@ -14,7 +14,6 @@ from PySide6.QtGui import QGuiApplication
 
 from dami_gui import __version__
 from dami_gui.app.controllers import predictions, project_files
-from dami_gui.app.dialogs.about import show_about
 from dami_gui.app.main import autosave_folder
 from dami_gui.app.panels.log_panel import log_file_path
 from dami_gui.app.paths import data_folder
@@ -110,7 +109,7 @@ def test_about_shows_versions_and_the_data_folder(qtbot, make_window):
     assert QGuiApplication.clipboard().text() == dialog.text()
     assert f"dami-gui: {__version__}" in dialog.text()
     dialog.close()
-    assert show_about(w) is w.about_dialog
+    assert w.show_about() is w.about_dialog and w.about_dialog.isVisible()
 
 
 def test_data_folder_names_the_app_once():

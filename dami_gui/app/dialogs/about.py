@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from dami_gui import __version__
 from dami_gui.app.paths import data_folder, projects_folder
 from dami_gui.core.device import device_name
+from dami_gui.core.session import Session
 
 __all__ = ["AboutDialog", "about_lines", "show_about"]
 
@@ -101,14 +102,14 @@ class AboutDialog(QDialog):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
 
-def show_about(window: QWidget) -> AboutDialog:
-    """Open the About dialog over ``window`` (not modal); kept as ``window.about_dialog``."""
-    session = getattr(window, "session", None)
+def show_about(
+    window: QWidget, previous: AboutDialog | None = None, session: Session | None = None,
+    log_path: Path | None = None,
+) -> AboutDialog:
+    """Open the About dialog over ``window`` (not modal), closing ``previous``; returns it."""
     device = device_name(session.device) if session is not None else None
-    dialog = AboutDialog(getattr(window, "log_path", None), device, window)
-    old = getattr(window, "about_dialog", None)
-    if old is not None:
-        old.close()
-    window.about_dialog = dialog  # type: ignore[attr-defined]
+    dialog = AboutDialog(log_path, device, window)
+    if previous is not None:
+        previous.close()
     dialog.open()
     return dialog

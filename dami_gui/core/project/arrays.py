@@ -51,7 +51,7 @@ def encode_array(array: np.ndarray, compress: bool = True) -> bytes:
 
 
 def decode_array(
-    data: bytes, max_bytes: int = MAX_BYTES, what: str = "A stored array"
+    data: object, max_bytes: int = MAX_BYTES, what: str = "A stored array"
 ) -> np.ndarray:
     """Inverse of :func:`encode_array`; a damaged blob raises :class:`ProjectCorrupt`.
 
@@ -60,7 +60,7 @@ def decode_array(
     ``what`` starts the message ("The map", "A stored array").
     """
     try:
-        data = bytes(data)
+        data = _blob(data)
         magic, n = struct.unpack_from("<4sB", data, 0)
         if magic != _ARRAY_MAGIC:
             raise ValueError("bad magic")
@@ -100,14 +100,14 @@ def encode_state(state: dict[str, torch.Tensor]) -> bytes:
     return buffer.getvalue()
 
 
-def decode_state(data: bytes, max_bytes: int = MAX_BYTES) -> dict[str, torch.Tensor]:
+def decode_state(data: object, max_bytes: int = MAX_BYTES) -> dict[str, torch.Tensor]:
     """Inverse of :func:`encode_state`, loading tensors only (``weights_only=True``).
 
     The file must be what ``torch.save`` writes, an uncompressed zip archive, of at most
     ``max_bytes`` in all; that is checked from its directory before ``torch.load`` reads it.
     """
     try:
-        data = bytes(data)
+        data = _blob(data)
         if len(data) > max_bytes:
             raise ValueError(f"{len(data)} bytes")
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -130,3 +130,10 @@ def decode_state(data: bytes, max_bytes: int = MAX_BYTES) -> dict[str, torch.Ten
             "labels."
         )
     return state
+
+
+def _blob(data: object) -> bytes:
+    """The bytes of a stored value; anything else (text where a blob belongs) is damage."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data)
+    raise ValueError(f"{type(data).__name__} where bytes were stored")

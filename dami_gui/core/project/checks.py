@@ -149,7 +149,9 @@ def model_state(state: Mapping[str, torch.Tensor], spec: Mapping[str, Any]) -> N
 def model_config(value: object) -> MLPConfig | None:
     """A stored :class:`MLPConfig` within the limits above, or None (the caller's default)."""
     try:
-        config = MLPConfig.from_dict(dict(value))  # type: ignore[call-overload]
+        if not isinstance(value, dict):
+            return None
+        config = MLPConfig.from_dict(dict(value))
     except Exception:  # anything a damaged record can raise: the default is used
         return None
     widths = config.hidden

@@ -203,7 +203,7 @@ def _same_file(a: Path, b: Path) -> bool:
 def _digests(path: Path, n_rows: int, *blobs: object) -> tuple[np.ndarray, np.ndarray]:
     """The stored key and content digests of every row, ``n_rows`` each, checked."""
     try:
-        arrays = [decode_array(b, 8 * n_rows, "A stored list of rows") for b in blobs]  # type: ignore[arg-type]
+        arrays = [decode_array(b, 8 * n_rows, "A stored list of rows") for b in blobs]
     except ProjectError as error:
         raise _damaged(path, error) from None
     if any(a.shape != (n_rows,) or a.dtype != np.uint64 for a in arrays):

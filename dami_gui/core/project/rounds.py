@@ -196,7 +196,7 @@ def _read_model(
         model_spec = checks.model_spec(
             json.loads(checks.text(spec, 100_000)), n_features, n_classes
         )
-        model_state = decode_state(state, checks.state_bytes(model_spec))  # type: ignore[arg-type]
+        model_state = decode_state(state, checks.state_bytes(model_spec))
         checks.model_state(model_state, model_spec)
         return model_spec, model_state
     except (ValueError, TypeError, RecursionError, ProjectCorrupt):
