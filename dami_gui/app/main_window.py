@@ -40,12 +40,12 @@ from dami_gui.app.controllers.project_menu import ProjectMenu
 from dami_gui.app.controllers.projects import ProjectController
 from dami_gui.app.controllers.rounds import RoundController
 from dami_gui.app.dialogs.about import AboutDialog, show_about
+from dami_gui.app.map.view import MapView
 from dami_gui.app.palette import ClassColors
 from dami_gui.app.panels.curve_view import CurveView
 from dami_gui.app.panels.explanations import Explanations
 from dami_gui.app.panels.label_panel import LabelPanel
 from dami_gui.app.panels.log_panel import LogPanel
-from dami_gui.app.panels.map_view import MapView
 from dami_gui.app.panels.settings_panel import SettingsPanel
 from dami_gui.app.status import StatusLine
 from dami_gui.app.tasks import TaskSlot, Worker

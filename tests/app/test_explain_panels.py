@@ -8,8 +8,8 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 
+from dami_gui.app.map.drawing import SIZE_POOL
 from dami_gui.app.panels.coverage_panel import STOP_STYLE, CoveragePanel
-from dami_gui.app.panels.map_drawing import SIZE_POOL
 from dami_gui.core.coverage import StoppingHint, coverage_history, stopping_hint
 
 from .conftest import BATCH

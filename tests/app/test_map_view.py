@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from PySide6.QtCore import QPointF
 
+from dami_gui.app.map.view import MapView
 from dami_gui.app.palette import ClassColors
-from dami_gui.app.panels.map_view import MapView
 from dami_gui.core.data.dataset import build_dataset
 from dami_gui.core.data.roles import infer_roles
 from dami_gui.core.embedding import pca_layout

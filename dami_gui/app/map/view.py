@@ -1,8 +1,8 @@
 """The map of the pool: one pyqtgraph scatter, coloured by the network's regions, queries numbered.
 
 The widget: a toolbar (colour mode, box zoom, reset), the plot, the legend and the map's status.
-What is drawn, in which order and style, is :mod:`.map_drawing`; which point is under the mouse
-and its tooltip, :mod:`.map_picking`. The current queries carry their number in selection order.
+What is drawn, in which order and style, is :mod:`.drawing`; which point is under the mouse
+and its tooltip, :mod:`.picking`. The current queries carry their number in selection order.
 
 Performance: the one scatter is reused through ``setData``. With many rows, a label only
 restyles the changed spots instead of rebuilding all of them, and above
@@ -28,14 +28,14 @@ from PySide6.QtWidgets import (
 )
 
 from dami_gui.app.binding import SessionLink
-from dami_gui.app.palette import QUERY_RING, SELECTION, ClassColors
-from dami_gui.app.panels.map_drawing import (
+from dami_gui.app.map.drawing import (
     MapStyles,
     StyledScatter,
     drawing_order,
     style_codes,
 )
-from dami_gui.app.panels.map_picking import pick_row, tooltip_text
+from dami_gui.app.map.picking import pick_row, tooltip_text
+from dami_gui.app.palette import QUERY_RING, SELECTION, ClassColors
 from dami_gui.app.panels.round_view import TOP_REGIONS, round_view
 from dami_gui.core.session import Session
 
@@ -230,7 +230,7 @@ class MapView(QWidget):
 
     # -- drawing -------------------------------------------------------------------------------
     def _display_rows(self) -> np.ndarray:
-        """Pool rows to draw, in drawing order (see :func:`.map_drawing.drawing_order`)."""
+        """Pool rows to draw, in drawing order (see :func:`.drawing.drawing_order`)."""
         session = self.session
         assert session is not None
         n = session.n_rows

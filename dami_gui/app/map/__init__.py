@@ -1,0 +1,2 @@
+"""The map of the pool: the widget (view), what it draws (drawing), what is under the mouse
+(picking)."""
