@@ -5,9 +5,12 @@ What is drawn, in which order and style, is :mod:`.drawing`; which point is unde
 and its tooltip, :mod:`.picking`. The current queries carry their number in selection order.
 
 Performance: the one scatter is reused through ``setData``. With many rows, a label only
-restyles the changed spots instead of rebuilding all of them, and above
-:attr:`MapView.MAX_POINTS` rows a fixed random subsample is drawn (labeled rows and queries
-always kept).
+restyles the changed spots instead of rebuilding all of them. Above :data:`DENSITY_ABOVE` rows
+the plain pool dots are one density image instead (:mod:`.pool_image`, :mod:`.density`): counts
+per screen pixel coloured by the dominant style, re-rendered when the view moves; the labeled
+rows, the queries, the selection and a highlighted group of at most
+:data:`HIGHLIGHT_POINTS_MAX` rows stay scatter points on top, and hover and click find the
+nearest row through a grid index (:class:`.picking.PointIndex`).
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ from dami_gui.app.map.drawing import (
     drawing_order,
     style_codes,
 )
-from dami_gui.app.map.picking import pick_row, tooltip_text
+from dami_gui.app.map.picking import PointIndex, pick_row, tooltip_text
+from dami_gui.app.map.pool_image import PoolImage, style_colours
 from dami_gui.app.palette import QUERY_RING, SELECTION, ClassColors
 from dami_gui.app.panels.round_view import TOP_REGIONS, round_view
 from dami_gui.core.session import Session
@@ -47,13 +51,20 @@ MODES = [
 
 MAX_NUMBERS = 100  # query numbers drawn as text (a batch is rarely larger)
 
+#: Above this many pool rows the plain dots are drawn as a density image, not as points.
+#: Measured (docs/big-pools.md, "Drawing a big pool"): at 50,000 points the scatter already takes
+#: ~0.3 s to set and ~25 ms per frame, and the image costs a few milliseconds at any size.
+DENSITY_ABOVE = 50_000
+#: In density mode, a highlighted group of at most this many rows is also drawn as points.
+HIGHLIGHT_POINTS_MAX = 20_000
+
 
 class MapView(QWidget):
     """The 2-D map with its toolbar and legend; ``rowClicked(row)`` when a point is clicked."""
 
     rowClicked = Signal(int)
 
-    MAX_POINTS = 100_000
+    DENSITY_ABOVE = DENSITY_ABOVE
     #: Above this many drawn points, a label restyles only its spot instead of redrawing all.
     INCREMENTAL_ABOVE = 20_000
     PICK_RADIUS = 8.0  # pixels
@@ -70,7 +81,7 @@ class MapView(QWidget):
         self.highlight: np.ndarray | None = None  # (N,) bool: rows of the selected DAMI group(s)
         self.order = np.empty(0, dtype=np.int64)  # pool rows in drawing order
         self._slot = np.empty(0, dtype=np.int64)  # pool row -> index in the scatter, or -1
-        self._subsample: np.ndarray | None = None  # fixed background subsample for huge pools
+        self._index: PointIndex | None = None  # nearest-row look-up, built at the first pick
         self.refresh_count = 0  # full redraws (tests read it)
 
         # -- widgets ------------------------------------------------------------------------
@@ -83,6 +94,7 @@ class MapView(QWidget):
         self.viewbox.setDefaultPadding(0.03)
         self.scatter = StyledScatter(pxMode=True, useCache=True, hoverable=False)
         self.plot.addItem(self.scatter)
+        self.pool_image = PoolImage(self.plot)
         self.target = pg.TargetItem(
             pos=(0, 0),
             size=22,
@@ -166,11 +178,12 @@ class MapView(QWidget):
         self.positions = None
         self.selected = None
         self.highlight = None
-        self._subsample = None
+        self._index = None
         self.target.setVisible(False)
         self._build_styles()
         self._session_link.switch(session)
         self.scatter.clear()
+        self.pool_image.clear()
         self.order = np.empty(0, dtype=np.int64)
         self._update_legend()
 
@@ -180,17 +193,20 @@ class MapView(QWidget):
         if self.session is not None and len(positions) != self.session.n_rows:
             return  # a layout for another data set arrived late
         self.positions = positions
+        self._index = None
         self.layout_name = name
         self.set_status(f"Map: {name}")
-        self.refresh()
         self.reset_view()
+        self.refresh()
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)
 
     def show_layout_progress(self, stage: str, fraction: float) -> None:
-        """UMAP is being computed (the PCA map is shown meanwhile)."""
-        self.set_status(f"Map: {self.layout_name or 'PCA'} · arranging UMAP {fraction:.0%}")
+        """UMAP is being computed (the PCA map is shown meanwhile): the share done and the stage."""
+        step = stage.replace(" (UMAP)", "")
+        step = step[:1].lower() + step[1:]
+        self.set_status(f"Map: {self.layout_name or 'PCA'} · arranging UMAP {fraction:.0%} · {step}")
 
     def show_layout_failed(self) -> None:
         """UMAP failed: the map stays as it is (the reason is in the log)."""
@@ -229,18 +245,39 @@ class MapView(QWidget):
             self.update_rows(np.asarray(payload, dtype=np.int64))
 
     # -- drawing -------------------------------------------------------------------------------
+    @property
+    def dense(self) -> bool:
+        """Whether the plain pool dots are drawn as a density image (a pool above
+        :attr:`DENSITY_ABOVE` rows)."""
+        return self.session is not None and self.session.n_rows > self.DENSITY_ABOVE
+
     def _display_rows(self) -> np.ndarray:
-        """Pool rows to draw, in drawing order (see :func:`.drawing.drawing_order`)."""
+        """Rows drawn as points, in drawing order (see :func:`.drawing.drawing_order`): every
+        row, or in density mode the labeled rows, the queries and a small highlighted group."""
         session = self.session
         assert session is not None
-        n = session.n_rows
-        if n > self.MAX_POINTS and self._subsample is None:
-            rng = np.random.default_rng(0)
-            subsample = np.zeros(n, dtype=bool)
-            subsample[rng.choice(n, self.MAX_POINTS, replace=False)] = True
-            self._subsample = subsample
-        keep = self._subsample if n > self.MAX_POINTS else None
-        return drawing_order(session, keep, self.highlight)
+        if not self.dense:
+            return drawing_order(session, None, self.highlight)
+        highlight = self.highlight
+        if highlight is not None and int(highlight.sum()) > HIGHLIGHT_POINTS_MAX:
+            highlight = None  # a big group shows in the image only (coloured, the rest grey)
+        return drawing_order(session, np.zeros(session.n_rows, dtype=bool), highlight)
+
+    def _draw_pool_image(self) -> None:
+        """Density mode: the plain pool rows as one image, in the colours the dots would have."""
+        session = self.session
+        assert session is not None and self.positions is not None
+        plain = (session.labels < 0) & ~session.skipped
+        plain[np.asarray(session.queries, dtype=np.int64)] = False
+        rows = np.flatnonzero(plain)
+        priority = None if self.highlight is None else self.highlight[rows]
+        self.pool_image.set_rows(
+            self.positions,
+            rows,
+            self._style_codes(rows),
+            style_colours(self.styles.table),
+            priority,
+        )
 
     def _style_codes(self, rows: np.ndarray) -> np.ndarray:
         """Index into ``self.styles.table`` for each of ``rows``."""
@@ -248,10 +285,15 @@ class MapView(QWidget):
         return style_codes(self.session, rows, self.mode, self.styles, self.highlight)
 
     def refresh(self) -> None:
-        """Redraw every point from the session and the last round (one ``setData``)."""
+        """Redraw every point from the session and the last round (one ``setData``), and in
+        density mode the pool image."""
         self._refresh_timer.stop()
         if self.session is None or self.positions is None:
             return
+        if self.dense:
+            self._draw_pool_image()
+        else:
+            self.pool_image.clear()
         rows = self._display_rows()
         pos = self.positions[rows]
         self.scatter.set_points(
@@ -336,12 +378,21 @@ class MapView(QWidget):
 
     def row_at(self, scene_pos: QPointF) -> int | None:
         """The pool row drawn on top at ``scene_pos``, else the nearest within :attr:`PICK_RADIUS`
-        pixels."""
-        if len(self.order) == 0 or not self.viewbox.sceneBoundingRect().contains(scene_pos):
+        pixels (in density mode: a point drawn there, else the nearest row of the pool)."""
+        if self.positions is None or not self.viewbox.sceneBoundingRect().contains(scene_pos):
             return None
         point = self.viewbox.mapSceneToView(scene_pos)
         pixel = self.viewbox.viewPixelSize()
-        return pick_row(self.scatter.data, point.x(), point.y(), pixel, self.PICK_RADIUS)
+        if not self.dense:
+            if len(self.order) == 0:
+                return None
+            return pick_row(self.scatter.data, point.x(), point.y(), pixel, self.PICK_RADIUS)
+        on_top = pick_row(self.scatter.data, point.x(), point.y(), pixel, 0.0)
+        if on_top is not None:
+            return on_top
+        if self._index is None:
+            self._index = PointIndex(self.positions)
+        return self._index.nearest(point.x(), point.y(), pixel, self.PICK_RADIUS)
 
     def scene_pos_of(self, row: int) -> QPointF:
         """Scene position of pool row ``row`` (for tests and tooltips)."""
@@ -404,12 +455,10 @@ class MapView(QWidget):
             for i, name in enumerate(session.classes)
         )
         shown = (
-            ""
-            if len(self.order) >= session.n_rows
-            else (
-                f" Showing {len(self.order):,} of {session.n_rows:,} rows"
-                " (all labeled rows and queries)."
-            )
+            " Plain rows are drawn per screen pixel, in the colour most of its rows have;"
+            " darker where more rows fall."
+            if self.dense
+            else ""
         )
         self.legend.setText(
             f"{colour} Labeled rows (squares): {classes}. "
