@@ -1,4 +1,8 @@
-"""The map at scale: 100k points build and update without freezing; bigger pools are subsampled."""
+"""The map at scale: 100k points build and update without freezing; bigger pools are an image.
+
+The point path is tested at 100k rows with the density threshold raised above them (at the
+default threshold a pool of this size is drawn as a density image; test_map_density.py).
+"""
 
 from __future__ import annotations
 
@@ -42,8 +46,9 @@ def big_session() -> Session:
 
 
 def shown_view(qtbot, session: Session) -> MapView:
-    """A map of ``session``, shown at 800 x 600."""
+    """A map of ``session``, shown at 800 x 600, every row a point."""
     view = MapView(ClassColors())
+    view.DENSITY_ABOVE = N
     qtbot.addWidget(view)
     view.resize(800, 600)
     view.show()
@@ -107,21 +112,23 @@ def test_a_click_on_a_query_ring_picks_the_query_over_a_dot_beneath_it(qtbot, bi
     assert view.row_at(far) != query
 
 
-def test_bigger_pools_are_subsampled_keeping_labeled_rows_and_queries(
-    qtbot, big_session, monkeypatch
+def test_at_the_default_threshold_100k_rows_are_an_image_with_labeled_rows_and_queries_on_top(
+    qtbot, big_session
 ):
     s = big_session
-    monkeypatch.setattr(MapView, "MAX_POINTS", 5_000)
     view = MapView(ClassColors())
     qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
     view.set_session(s)
     view.set_layout(pca_layout(s.dataset.X), "PCA")
+    assert view.dense and view.pool_image.item.isVisible()
     drawn = set(view.order.tolist())
-    assert len(view.order) <= 5_000 + s.n_labeled + s.queries.size
+    assert len(view.order) == s.n_labeled + s.queries.size
     assert set(np.flatnonzero(s.labels >= 0).tolist()) <= drawn
     assert set(s.queries.tolist()) <= drawn
-    assert "Showing" in view.legend.text()
-    # labeling a row that is not drawn brings it in (after the short redraw delay)
+    assert "per screen pixel" in view.legend.text()
+    # labeling a row of the image brings it in as a point (after the short redraw delay)
     hidden = next(r for r in range(N) if r not in drawn)
     s.label(hidden, 1)
     qtbot.waitUntil(lambda: hidden in set(view.order.tolist()), timeout=2_000)

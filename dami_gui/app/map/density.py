@@ -118,8 +118,8 @@ def colour_pixels(
         words = rgb[:, 0] | (rgb[:, 1] << 8) | (rgb[:, 2] << 16)
         filled = flat[occupied]
         # the top 1 % saturate, so that a few very dense pixels do not make the rest pale
-        top = float(np.log1p(np.quantile(filled, 0.99)))
-        level = np.minimum(np.log1p(filled) / top, 1.0) if top > 0 else np.ones(len(filled))
+        top = float(np.log(np.quantile(filled, 0.99)))
+        level = np.minimum(np.log(filled) / top, 1.0) if top > 0 else np.zeros(len(filled))
         alpha = np.round(255.0 * (MIN_ALPHA + (1.0 - MIN_ALPHA) * level)).astype(np.uint32)
         packed[occupied] = words[dominant.reshape(-1)[occupied]] | (alpha << 24)
     image = packed.reshape(width, height)
