@@ -26,6 +26,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -34,10 +35,13 @@ import pandas as pd
 
 from benchmarks.big_map import pool
 
+if TYPE_CHECKING:
+    from dami_gui.core.session import Session
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def make_session(n: int):  # noqa: ANN201 (imports the app lazily)
+def make_session(n: int) -> tuple[Session, float]:
     """A session on ``n`` rows of the 20-d pool with 30 labels and one round done."""
     from dami_gui.core.data.dataset import build_dataset
     from dami_gui.core.data.roles import infer_roles
@@ -66,7 +70,7 @@ def median_ms(values: list[float]) -> float:
     return round(float(np.median(values)) * 1000, 2)
 
 
-def measure(session, positions: np.ndarray, dense: bool, repeat: int) -> dict:  # noqa: ANN001
+def measure(session: Session, positions: np.ndarray, dense: bool, repeat: int) -> dict:
     """Draw ``session`` at ``positions`` one way and time set, frame, zoom and pick."""
     from PySide6.QtCore import QPointF
 
@@ -102,8 +106,10 @@ def measure(session, positions: np.ndarray, dense: bool, repeat: int) -> dict:  
     rng = np.random.default_rng(1)
     rect = view.viewbox.sceneBoundingRect()
     targets = [
-        QPointF(rect.left() + rng.uniform(0.2, 0.8) * rect.width(),
-                rect.top() + rng.uniform(0.2, 0.8) * rect.height())
+        QPointF(
+            rect.left() + rng.uniform(0.2, 0.8) * rect.width(),
+            rect.top() + rng.uniform(0.2, 0.8) * rect.height(),
+        )
         for _ in range(repeat + 1)
     ]
     start = time.perf_counter()
@@ -144,8 +150,13 @@ def main(argv: list[str] | None = None) -> None:
             for key in ("set", "frame", "zoom", "pick")
             if density[key]
         }
-        row = {"rows": n, "round_s": round(round_s, 1), "density": density,
-               "scatter": scatter, "scatter_over_density": ratios}
+        row = {
+            "rows": n,
+            "round_s": round(round_s, 1),
+            "density": density,
+            "scatter": scatter,
+            "scatter_over_density": ratios,
+        }
         print(json.dumps(row))
         results.append(row)
     RESULTS.mkdir(exist_ok=True)

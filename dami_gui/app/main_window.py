@@ -72,6 +72,11 @@ SHORTCUTS = [
 ]
 
 
+#: The map is the biggest panel: a column of its own from top to bottom, against the rounds and
+#: the rows to label (the splitter shares out what the docks on the right leave, 3 : 2).
+MAP_TABLE_SIZES = [700, 500]
+
+
 class MainWindow(QMainWindow):
     """The labeling app. ``session_options`` are passed to every new :class:`Session`."""
 
@@ -128,20 +133,22 @@ class MainWindow(QMainWindow):
         self.warm_worker.start()
 
     def _lay_out(self) -> None:
-        """Map and curve on the left, rounds and the rows to label on the right, log below."""
+        """The map on the left, the rounds and the rows to label beside it, the Explanations and
+        the learning curve as tabs of the docks on the right, the log below (hidden)."""
         map_box = QGroupBox("Map of the pool")
         QVBoxLayout(map_box).addWidget(self.map)
-        curve_box = QGroupBox("Learning curve")
+        curve_box = QWidget()
         curve_layout = QVBoxLayout(curve_box)
         curve_layout.addWidget(self.curve, 1)
         curve_layout.addWidget(self.explanations.coverage)
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(map_box)
-        left.addWidget(curve_box)
-        left.setStretchFactor(0, 3)
-        left.setStretchFactor(1, 1)
-        left.setSizes([450, 330])
-        left.setChildrenCollapsible(False)
+        # the learning curve is a tab beside the Explanations (a dock), so the map has a column
+        # of its own from top to bottom; View → Learning curve or its tab brings it to the front
+        self.curve_dock = QDockWidget("Learning curve", self)
+        self.curve_dock.setObjectName("curveDock")
+        self.curve_dock.setWidget(curve_box)
+        self.curve_dock.setFeatures(self.explanations.dock.features())
+        self.tabifyDockWidget(self.explanations.dock, self.curve_dock)
+        self.explanations.dock.raise_()
         rounds_box = QGroupBox("Rounds")
         QVBoxLayout(rounds_box).addWidget(self.settings)
         label_box = QGroupBox("Rows to label")
@@ -152,11 +159,11 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(rounds_box)
         right_layout.addWidget(label_box, 1)
         main = QSplitter(Qt.Orientation.Horizontal)
-        main.addWidget(left)
+        main.addWidget(map_box)
         main.addWidget(right)
-        main.setStretchFactor(0, 1)
-        main.setStretchFactor(1, 1)
-        main.setSizes([600, 680])
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 2)
+        main.setSizes(MAP_TABLE_SIZES)
         main.setChildrenCollapsible(False)
         self.setCentralWidget(main)
 
@@ -221,6 +228,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.log_dock.toggleViewAction())
         for dock in self.explanations.docks:
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addAction(self.curve_dock.toggleViewAction())
         help_menu = bar.addMenu("&Help")
         self.demo_action = self._action("Open &demo", self.loading.open_demo)
         help_menu.addAction(self.demo_action)
@@ -362,9 +370,7 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> AboutDialog:
         """Help → About: versions, device, data folder and log file."""
-        self.about_dialog = show_about(
-            self, self.about_dialog, self.session, self.status.log_path
-        )
+        self.about_dialog = show_about(self, self.about_dialog, self.session, self.status.log_path)
         return self.about_dialog
 
     def closeEvent(self, event: QCloseEvent) -> None:

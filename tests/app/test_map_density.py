@@ -41,8 +41,9 @@ def test_counts_and_dominant_code_per_pixel():
     assert dominant[1, 0] == 4
     assert (dominant[counts == 0] == -1).all()
     # three of one code beat one of another
-    counts, dominant = count_pixels(x[:3].repeat(2), y[:3].repeat(2), [9, 9, 1, 1, 1, 1],
-                                    (0, 4), (0, 2), (4, 2))
+    counts, dominant = count_pixels(
+        x[:3].repeat(2), y[:3].repeat(2), [9, 9, 1, 1, 1, 1], (0, 4), (0, 2), (4, 2)
+    )
     assert counts[0, 0] == 6 and dominant[0, 0] == 1
 
 
@@ -59,8 +60,9 @@ def test_priority_rows_win_their_pixel_and_one_code_is_shortcut():
 
 
 def test_empty_view_and_bad_shape():
-    counts, dominant = count_pixels(np.empty(0), np.empty(0), np.empty(0, int), (0, 1), (0, 1),
-                                    (3, 2))
+    counts, dominant = count_pixels(
+        np.empty(0), np.empty(0), np.empty(0, int), (0, 1), (0, 1), (3, 2)
+    )
     assert counts.shape == (3, 2) and not counts.any() and (dominant == -1).all()
     with pytest.raises(ValueError, match="shape must be two positive sizes"):
         count_pixels(np.zeros(1), np.zeros(1), np.zeros(1, int), (0, 1), (0, 1), (0, 5))
@@ -181,7 +183,7 @@ def test_above_the_threshold_the_pool_is_an_image_and_the_few_special_rows_point
     # the scatter holds the labeled rows and the queries only, queries last (on top)
     assert len(view.order) == s.n_labeled + len(s.queries) < N
     assert len(view.scatter.data) == len(view.order)
-    assert view.order[-len(s.queries):].tolist() == s.queries.tolist()
+    assert view.order[-len(s.queries) :].tolist() == s.queries.tolist()
     assert [t.toPlainText() for t in view.numbers if t.isVisible()] == [
         str(i) for i in range(1, len(s.queries) + 1)
     ]

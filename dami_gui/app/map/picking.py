@@ -97,9 +97,7 @@ class PointIndex:
         c = self._cell_xy(xy)
         return c[:, 0] * self.side + c[:, 1]
 
-    def nearest(
-        self, x: float, y: float, pixel: tuple[float, float], radius: float
-    ) -> int | None:
+    def nearest(self, x: float, y: float, pixel: tuple[float, float], radius: float) -> int | None:
         """The row nearest to view position (``x``, ``y``) within ``radius`` screen pixels
         (``pixel``: one pixel's size in view units); ties go to the smaller row."""
         px, py = pixel
@@ -108,8 +106,9 @@ class PointIndex:
         rx, ry = radius * px, radius * py
         lo = self._cell_xy(np.array([[x - rx, y - ry]]))[0]
         hi = self._cell_xy(np.array([[x + rx, y + ry]]))[0]
-        pieces = [
-            self.order[self.starts[cx * self.side + lo[1]] : self.starts[cx * self.side + hi[1] + 1]]
+        side, starts = self.side, self.starts
+        pieces = [  # one run of sorted cells per grid column
+            self.order[starts[cx * side + lo[1]] : starts[cx * side + hi[1] + 1]]
             for cx in range(int(lo[0]), int(hi[0]) + 1)
         ]
         rows = np.concatenate(pieces) if pieces else np.empty(0, dtype=np.int64)

@@ -112,6 +112,11 @@ class MapView(QWidget):
         for key, title in MODES:
             self.mode_box.addItem(title, key)
         self.mode_box.setToolTip("What the colours of the small dots show")
+        # the combo may shrink below its longest title, so the map's column fits at 1280 px
+        self.mode_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.mode_box.setMinimumContentsLength(8)
         self.mode_box.currentIndexChanged.connect(self._mode_changed)
         self.box_zoom = QPushButton("Box zoom")
         self.box_zoom.setCheckable(True)
@@ -206,7 +211,8 @@ class MapView(QWidget):
         """UMAP is being computed (the PCA map is shown meanwhile): the share done and the stage."""
         step = stage.replace(" (UMAP)", "")
         step = step[:1].lower() + step[1:]
-        self.set_status(f"Map: {self.layout_name or 'PCA'} · arranging UMAP {fraction:.0%} · {step}")
+        shown = self.layout_name or "PCA"
+        self.set_status(f"Map: {shown} · arranging UMAP {fraction:.0%} · {step}")
 
     def show_layout_failed(self) -> None:
         """UMAP failed: the map stays as it is (the reason is in the log)."""
