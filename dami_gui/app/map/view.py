@@ -143,10 +143,11 @@ class MapView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.plot, 1)
-        bottom = QHBoxLayout()  # the status sits by the legend so the toolbar stays narrow
-        bottom.addWidget(self.legend, 1)
-        bottom.addWidget(self.status, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addLayout(bottom)
+        # the status has a line of its own under the map (UMAP's stages are long), wrapped, so
+        # that neither it nor the legend widens the map's column
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        layout.addWidget(self.legend)
 
         self._hover_pos: QPointF | None = None
         self._hover_timer = QTimer(self)
