@@ -256,6 +256,20 @@ def test_zoom_renders_the_image_again_at_the_new_range(qtbot, session):
     assert view.pool_image.shape == (round(view.viewbox.width()), round(view.viewbox.height()))
     counts_zoomed = int((view.pool_image.item.image[:, :, 3] > 0).sum())
     assert counts_zoomed > 0
+    # the render read only the rows between the view's edges: the same image as from all rows
+    image = view.pool_image
+    full = density_image(
+        image.x,
+        image.y,
+        image.codes,
+        image.colours,
+        (after.left(), after.right()),
+        (after.top(), after.bottom()),
+        image.shape,
+        None,
+        image.GROW,
+    )
+    np.testing.assert_array_equal(image.item.image, full)
     view.resize(400, 300)
     qtbot.waitUntil(lambda: view.pool_image.shape[0] < 600, timeout=2_000)
 

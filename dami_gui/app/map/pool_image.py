@@ -47,6 +47,8 @@ class PoolImage:
         self.codes = np.empty(0, dtype=np.int64)
         self.priority: np.ndarray | None = None
         self.colours = np.zeros((0, 4), dtype=np.uint8)
+        self._positions: np.ndarray | None = None  # the layout whose x order is kept
+        self._by_x = np.empty(0, dtype=np.intp)
         self.active = False
         self.render_count = 0  # images made (tests read it)
         self.shape = (0, 0)  # (columns, rows) of the last image
@@ -67,21 +69,41 @@ class PoolImage:
         priority: np.ndarray | None = None,
     ) -> None:
         """Draw ``rows`` at ``positions[rows]`` in ``colours[codes]`` (style codes, one per row);
-        rows with ``priority`` win their pixels (see :func:`.density.count_pixels`)."""
-        self.x = np.ascontiguousarray(positions[rows, 0], dtype=np.float32)
-        self.y = np.ascontiguousarray(positions[rows, 1], dtype=np.float32)
+        rows with ``priority`` win their pixels (see :func:`.density.count_pixels`).
+
+        The rows are kept sorted by x (the layout's order, sorted once per layout), so that a
+        render reads only the rows between the view's left and right edges: zoomed in, a few.
+        """
+        if positions is not self._positions:  # a new layout: sort its rows by x once
+            self._positions = positions
+            self._by_x = np.argsort(positions[:, 0])
+        n = len(positions)
+        rows = np.asarray(rows, dtype=np.intp)
+        slot = np.full(n, -1, dtype=np.intp)
+        slot[rows] = np.arange(len(rows))
+        in_x_order = slot[self._by_x]
+        in_x_order = in_x_order[in_x_order >= 0]  # indices into rows, by increasing x
+        ordered = rows[in_x_order]
+        self.x = np.ascontiguousarray(positions[ordered, 0], dtype=np.float32)
+        self.y = np.ascontiguousarray(positions[ordered, 1], dtype=np.float32)
         # styles that share a colour (a dot and the same dot highlighted) count as one colour
         words = np.ascontiguousarray(colours, dtype=np.uint8).view("<u4").reshape(-1)
         unique, same = np.unique(words, return_inverse=True)
-        self.codes = same.reshape(-1)[np.asarray(codes, dtype=np.intp)]
+        self.codes = same.reshape(-1)[np.asarray(codes, dtype=np.intp)[in_x_order]]
         self.colours = unique.astype("<u4").view(np.uint8).reshape(-1, 4)
-        self.priority = priority
+        self.priority = None if priority is None else np.asarray(priority)[in_x_order]
         self.active = True
         self.render()
+
+    def new_layout(self) -> None:
+        """The positions changed (maybe in place): sort them again at the next :meth:`set_rows`."""
+        self._positions = None
 
     def clear(self) -> None:
         """Draw nothing (a small pool is drawn as points)."""
         self._timer.stop()
+        self._positions = None
+        self._by_x = np.empty(0, dtype=np.intp)
         self.active = False
         self.x = self.y = np.empty(0, dtype=np.float32)
         self.codes = np.empty(0, dtype=np.int64)
@@ -101,15 +123,19 @@ class PoolImage:
             return
         (x0, x1), (y0, y1) = self.viewbox.viewRange()
         shape = (max(1, round(self.viewbox.width())), max(1, round(self.viewbox.height())))
+        # only the rows between the left and right edges (x sorted); NaN sorts last, outside
+        first = int(np.searchsorted(self.x, x0, side="left"))
+        last = int(np.searchsorted(self.x, x1, side="right"))
+        part = slice(first, last)
         image = density_image(
-            self.x,
-            self.y,
-            self.codes,
+            self.x[part],
+            self.y[part],
+            self.codes[part],
             self.colours,
             (x0, x1),
             (y0, y1),
             shape,
-            self.priority,
+            None if self.priority is None else self.priority[part],
             self.GROW,
         )
         self.item.setImage(image, autoLevels=False, levels=(0, 255))

@@ -200,6 +200,7 @@ class MapView(QWidget):
             return  # a layout for another data set arrived late
         self.positions = positions
         self._index = None
+        self.pool_image.new_layout()
         self.layout_name = name
         self.set_status(f"Map: {name}")
         self.reset_view()
