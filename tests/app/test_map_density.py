@@ -309,6 +309,16 @@ def test_labeling_a_plain_row_makes_it_a_point_and_highlights_show(qtbot, sessio
         assert len(view.pool_image.x) == len(plain_rows(s))
     finally:
         s.undo()
+    # answering a query restyles its point only: no full redraw, no new image
+    query = int(s.queries[0])
+    refreshes, renders = view.refresh_count, view.pool_image.render_count
+    s.label(query, 2)
+    try:
+        assert view.refresh_count == refreshes and view.pool_image.render_count == renders
+        assert view.scatter.data["brush"][view._slot[query]] is view.class_brush(2)
+    finally:
+        s.undo()
+    assert view.scatter.data["brush"][view._slot[query]] is not view.class_brush(2)
     # a small group highlighted: its rows are points too; a big one only in the image
     group = plain_rows(s)[:50]
     view.set_highlight(group)

@@ -321,11 +321,23 @@ class MapView(QWidget):
         if self.session is None or self.positions is None or len(self.order) == 0:
             return
         slots = self._slot[rows] if rows.size else np.empty(0, dtype=np.int64)
+        if self.dense and len(slots) and np.all(slots >= 0) and self._stay_points(rows):
+            # a query or labeled row answered (or undone) stays a point: the image is unchanged
+            self.scatter.restyle(slots, self._style_codes(rows), self.styles.table)
+            self._update_legend()
+            return
         if len(self.order) <= self.INCREMENTAL_ABOVE or np.any(slots < 0):
             self._refresh_timer.start()  # coalesce bursts of labels into one redraw
             return
         self.scatter.restyle(slots, self._style_codes(rows), self.styles.table)
         self._update_legend()
+
+    def _stay_points(self, rows: np.ndarray) -> bool:
+        """Whether all ``rows`` are still drawn as points (labeled, not sure, or a query)."""
+        session = self.session
+        assert session is not None
+        kept = (session.labels[rows] >= 0) | session.skipped[rows] | np.isin(rows, session.queries)
+        return bool(kept.all())
 
     def _draw_numbers(self) -> None:
         session = self.session
