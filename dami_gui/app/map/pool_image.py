@@ -18,6 +18,20 @@ from PySide6.QtCore import QRectF, QTimer
 
 from dami_gui.app.map.density import density_image
 from dami_gui.app.map.drawing import Style
+from dami_gui.core.session import Session
+
+
+def plain_rows(session: Session) -> np.ndarray:
+    """The rows the image draws: not labeled, not "not sure", not a current query (sorted)."""
+    plain = (session.labels < 0) & ~session.skipped
+    plain[np.asarray(session.queries, dtype=np.int64)] = False
+    return np.flatnonzero(plain)
+
+
+def drawn_as_points(session: Session, rows: np.ndarray) -> bool:
+    """Whether all ``rows`` are drawn as points above the image (labeled, not sure, a query)."""
+    kept = (session.labels[rows] >= 0) | session.skipped[rows] | np.isin(rows, session.queries)
+    return bool(kept.all())
 
 
 def style_colours(table: Sequence[Style]) -> np.ndarray:

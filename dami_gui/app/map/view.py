@@ -38,7 +38,7 @@ from dami_gui.app.map.drawing import (
     style_codes,
 )
 from dami_gui.app.map.picking import PointIndex, pick_row, tooltip_text
-from dami_gui.app.map.pool_image import PoolImage, style_colours
+from dami_gui.app.map.pool_image import PoolImage, drawn_as_points, plain_rows, style_colours
 from dami_gui.app.palette import QUERY_RING, SELECTION, ClassColors
 from dami_gui.app.panels.round_view import TOP_REGIONS, round_view
 from dami_gui.core.session import Session
@@ -274,19 +274,11 @@ class MapView(QWidget):
 
     def _draw_pool_image(self) -> None:
         """Density mode: the plain pool rows as one image, in the colours the dots would have."""
-        session = self.session
-        assert session is not None and self.positions is not None
-        plain = (session.labels < 0) & ~session.skipped
-        plain[np.asarray(session.queries, dtype=np.int64)] = False
-        rows = np.flatnonzero(plain)
+        assert self.session is not None and self.positions is not None
+        rows = plain_rows(self.session)
         priority = None if self.highlight is None else self.highlight[rows]
-        self.pool_image.set_rows(
-            self.positions,
-            rows,
-            self._style_codes(rows),
-            style_colours(self.styles.table),
-            priority,
-        )
+        colours = style_colours(self.styles.table)
+        self.pool_image.set_rows(self.positions, rows, self._style_codes(rows), colours, priority)
 
     def _style_codes(self, rows: np.ndarray) -> np.ndarray:
         """Index into ``self.styles.table`` for each of ``rows``."""
@@ -321,7 +313,7 @@ class MapView(QWidget):
         if self.session is None or self.positions is None or len(self.order) == 0:
             return
         slots = self._slot[rows] if rows.size else np.empty(0, dtype=np.int64)
-        if self.dense and len(slots) and np.all(slots >= 0) and self._stay_points(rows):
+        if self.dense and len(slots) and np.all(slots >= 0) and drawn_as_points(self.session, rows):
             # a query or labeled row answered (or undone) stays a point: the image is unchanged
             self.scatter.restyle(slots, self._style_codes(rows), self.styles.table)
             self._update_legend()
@@ -331,13 +323,6 @@ class MapView(QWidget):
             return
         self.scatter.restyle(slots, self._style_codes(rows), self.styles.table)
         self._update_legend()
-
-    def _stay_points(self, rows: np.ndarray) -> bool:
-        """Whether all ``rows`` are still drawn as points (labeled, not sure, or a query)."""
-        session = self.session
-        assert session is not None
-        kept = (session.labels[rows] >= 0) | session.skipped[rows] | np.isin(rows, session.queries)
-        return bool(kept.all())
 
     def _draw_numbers(self) -> None:
         session = self.session
