@@ -173,6 +173,7 @@ class MainWindow(QMainWindow):
         self.labels.rowSelected.connect(self.select_row)
         self.explanations.rowRequested.connect(self.select_row)
         self.explanations.highlightRequested.connect(self.map.set_highlight)
+        self.map.families.groupsChosen.connect(self.explanations.regions.select_groups)
         self.rounds.started.connect(self._round_started)
         self.rounds.progress.connect(self._round_progress)
         self.rounds.committed.connect(self._round_committed)
@@ -269,6 +270,7 @@ class MainWindow(QMainWindow):
     def _colours_changed(self) -> None:
         """A class colour changed (the views share ``self.colors``): repaint them."""
         self.map.colours_changed()
+        self.explanations.regions.table.viewport().update()
         self.labels.table.viewport().update()
         self.labels.row_panel.refresh()
 
@@ -362,9 +364,7 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> AboutDialog:
         """Help → About: versions, device, data folder and log file."""
-        self.about_dialog = show_about(
-            self, self.about_dialog, self.session, self.status.log_path
-        )
+        self.about_dialog = show_about(self, self.about_dialog, self.session, self.status.log_path)
         return self.about_dialog
 
     def closeEvent(self, event: QCloseEvent) -> None:

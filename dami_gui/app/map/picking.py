@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dami_gui.app.map.colouring import Colouring
 from dami_gui.app.panels.round_view import round_view
 from dami_gui.core.session import Session
 
@@ -38,8 +39,12 @@ def pick_row(
     return int(data["data"][best])
 
 
-def tooltip_text(session: Session, row: int) -> str:
-    """Hover text: row id, label, prediction with confidence, group and region."""
+def tooltip_text(session: Session, row: int, colouring: Colouring | None = None) -> str:
+    """Hover text: row id, label, prediction with confidence, group and region.
+
+    With ``colouring`` (the map's groups or regions), the row's exact group or region also
+    says how many rows share it and which family and shade give it its colour.
+    """
     lines = [f"Row {session.dataset.ids[row]}"]
     code = int(session.labels[row])
     if session.skipped[row]:
@@ -53,11 +58,15 @@ def tooltip_text(session: Session, row: int) -> str:
                 f"Prediction: {session.classes[int(view.prediction[row])]} "
                 f"({float(view.confidence[row]):.0%})"
             )
+        unit = -1 if colouring is None else int(colouring.group_of_row[row])
         group = view.group(row)
-        if group is not None:
+        if group is not None and not (unit >= 0 and colouring and colouring.unit == "group"):
             lines.append(f"DAMI group: {group}")
         if view.region_rank[row] >= 0:
             lines.append(f"Linear region: {int(view.region_rank[row]) + 1} of {view.n_regions}")
+        if unit >= 0 and colouring is not None:
+            text = colouring.describe(unit)
+            lines.append(text[0].upper() + text[1:])
         number = view.query_number.get(row)
         if number is not None and row in set(np.asarray(session.queries).tolist()):
             lines.append(f"Query #{number} this round")

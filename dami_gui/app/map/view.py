@@ -1,8 +1,10 @@
 """The map of the pool: one pyqtgraph scatter, coloured by the network's regions, queries numbered.
 
-The widget: a toolbar (colour mode, box zoom, reset), the plot, the legend and the map's status.
-What is drawn, in which order and style, is :mod:`.drawing`; which point is under the mouse
-and its tooltip, :mod:`.picking`. The current queries carry their number in selection order.
+The widget: a toolbar (colour mode, box zoom, reset), the plot with the colour legend beside it
+(:mod:`.legend`: the families of groups, click one to outline its rows), the legend text and the
+map's status. What is drawn, in which order and style, is :mod:`.drawing` (the colours of groups
+and regions, :mod:`.colouring`); which point is under the mouse and its tooltip, :mod:`.picking`.
+The current queries carry their number in selection order.
 
 Performance: the one scatter is reused through ``setData``. With many rows, a label only
 restyles the changed spots instead of rebuilding all of them, and above
@@ -22,18 +24,21 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSplitter,
     QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
 from dami_gui.app.binding import SessionLink
+from dami_gui.app.map.colouring import colouring
 from dami_gui.app.map.drawing import (
     MapStyles,
     StyledScatter,
     drawing_order,
     style_codes,
 )
+from dami_gui.app.map.legend import MapLegend
 from dami_gui.app.map.picking import pick_row, tooltip_text
 from dami_gui.app.palette import QUERY_RING, SELECTION, ClassColors
 from dami_gui.app.panels.round_view import TOP_REGIONS, round_view
@@ -115,6 +120,10 @@ class MapView(QWidget):
         self.legend = QLabel("")
         self.legend.setWordWrap(True)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.families = MapLegend()  # the colour families beside the plot; click to outline
+        self.families.setVisible(False)
+        self.families.highlightRequested.connect(self._legend_highlight)
+        self._from_legend = False
 
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Colour by:"))
@@ -125,7 +134,12 @@ class MapView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
-        layout.addWidget(self.plot, 1)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.plot)
+        split.addWidget(self.families)
+        split.setStretchFactor(0, 1)
+        split.setSizes([700, 230])
+        layout.addWidget(split, 1)
         bottom = QHBoxLayout()  # the status sits by the legend so the toolbar stays narrow
         bottom.addWidget(self.legend, 1)
         bottom.addWidget(self.status, 0, Qt.AlignmentFlag.AlignTop)
@@ -148,8 +162,11 @@ class MapView(QWidget):
     # -- styles ------------------------------------------------------------------------------
     def _build_styles(self) -> None:
         """Rebuild the style table from the colours (per session, and when a colour changes)."""
-        n_classes = len(self.session.classes) if self.session is not None else 0
-        self.styles = MapStyles(self.colors, n_classes)
+        session = self.session
+        n_classes = len(session.classes) if session is not None else 0
+        found = None if session is None else colouring(session, self.mode, self.colors)
+        self.styles = MapStyles(self.colors, n_classes, found)
+        self.families.set_colouring(session, found)
 
     def colours_changed(self) -> None:
         """A class colour changed (the views share ``colors``): redraw with the new colours."""
@@ -252,6 +269,8 @@ class MapView(QWidget):
         self._refresh_timer.stop()
         if self.session is None or self.positions is None:
             return
+        if colouring(self.session, self.mode, self.colors) is not self.styles.colouring:
+            self._build_styles()  # a new round or colour mode: its families and shades
         rows = self._display_rows()
         pos = self.positions[rows]
         self.scatter.set_points(
@@ -313,8 +332,19 @@ class MapView(QWidget):
             mask[np.asarray(rows, dtype=np.int64)] = True
         if mask is None and self.highlight is None:
             return
+        if mask is not None and self.highlight is not None and np.array_equal(mask, self.highlight):
+            return  # the same rows again (the Regions tab echoing the legend's choice)
+        if not self._from_legend:
+            self.families.forget()  # the outline now comes from elsewhere
         self.highlight = mask
         self.refresh()
+
+    def _legend_highlight(self, rows: np.ndarray | None) -> None:
+        self._from_legend = True
+        try:
+            self.set_highlight(rows)
+        finally:
+            self._from_legend = False
 
     def highlighted_rows(self) -> np.ndarray:
         """The highlighted pool rows (sorted), empty when none."""
@@ -351,7 +381,10 @@ class MapView(QWidget):
 
     def tooltip_for(self, row: int) -> str:
         """Hover text: row id, label, prediction with confidence, group and region."""
-        return "" if self.session is None else tooltip_text(self.session, row)
+        if self.session is None:
+            return ""
+        mode = self.mode if self.mode == "regions" else "groups"  # whose colour to explain
+        return tooltip_text(self.session, row, colouring(self.session, mode, self.colors))
 
     def _mouse_moved(self, scene_pos: QPointF) -> None:
         self._hover_pos = QPointF(scene_pos)
@@ -370,7 +403,13 @@ class MapView(QWidget):
         if event.button() != Qt.MouseButton.LeftButton:
             return
         row = self.row_at(event.scenePos())
-        if row is not None:
+        if row is None:
+            return
+        found = self.styles.colouring
+        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if shift and found is not None and found.group_of_row[row] >= 0:
+            self.families.choose_unit(int(found.group_of_row[row]))  # outline its group
+        else:
             self.rowClicked.emit(row)
 
     # -- legend ----------------------------------------------------------------------------------
@@ -386,7 +425,9 @@ class MapView(QWidget):
             n = int(np.max(view.result.partition)) + 1 if view.result.partition is not None else 0
             colour = (
                 f"Dot colour: DAMI group ({n} groups of rows whose local explanation is "
-                "closest to the same center)."
+                "closest to the same center), in the hue of the class the model predicts for "
+                "most of the group, a shade per group (list beside the map; Shift-click a dot "
+                "to outline its group)."
             )
         elif self.mode == "regions" and view.n_regions == 0:
             colour = "Linear regions are not known for this round; the next round finds them."
@@ -395,7 +436,8 @@ class MapView(QWidget):
             covered = int(((view.region_rank >= 0) & (view.region_rank < top)).sum())
             colour = (
                 f"Dot colour: the {top} largest of the network's {view.n_regions} linear "
-                f"regions ({covered:,} of {session.n_rows:,} rows); grey: the others."
+                f"regions ({covered:,} of {session.n_rows:,} rows), in the hue of the class the "
+                "model predicts there, a shade per region; grey: the others."
             )
         else:
             colour = "Dot colour: the class the model predicts (pale)."

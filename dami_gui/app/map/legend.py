@@ -1,0 +1,196 @@
+"""The map's colour legend: the families of groups (a hue each) and, inside, each group's shade.
+
+A compact tree beside the plot. A top-level entry is a family, "sky · 6 groups", with its
+shades as a striped swatch and its row count: the DAMI groups (or linear regions) whose rows the
+model mostly predicts as that class. Its children are the groups in shade order. Clicking an
+entry outlines its rows on the map (``highlightRequested(rows)``) and lists them under the tree;
+in the DAMI-groups mode ``groupsChosen(groups)`` also carries the group indices, so that the
+Regions tab can select them. Clicking the chosen entry again, or *Clear*, clears it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dami_gui.app.map.colouring import Colouring
+from dami_gui.app.palette import family_swatch, swatch
+from dami_gui.core.session import Session
+
+#: How many row ids the list under the tree names before "…".
+LISTED_IDS = 30
+KIND = Qt.ItemDataRole.UserRole + 1  # "family:f" or "unit:g"
+
+
+class MapLegend(QWidget):
+    """Families and their groups for the map's current colouring; clicking one outlines it."""
+
+    highlightRequested = Signal(object)  # rows (np.ndarray) or None
+    groupsChosen = Signal(list)  # DAMI group indices (0-based), in the groups mode
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session: Session | None = None
+        self.colouring: Colouring | None = None
+        self.chosen: str | None = None
+        self._items: dict[str, QTreeWidgetItem] = {}  # "family:f" / "unit:g" -> its entry
+        self._family_texts: list[str] = []
+        self.title = QLabel("")
+        self.title.setWordWrap(True)
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("mapLegend")
+        self.tree.setColumnCount(2)
+        self.tree.setHeaderLabels(["Colour", "Rows"])
+        self.tree.setRootIsDecorated(True)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setIndentation(12)
+        self.tree.setToolTip(
+            "Click a colour to outline its rows on the map; open a family to see its groups"
+        )
+        self.tree.itemClicked.connect(self._clicked)
+        self.detail = QLabel("")
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.setStyleSheet("color: #333333;")
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Remove the outline; the map shows every colour again")
+        self.clear_button.clicked.connect(self.clear)
+        self.clear_button.setEnabled(False)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.detail, 1)
+        bottom.addWidget(self.clear_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(bottom)
+
+    # -- content --------------------------------------------------------------------------------
+    def set_colouring(self, session: Session | None, colouring: Colouring | None) -> None:
+        """Show ``colouring``'s families (nothing when None); a new colouring drops the choice."""
+        if session is self.session and colouring is self.colouring:
+            return
+        self.session, self.colouring = session, colouring
+        self.chosen = None
+        self.detail.setText("")
+        self.clear_button.setEnabled(False)
+        self.tree.clear()
+        self._items, self._family_texts = {}, []
+        self.setVisible(colouring is not None)
+        if colouring is None or session is None:
+            return
+        fam = colouring.families
+        units = "DAMI groups" if colouring.unit == "group" else "linear regions"
+        self.title.setText(
+            f"<b>{fam.n_families} colours</b> for {colouring.n_units} {units}: a hue per class "
+            "the model predicts for most of their rows, a shade per "
+            f"{colouring.unit}. Hover a dot for its exact {colouring.unit}."
+        )
+        for f, chain in enumerate(fam.groups):
+            shades = colouring.family_colours[f]
+            item = QTreeWidgetItem(
+                [
+                    f"{colouring.family_names[f]} · {len(chain)} {colouring.unit}"
+                    + ("s" if len(chain) != 1 else ""),
+                    f"{fam.rows[f]:,}",
+                ]
+            )
+            item.setIcon(0, family_swatch(shades[:: max(1, len(shades) // 6)][:6]))
+            item.setData(0, KIND, f"family:{f}")
+            self._items[f"family:{f}"] = item
+            self._family_texts.append(item.text(0))
+            item.setToolTip(
+                0,
+                f"{colouring.unit.capitalize()}s whose rows the model mostly predicts as "
+                f"{colouring.family_names[f]}; light to dark, similar ones side by side",
+            )
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+            for g in chain:
+                child = QTreeWidgetItem(
+                    [colouring.unit_name(int(g)).capitalize(), f"{int(fam.group_size[g]):,}"]
+                )
+                child.setIcon(0, swatch(colouring.colours[g]))
+                child.setData(0, KIND, f"unit:{int(g)}")
+                self._items[f"unit:{int(g)}"] = child
+                child.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+                item.addChild(child)
+            self.tree.addTopLevelItem(item)
+        self.tree.resizeColumnToContents(1)
+
+    def family_entries(self) -> list[str]:
+        """The text of each family entry (tests, screenshots)."""
+        return list(self._family_texts)
+
+    # -- choosing -------------------------------------------------------------------------------
+    def choose_family(self, f: int) -> None:
+        """Outline the rows of family ``f`` and list them."""
+        assert self.colouring is not None
+        c = self.colouring
+        self._choose(
+            f"family:{f}",
+            c.rows_of_family(f),
+            list(c.families.groups[f]),
+            f"The {c.family_names[f]} family",
+        )
+
+    def choose_unit(self, g: int) -> None:
+        """Outline the rows of group (or region) ``g`` and list them."""
+        assert self.colouring is not None
+        c = self.colouring
+        self._choose(f"unit:{g}", c.rows_of_unit(g), [g], c.describe(g).split(":")[0])
+
+    def _choose(self, key: str, rows: np.ndarray, units: list[int], name: str) -> None:
+        assert self.session is not None and self.colouring is not None
+        self.chosen = key
+        self.clear_button.setEnabled(True)
+        ids = [str(i) for i in self.session.dataset.ids[rows[:LISTED_IDS]]]
+        more = "…" if len(rows) > LISTED_IDS else ""
+        self.detail.setText(f"{name}: {len(rows):,} rows outlined: {', '.join(ids)}{more}")
+        self._select_item(key)
+        self.highlightRequested.emit(rows if len(rows) else None)
+        if self.colouring.unit == "group":
+            self.groupsChosen.emit([int(u) for u in units])
+
+    def _select_item(self, key: str) -> None:
+        item = self._items.get(key)
+        if item is not None:
+            self.tree.blockSignals(True)
+            self.tree.setCurrentItem(item)
+            self.tree.blockSignals(False)
+
+    def clear(self) -> None:
+        """Drop the choice and its outline."""
+        had = self.chosen is not None
+        self.forget()
+        if had:
+            self.highlightRequested.emit(None)
+            if self.colouring is not None and self.colouring.unit == "group":
+                self.groupsChosen.emit([])
+
+    def forget(self) -> None:
+        """Drop the choice without touching the map (the outline was cleared elsewhere)."""
+        self.chosen = None
+        self.detail.setText("")
+        self.clear_button.setEnabled(False)
+        self.tree.clearSelection()
+
+    def _clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        key = item.data(0, KIND)
+        if not key:
+            return
+        kind, index = str(key).split(":")
+        if key == self.chosen:
+            self.clear()
+        elif kind == "family":
+            self.choose_family(int(index))
+        else:
+            self.choose_unit(int(index))
