@@ -57,19 +57,22 @@ def class_color(index: int) -> str:
 def shades(color: str, n: int) -> list[str]:
     """``n`` distinct shades of ``color``'s hue, light to dark (a family's groups on the map).
 
-    Lightness steps from pale to deep, saturation a little below the class colour so that
-    labeled rows (full class colour, dark outline) stand out. A colour without hue (black,
-    grey) gives greys that stay darker than :data:`GREY`, the colour of rows not coloured.
+    Lightness steps around the colour's own (so two classes of one hue, a light and a dark
+    blue, stay apart), saturation a little below it so that labeled rows (full class colour,
+    dark outline) stand out. A colour without hue (black, grey) gives greys that stay darker
+    than :data:`GREY`, the colour of rows not coloured.
     """
     if n <= 0:
         return []
     base = QColor(color)
-    hue, saturation = base.hslHueF(), base.hslSaturationF()
-    if saturation < 0.08 or hue < 0:  # black, white or grey: steps of grey
-        light = [0.25 + 0.4 * i / max(n - 1, 1) for i in range(n)] if n > 1 else [0.45]
-        return [QColor.fromHslF(0.0, 0.0, value).name() for value in reversed(light)]
-    high, low = 0.84, 0.36
-    light = [high - (high - low) * i / (n - 1) for i in range(n)] if n > 1 else [0.62]
+    hue, saturation, own = base.hslHueF(), base.hslSaturationF(), base.lightnessF()
+    grey = saturation < 0.08 or hue < 0  # black, white or grey: steps of grey
+    centre = min(max(own, 0.3), 0.6) if grey else min(max(own, 0.36), 0.66)
+    spread = min(0.16, 0.03 * (n - 1))  # a few groups: close shades; many: the full range
+    high, low = min(centre + spread, 0.8), max(centre - spread, 0.2)
+    light = [high - (high - low) * i / (n - 1) for i in range(n)] if n > 1 else [centre]
+    if grey:
+        return [QColor.fromHslF(0.0, 0.0, value).name() for value in light]
     sat = min(1.0, max(0.45, saturation * 0.9))
     return [QColor.fromHslF(hue, sat, value).name() for value in light]
 

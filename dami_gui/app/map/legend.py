@@ -14,6 +14,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTreeWidget,
@@ -27,7 +28,9 @@ from dami_gui.app.palette import family_swatch, swatch
 from dami_gui.core.session import Session
 
 #: How many row ids the list under the tree names before "…".
-LISTED_IDS = 30
+LISTED_IDS = 12
+#: The legend's widest (pixels): the plot keeps the room.
+MAX_WIDTH = 210
 KIND = Qt.ItemDataRole.UserRole + 1  # "family:f" or "unit:g"
 
 
@@ -46,10 +49,15 @@ class MapLegend(QWidget):
         self._family_texts: list[str] = []
         self.title = QLabel("")
         self.title.setWordWrap(True)
+        self.setMaximumWidth(MAX_WIDTH)
         self.tree = QTreeWidget()
         self.tree.setObjectName("mapLegend")
         self.tree.setColumnCount(2)
-        self.tree.setHeaderLabels(["Colour", "Rows"])
+        self.tree.setHeaderLabels(["Class · groups", "Rows"])
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.setRootIsDecorated(True)
         self.tree.setUniformRowHeights(True)
         self.tree.setIndentation(12)
@@ -90,19 +98,19 @@ class MapLegend(QWidget):
             return
         fam = colouring.families
         units = "DAMI groups" if colouring.unit == "group" else "linear regions"
-        self.title.setText(
-            f"<b>{fam.n_families} colours</b> for {colouring.n_units} {units}: a hue per class "
-            "the model predicts for most of their rows, a shade per "
-            f"{colouring.unit}. Hover a dot for its exact {colouring.unit}."
+        self.title.setText(f"<b>{fam.n_families} colours</b> for {colouring.n_units} {units}")
+        self.title.setToolTip(
+            f"A hue per class the model predicts for most of a {colouring.unit}'s rows, a shade "
+            f"per {colouring.unit} (similar ones side by side). Hover a dot for its exact "
+            f"{colouring.unit}; click an entry to outline its rows."
+        )
+        self.tree.headerItem().setToolTip(
+            0, f"The class the model predicts for most rows, and how many {units} have it"
         )
         for f, chain in enumerate(fam.groups):
             shades = colouring.family_colours[f]
             item = QTreeWidgetItem(
-                [
-                    f"{colouring.family_names[f]} · {len(chain)} {colouring.unit}"
-                    + ("s" if len(chain) != 1 else ""),
-                    f"{fam.rows[f]:,}",
-                ]
+                [f"{colouring.family_names[f]} · {len(chain)}", f"{fam.rows[f]:,}"]
             )
             item.setIcon(0, family_swatch(shades[:: max(1, len(shades) // 6)][:6]))
             item.setData(0, KIND, f"family:{f}")
@@ -110,8 +118,9 @@ class MapLegend(QWidget):
             self._family_texts.append(item.text(0))
             item.setToolTip(
                 0,
-                f"{colouring.unit.capitalize()}s whose rows the model mostly predicts as "
-                f"{colouring.family_names[f]}; light to dark, similar ones side by side",
+                f"{len(chain)} {units} whose rows the model mostly predicts as "
+                f"{colouring.family_names[f]}, {fam.rows[f]:,} rows; light to dark, similar "
+                "ones side by side",
             )
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
             for g in chain:
@@ -124,7 +133,6 @@ class MapLegend(QWidget):
                 child.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
                 item.addChild(child)
             self.tree.addTopLevelItem(item)
-        self.tree.resizeColumnToContents(1)
 
     def family_entries(self) -> list[str]:
         """The text of each family entry (tests, screenshots)."""
