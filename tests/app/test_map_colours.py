@@ -130,6 +130,17 @@ def test_clicking_a_legend_family_then_a_group_outlines_exactly_their_rows(qtbot
     np.testing.assert_array_equal(view.highlighted_rows(), np.flatnonzero(partition == g))
     assert str(s.dataset.ids[np.flatnonzero(partition == g)[0]]) in view.families.detail.text()
 
+    # another colour mode drops the legend's outline with its colours
+    view.set_mode("regions")
+    assert view.highlight is None and view.families.chosen is None
+    view.set_mode("groups")
+    family_item = tree.topLevelItem(1)  # the legend was rebuilt
+    family_item.setExpanded(True)
+    child = family_item.child(0)
+    qtbot.mouseClick(
+        tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(child).center()
+    )
+    np.testing.assert_array_equal(view.highlighted_rows(), np.flatnonzero(partition == g))
     # the same entry again clears the outline
     qtbot.mouseClick(
         tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(child).center()

@@ -165,6 +165,9 @@ class MapView(QWidget):
         session = self.session
         n_classes = len(session.classes) if session is not None else 0
         found = None if session is None else colouring(session, self.mode, self.colors)
+        if self.families.chosen is not None:  # the legend's outline was in the old colours
+            self.highlight = None  # dropped here, drawn by the caller: no redraw in a redraw
+            self.families.clear()
         self.styles = MapStyles(self.colors, n_classes, found)
         self.families.set_colouring(session, found)
 
