@@ -57,10 +57,11 @@ class Families:
 def group_means(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
     """The mean of ``values`` (N × D) over the rows of each group (NaN for a group with no row).
 
-    One pass per column (``np.bincount``), so a million rows cost a fraction of a second.
+    One pass per column (``np.bincount``), so a million rows cost a fraction of a second and no
+    float64 copy of the whole table is made.
     """
     group = np.asarray(group, dtype=np.int64)
-    values = np.asarray(values, dtype=np.float64)
+    values = np.asarray(values)
     if values.ndim != 2 or len(values) != len(group):
         raise ParameterError(
             "values", f"a table with one row per group entry ({len(group)} rows)", values.shape
@@ -68,7 +69,8 @@ def group_means(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndar
     counts = np.bincount(group, minlength=n_groups)[:n_groups].astype(np.float64)
     out = np.empty((n_groups, values.shape[1]), dtype=np.float64)
     for j in range(values.shape[1]):
-        out[:, j] = np.bincount(group, weights=values[:, j], minlength=n_groups)[:n_groups]
+        column = np.asarray(values[:, j], dtype=np.float64)
+        out[:, j] = np.bincount(group, weights=column, minlength=n_groups)[:n_groups]
     with np.errstate(invalid="ignore", divide="ignore"):
         out /= counts[:, None]
     return out
@@ -84,8 +86,9 @@ def _chain(members: list[int], vectors: np.ndarray, size: np.ndarray) -> list[in
     order = [start]
     left = np.ones(len(ids), dtype=bool)
     left[start] = False
+    norms = (v * v).sum(axis=1)
     for _ in range(len(ids) - 1):
-        d = ((v - v[order[-1]]) ** 2).sum(axis=1)
+        d = norms - 2.0 * (v @ v[order[-1]])  # squared distance, less the last one's norm
         d[~left] = np.inf
         nxt = int(np.argmin(d))  # ties: the lower group index
         order.append(nxt)
@@ -148,21 +151,20 @@ def group_families(
     size = np.bincount(group, minlength=n_groups)[:n_groups]
     n_classes = int(prediction.max()) + 1 if len(prediction) and prediction.max() >= 0 else 0
     # votes[g, c + 1]: rows of group g predicted as class c (column 0: no prediction)
-    votes = np.zeros((n_groups, n_classes + 1), dtype=np.int64)
-    np.add.at(votes, (group, np.clip(prediction, -1, None) + 1), 1)
+    cell = group * (n_classes + 1) + np.clip(prediction, -1, None) + 1
+    votes = np.bincount(cell, minlength=n_groups * (n_classes + 1))
+    votes = votes[: n_groups * (n_classes + 1)].reshape(n_groups, n_classes + 1)
     predicted = votes[:, 1:].sum(axis=1) > 0
     majority = np.where(predicted, votes[:, 1:].argmax(axis=1) if n_classes else -1, -1)
     occupied = size > 0
 
     keys = sorted({int(k) for k in majority[occupied]})  # the classes (and -1) that have groups
     if len(keys) > cap:
-        key_index = {k: i for i, k in enumerate(keys)}
+        where = np.flatnonzero(occupied)
+        key_of = np.searchsorted(np.asarray(keys), majority[where])  # keys are sorted
         centres = np.zeros((len(keys), vectors.shape[1]))
-        weights = np.zeros(len(keys))
-        for g in np.flatnonzero(occupied):
-            i = key_index[int(majority[g])]
-            centres[i] += size[g] * np.nan_to_num(vectors[g])
-            weights[i] += size[g]
+        np.add.at(centres, key_of, size[where, None] * np.nan_to_num(vectors[where]))
+        weights = np.bincount(key_of, weights=size[where], minlength=len(keys)).astype(float)
         centres /= np.maximum(weights, 1)[:, None]
         clusters = _merge_closest(keys, centres, weights, cap)
     else:

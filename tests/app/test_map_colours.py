@@ -108,7 +108,9 @@ def test_hover_names_the_exact_group_its_family_and_size(view, many_groups):
     assert f"the {family} family" in tip
 
 
-def test_clicking_a_legend_family_then_a_group_outlines_exactly_their_rows(qtbot, view, many_groups):
+def test_clicking_a_legend_family_then_a_group_outlines_exactly_their_rows(
+    qtbot, view, many_groups
+):
     s = many_groups
     partition = np.asarray(s.last_round.partition)
     found = view.styles.colouring

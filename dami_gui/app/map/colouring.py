@@ -5,8 +5,9 @@ current colour mode are put into families (:func:`dami_gui.core.families.group_f
 the class the model predicts for most of the group's rows, so a family takes that class's own hue
 (blue dots: groups the model calls "sky"); with more classes than the map can show, the closest
 classes share a family (then hues come from the palette, one per family). Inside a family each
-group gets a shade, light to dark, similar groups (by their mean input) next to each other.
-Every row keeps its exact group: the hover and the legend name it.
+group gets a shade, light to dark, similar groups next to each other (a DAMI group compared by
+its center row's input, a region by its mean input). Every row keeps its exact group: the hover
+and the legend name it.
 
 :func:`colouring` gives a :class:`Colouring` for the session's last round and a mode ("groups":
 the round's partition; "regions": the :data:`TOP_REGIONS` largest exact regions, the rest grey),
@@ -104,11 +105,16 @@ def _compute(session: Session, mode: str, colors: ClassColors) -> Colouring | No
         return None
     group_of_row, n_units, unit = units
     inside = group_of_row >= 0
-    if inside.all():  # no copy of the pool when every row is coloured
-        g, X, prediction = group_of_row, session.dataset.X, view.prediction
+    X = session.dataset.X
+    centers = view.result.centers
+    if unit == "group" and centers is not None and len(centers) == n_units:
+        # a DAMI group is described by its center row (no pass over the pool at 1M rows)
+        g, prediction = group_of_row, view.prediction
+        vectors = np.asarray(X[np.asarray(centers, dtype=np.int64)], dtype=np.float64)
     else:
-        g, X, prediction = group_of_row[inside], session.dataset.X[inside], view.prediction[inside]
-    families = group_families(g, prediction, group_means(g, X, n_units), cap=MAX_FAMILIES)
+        g, prediction = group_of_row[inside], view.prediction[inside]
+        vectors = group_means(g, X[inside], n_units)
+    families = group_families(g, prediction, vectors, cap=MAX_FAMILIES)
     one_class_each = all(len(ks) == 1 for ks in families.classes)
     names, family_colours = [], []
     colours = [GREY] * n_units
