@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QSplitter,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -31,7 +33,35 @@ from dami_gui.core.session import Session
 LISTED_IDS = 12
 #: The legend's widest (pixels): the plot keeps the room.
 MAX_WIDTH = 210
+#: The legend's tallest when it sits under the plot (a narrow map).
+MAX_HEIGHT = 150
+#: Maps at least this wide have the legend beside the plot, narrower ones under it.
+SIDE_BY_SIDE_FROM = 600
 KIND = Qt.ItemDataRole.UserRole + 1  # "family:f" or "unit:g"
+
+
+class LegendSplit(QSplitter):
+    """The plot and the legend side by side, or the legend under the plot when the map is
+    narrower than :data:`SIDE_BY_SIDE_FROM` pixels (the plot keeps the room)."""
+
+    def __init__(self, plot: QWidget, legend: MapLegend) -> None:
+        super().__init__(Qt.Orientation.Horizontal)
+        self.legend = legend
+        self.addWidget(plot)
+        self.addWidget(legend)
+        self.setStretchFactor(0, 1)
+        self.setStretchFactor(1, 0)
+        self.setChildrenCollapsible(False)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        beside = event.size().width() >= SIDE_BY_SIDE_FROM
+        wanted = Qt.Orientation.Horizontal if beside else Qt.Orientation.Vertical
+        if self.orientation() != wanted:
+            self.setOrientation(wanted)
+            self.legend.setMaximumSize(
+                MAX_WIDTH if beside else 16777215, 16777215 if beside else MAX_HEIGHT
+            )
+        super().resizeEvent(event)
 
 
 class MapLegend(QWidget):
@@ -45,6 +75,7 @@ class MapLegend(QWidget):
         self.session: Session | None = None
         self.colouring: Colouring | None = None
         self.chosen: str | None = None
+        self.chosen_rows: np.ndarray | None = None  # the rows last sent for outlining
         self._items: dict[str, QTreeWidgetItem] = {}  # "family:f" / "unit:g" -> its entry
         self._family_texts: list[str] = []
         self.title = QLabel("")
@@ -81,6 +112,7 @@ class MapLegend(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.tree, 1)
         layout.addLayout(bottom)
+        self.hide()  # shown with the first colouring by groups or regions
 
     # -- content --------------------------------------------------------------------------------
     def set_colouring(self, session: Session | None, colouring: Colouring | None) -> None:
@@ -88,7 +120,7 @@ class MapLegend(QWidget):
         if session is self.session and colouring is self.colouring:
             return
         self.session, self.colouring = session, colouring
-        self.chosen = None
+        self.chosen, self.chosen_rows = None, None
         self.detail.setText("")
         self.clear_button.setEnabled(False)
         self.tree.clear()
@@ -156,6 +188,13 @@ class MapLegend(QWidget):
         c = self.colouring
         self._choose(f"unit:{g}", c.rows_of_unit(g), [g], c.describe(g).split(":")[0])
 
+    def choose_row(self, row: int) -> bool:
+        """Outline the group (or region) of pool row ``row``; False when it has none here."""
+        if self.colouring is None or self.colouring.group_of_row[row] < 0:
+            return False
+        self.choose_unit(int(self.colouring.group_of_row[row]))
+        return True
+
     def _choose(self, key: str, rows: np.ndarray, units: list[int], name: str) -> None:
         assert self.session is not None and self.colouring is not None
         self.chosen = key
@@ -164,7 +203,8 @@ class MapLegend(QWidget):
         more = "…" if len(rows) > LISTED_IDS else ""
         self.detail.setText(f"{name}: {len(rows):,} rows outlined: {', '.join(ids)}{more}")
         self._select_item(key)
-        self.highlightRequested.emit(rows if len(rows) else None)
+        self.chosen_rows = rows if len(rows) else None
+        self.highlightRequested.emit(self.chosen_rows)
         if self.colouring.unit == "group":
             self.groupsChosen.emit([int(u) for u in units])
 
@@ -186,7 +226,7 @@ class MapLegend(QWidget):
 
     def forget(self) -> None:
         """Drop the choice without touching the map (the outline was cleared elsewhere)."""
-        self.chosen = None
+        self.chosen, self.chosen_rows = None, None
         self.detail.setText("")
         self.clear_button.setEnabled(False)
         self.tree.clearSelection()

@@ -1,10 +1,9 @@
 """The map of the pool: one pyqtgraph scatter, coloured by the network's regions, queries numbered.
 
-The widget: a toolbar (colour mode, box zoom, reset), the plot with the colour legend beside it
-(:mod:`.legend`: the families of groups, click one to outline its rows), the legend text and the
-map's status. What is drawn, in which order and style, is :mod:`.drawing` (the colours of groups
-and regions, :mod:`.colouring`); which point is under the mouse and its tooltip, :mod:`.picking`.
-The current queries carry their number in selection order.
+The widget: a toolbar (colour mode, box zoom, reset), the plot with the colour families beside it
+(:mod:`.legend`, :mod:`.colouring`), the legend and the map's status. What is drawn, in which
+order and style, is :mod:`.drawing`; which point is under the mouse and its tooltip,
+:mod:`.picking`. The current queries carry their number in selection order.
 
 Performance: the one scatter is reused through ``setData``. With many rows, a label only
 restyles the changed spots instead of rebuilding all of them, and above
@@ -24,7 +23,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSplitter,
     QToolTip,
     QVBoxLayout,
     QWidget,
@@ -38,7 +36,7 @@ from dami_gui.app.map.drawing import (
     drawing_order,
     style_codes,
 )
-from dami_gui.app.map.legend import MapLegend
+from dami_gui.app.map.legend import LegendSplit, MapLegend
 from dami_gui.app.map.picking import pick_row, tooltip_text
 from dami_gui.app.palette import QUERY_RING, SELECTION, ClassColors
 from dami_gui.app.panels.round_view import TOP_REGIONS, round_view
@@ -121,9 +119,7 @@ class MapView(QWidget):
         self.legend.setWordWrap(True)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.families = MapLegend()  # the colour families beside the plot; click to outline
-        self.families.setVisible(False)
-        self.families.highlightRequested.connect(self._legend_highlight)
-        self._from_legend = False
+        self.families.highlightRequested.connect(self.set_highlight)
 
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Colour by:"))
@@ -134,12 +130,7 @@ class MapView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.plot)
-        split.addWidget(self.families)
-        split.setStretchFactor(0, 1)
-        split.setSizes([700, 230])
-        layout.addWidget(split, 1)
+        layout.addWidget(LegendSplit(self.plot, self.families), 1)
         bottom = QHBoxLayout()  # the status sits by the legend so the toolbar stays narrow
         bottom.addWidget(self.legend, 1)
         bottom.addWidget(self.status, 0, Qt.AlignmentFlag.AlignTop)
@@ -337,17 +328,10 @@ class MapView(QWidget):
             return
         if mask is not None and self.highlight is not None and np.array_equal(mask, self.highlight):
             return  # the same rows again (the Regions tab echoing the legend's choice)
-        if not self._from_legend:
+        if rows is not self.families.chosen_rows:
             self.families.forget()  # the outline now comes from elsewhere
         self.highlight = mask
         self.refresh()
-
-    def _legend_highlight(self, rows: np.ndarray | None) -> None:
-        self._from_legend = True
-        try:
-            self.set_highlight(rows)
-        finally:
-            self._from_legend = False
 
     def highlighted_rows(self) -> np.ndarray:
         """The highlighted pool rows (sorted), empty when none."""
@@ -406,14 +390,9 @@ class MapView(QWidget):
         if event.button() != Qt.MouseButton.LeftButton:
             return
         row = self.row_at(event.scenePos())
-        if row is None:
-            return
-        found = self.styles.colouring
         shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-        if shift and found is not None and found.group_of_row[row] >= 0:
-            self.families.choose_unit(int(found.group_of_row[row]))  # outline its group
-        else:
-            self.rowClicked.emit(row)
+        if row is not None and not (shift and self.families.choose_row(row)):
+            self.rowClicked.emit(row)  # (Shift-click: the legend outlines the row's group)
 
     # -- legend ----------------------------------------------------------------------------------
     def _update_legend(self) -> None:
