@@ -119,8 +119,8 @@ class MapLegend(QWidget):
         """Show ``colouring``'s families (nothing when None); a new colouring drops the choice."""
         if session is self.session and colouring is self.colouring:
             return
+        self.clear()  # the outline and the Regions tab's selection go with the old colours
         self.session, self.colouring = session, colouring
-        self.chosen, self.chosen_rows = None, None
         self.detail.setText("")
         self.clear_button.setEnabled(False)
         self.tree.clear()

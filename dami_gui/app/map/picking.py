@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dami_gui.app.map.colouring import Colouring
+from dami_gui.app.map.colouring import colouring
+from dami_gui.app.palette import ClassColors
 from dami_gui.app.panels.round_view import round_view
 from dami_gui.core.session import Session
 
@@ -39,12 +40,17 @@ def pick_row(
     return int(data["data"][best])
 
 
-def tooltip_text(session: Session, row: int, colouring: Colouring | None = None) -> str:
+def tooltip_text(
+    session: Session, row: int, colors: ClassColors | None = None, mode: str = "groups"
+) -> str:
     """Hover text: row id, label, prediction with confidence, group and region.
 
-    With ``colouring`` (the map's groups or regions), the row's exact group or region also
-    says how many rows share it and which family and shade give it its colour.
+    With the class ``colors``, the row's exact DAMI group (or in the ``"regions"`` colour mode,
+    its region) also says how many rows share it and which family and shade give its colour.
     """
+    found = None
+    if colors is not None:
+        found = colouring(session, "regions" if mode == "regions" else "groups", colors)
     lines = [f"Row {session.dataset.ids[row]}"]
     code = int(session.labels[row])
     if session.skipped[row]:
@@ -58,14 +64,14 @@ def tooltip_text(session: Session, row: int, colouring: Colouring | None = None)
                 f"Prediction: {session.classes[int(view.prediction[row])]} "
                 f"({float(view.confidence[row]):.0%})"
             )
-        unit = -1 if colouring is None else int(colouring.group_of_row[row])
+        unit = -1 if found is None else int(found.group_of_row[row])
         group = view.group(row)
-        if group is not None and not (unit >= 0 and colouring and colouring.unit == "group"):
+        if group is not None and not (unit >= 0 and found and found.unit == "group"):
             lines.append(f"DAMI group: {group}")
         if view.region_rank[row] >= 0:
             lines.append(f"Linear region: {int(view.region_rank[row]) + 1} of {view.n_regions}")
-        if unit >= 0 and colouring is not None:
-            text = colouring.describe(unit)
+        if unit >= 0 and found is not None:
+            text = found.describe(unit)
             lines.append(text[0].upper() + text[1:])
         number = view.query_number.get(row)
         if number is not None and row in set(np.asarray(session.queries).tolist()):

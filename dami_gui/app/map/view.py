@@ -154,12 +154,10 @@ class MapView(QWidget):
     def _build_styles(self) -> None:
         """Rebuild the style table from the colours (per session, and when a colour changes)."""
         session = self.session
-        n_classes = len(session.classes) if session is not None else 0
         found = None if session is None else colouring(session, self.mode, self.colors)
-        if self.families.chosen is not None:  # the legend's outline was in the old colours
-            self.highlight = None  # dropped here, drawn by the caller: no redraw in a redraw
-            self.families.clear()
-        self.styles = MapStyles(self.colors, n_classes, found)
+        if self.families.chosen is not None:  # its outline goes with the old colours: cleared
+            self.highlight = None  # here, as set_colouring drops it (no redraw inside a redraw)
+        self.styles = MapStyles(self.colors, len(session.classes) if session else 0, found)
         self.families.set_colouring(session, found)
 
     def colours_changed(self) -> None:
@@ -368,10 +366,9 @@ class MapView(QWidget):
 
     def tooltip_for(self, row: int) -> str:
         """Hover text: row id, label, prediction with confidence, group and region."""
-        if self.session is None:
-            return ""
-        mode = self.mode if self.mode == "regions" else "groups"  # whose colour to explain
-        return tooltip_text(self.session, row, colouring(self.session, mode, self.colors))
+        return (
+            "" if self.session is None else tooltip_text(self.session, row, self.colors, self.mode)
+        )
 
     def _mouse_moved(self, scene_pos: QPointF) -> None:
         self._hover_pos = QPointF(scene_pos)
@@ -407,9 +404,8 @@ class MapView(QWidget):
             n = int(np.max(view.result.partition)) + 1 if view.result.partition is not None else 0
             colour = (
                 f"Dot colour: DAMI group ({n} groups of rows whose local explanation is "
-                "closest to the same center), in the hue of the class the model predicts for "
-                "most of the group, a shade per group (list beside the map; Shift-click a dot "
-                "to outline its group)."
+                "closest to the same center): the hue of the class predicted for most of its "
+                "rows, a shade per group (Shift-click a dot to outline its group)."
             )
         elif self.mode == "regions" and view.n_regions == 0:
             colour = "Linear regions are not known for this round; the next round finds them."
@@ -418,8 +414,8 @@ class MapView(QWidget):
             covered = int(((view.region_rank >= 0) & (view.region_rank < top)).sum())
             colour = (
                 f"Dot colour: the {top} largest of the network's {view.n_regions} linear "
-                f"regions ({covered:,} of {session.n_rows:,} rows), in the hue of the class the "
-                "model predicts there, a shade per region; grey: the others."
+                f"regions ({covered:,} of {session.n_rows:,} rows) in the hue of the class "
+                "predicted there, a shade each; grey: the others."
             )
         else:
             colour = "Dot colour: the class the model predicts (pale)."
