@@ -324,8 +324,6 @@ class MapView(QWidget):
             mask[np.asarray(rows, dtype=np.int64)] = True
         if mask is None and self.highlight is None:
             return
-        if mask is not None and self.highlight is not None and np.array_equal(mask, self.highlight):
-            return  # the same rows again (the Regions tab echoing the legend's choice)
         if rows is not self.families.chosen_rows:
             self.families.forget()  # the outline now comes from elsewhere
         self.highlight = mask
@@ -366,9 +364,7 @@ class MapView(QWidget):
 
     def tooltip_for(self, row: int) -> str:
         """Hover text: row id, label, prediction with confidence, group and region."""
-        return (
-            "" if self.session is None else tooltip_text(self.session, row, self.colors, self.mode)
-        )
+        return tooltip_text(self.session, row, self.colors, self.mode) if self.session else ""
 
     def _mouse_moved(self, scene_pos: QPointF) -> None:
         self._hover_pos = QPointF(scene_pos)

@@ -311,8 +311,9 @@ class RegionsPanel(QWidget):
         self.table.selectRow(position)
 
     def select_groups(self, indices: list[int]) -> None:
-        """Select the groups with these (0-based) indices, e.g. a family chosen on the map's
-        legend, and scroll to the first; an empty list clears the selection."""
+        """Select the groups with these (0-based) indices, chosen on the map's legend (which
+        outlines them itself: no ``highlightChanged`` here), and scroll to the first; an empty
+        list clears the selection."""
         wanted = set(indices)
         selection = QItemSelection()
         first = None
@@ -325,7 +326,11 @@ class RegionsPanel(QWidget):
             QItemSelectionModel.SelectionFlag.ClearAndSelect
             | QItemSelectionModel.SelectionFlag.Rows
         )
-        self.table.selectionModel().select(selection, flags)
+        blocked = self.blockSignals(True)
+        try:
+            self.table.selectionModel().select(selection, flags)
+        finally:
+            self.blockSignals(blocked)
         if first is not None:
             self.table.scrollTo(first)
 
