@@ -34,7 +34,7 @@ LISTED_IDS = 12
 #: The legend's widest (pixels): the plot keeps the room.
 MAX_WIDTH = 210
 #: The legend's tallest when it sits under the plot (a narrow map).
-MAX_HEIGHT = 150
+MAX_HEIGHT = 190
 #: Maps at least this wide have the legend beside the plot, narrower ones under it.
 SIDE_BY_SIDE_FROM = 600
 KIND = Qt.ItemDataRole.UserRole + 1  # "family:f" or "unit:g"
@@ -61,6 +61,9 @@ class LegendSplit(QSplitter):
             self.legend.setMaximumSize(
                 MAX_WIDTH if beside else 16777215, 16777215 if beside else MAX_HEIGHT
             )
+            length = event.size().width() if beside else event.size().height()
+            side = MAX_WIDTH if beside else MAX_HEIGHT
+            self.setSizes([max(length - side, 1), side])  # the plot takes the rest
         super().resizeEvent(event)
 
 
