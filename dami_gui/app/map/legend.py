@@ -1,7 +1,8 @@
 """The map's colour legend: the families of groups (a hue each) and, inside, each group's shade.
 
-A compact tree beside the plot. A top-level entry is a family, "sky · 6 groups", with its
-shades as a striped swatch and its row count: the DAMI groups (or linear regions) whose rows the
+A compact tree beside the plot (under it when the map is narrow, :class:`LegendSplit`). A
+top-level entry is a family, "sky · 6" (6 groups), with its shades as a striped swatch and its
+row count: the DAMI groups (or linear regions) whose rows the
 model mostly predicts as that class. Its children are the groups in shade order. Clicking an
 entry outlines its rows on the map (``highlightRequested(rows)``) and lists them under the tree;
 in the DAMI-groups mode ``groupsChosen(groups)`` also carries the group indices, so that the
