@@ -180,6 +180,7 @@ class MainWindow(QMainWindow):
         self.labels.rowSelected.connect(self.select_row)
         self.explanations.rowRequested.connect(self.select_row)
         self.explanations.highlightRequested.connect(self.map.set_highlight)
+        self.map.families.groupsChosen.connect(self.explanations.regions.select_groups)
         self.rounds.started.connect(self._round_started)
         self.rounds.progress.connect(self._round_progress)
         self.rounds.committed.connect(self._round_committed)
@@ -277,6 +278,7 @@ class MainWindow(QMainWindow):
     def _colours_changed(self) -> None:
         """A class colour changed (the views share ``self.colors``): repaint them."""
         self.map.colours_changed()
+        self.explanations.regions.table.viewport().update()
         self.labels.table.viewport().update()
         self.labels.row_panel.refresh()
 

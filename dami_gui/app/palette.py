@@ -1,14 +1,15 @@
 """Colours shared by the map, the table and the learning curve.
 
 Classes get strong, distinct colours (the labels the expert gives); groups and regions on the map
-get softer ones so that labeled rows stand out against them. Class colours are app state only
+get shades of a family's hue (:func:`shades`, lighter or less saturated) so that labeled rows
+stand out against them. Class colours are app state only
 (the core has no notion of colour); :class:`ClassColors` holds them, editable from the import
 dialog. :func:`swatch` draws a colour as a small square icon (class buttons, lists, combo boxes).
 """
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
 # Okabe–Ito plus a few more, readable for most colour-vision deficiencies.
 CLASS_COLORS = [
@@ -26,33 +27,26 @@ CLASS_COLORS = [
     "#E73F74",
 ]
 
-# Soft colours for groups/regions (Tableau 20 light and dark interleaved, desaturated a little).
-REGION_COLORS = [
-    "#aec7e8",
-    "#ffbb78",
-    "#98df8a",
-    "#ff9896",
-    "#c5b0d5",
-    "#c49c94",
-    "#f7b6d2",
-    "#dbdb8d",
-    "#9edae5",
-    "#7fa8d1",
-    "#f4a261",
-    "#8fbf8f",
-    "#e07a7a",
-    "#a68fc4",
-    "#b5857b",
-    "#e89bc4",
-    "#bdbd6b",
-    "#6fc2cf",
-    "#d0d0a0",
-    "#a0c0a0",
-]
-
 GREY = "#d4d4d4"
+#: The hue of the family of rows the model gives no prediction for (rare: a round without them).
+NO_PREDICTION = "#6f7f8f"
 QUERY_RING = "#d62728"
 SELECTION = "#111111"
+
+
+def family_swatch(colors: list[str], width: int = 24, height: int = 12) -> QIcon:
+    """A small icon of side-by-side stripes of ``colors`` (a family's shades, a few of them)."""
+    pixmap = QPixmap(width, height)
+    pixmap.fill(QColor(GREY))
+    if colors:
+        painter = QPainter(pixmap)
+        step = width / len(colors)
+        for i, color in enumerate(colors):
+            painter.fillRect(
+                int(i * step), 0, int((i + 1) * step) - int(i * step), height, QColor(color)
+            )
+        painter.end()
+    return QIcon(pixmap)
 
 
 def class_color(index: int) -> str:
@@ -60,9 +54,27 @@ def class_color(index: int) -> str:
     return CLASS_COLORS[index % len(CLASS_COLORS)]
 
 
-def region_color(index: int) -> str:
-    """The colour of group or region number ``index`` (cycled beyond the palette)."""
-    return REGION_COLORS[index % len(REGION_COLORS)]
+def shades(color: str, n: int) -> list[str]:
+    """``n`` distinct shades of ``color``'s hue, light to dark (a family's groups on the map).
+
+    Lightness steps around the colour's own (so two classes of one hue, a light and a dark
+    blue, stay apart), saturation a little below it so that labeled rows (full class colour,
+    dark outline) stand out. A colour without hue (black, grey) gives greys that stay darker
+    than :data:`GREY`, the colour of rows not coloured.
+    """
+    if n <= 0:
+        return []
+    base = QColor(color)
+    hue, saturation, own = base.hslHueF(), base.hslSaturationF(), base.lightnessF()
+    grey = saturation < 0.08 or hue < 0  # black, white or grey: steps of grey
+    centre = min(max(own, 0.3), 0.6) if grey else min(max(own, 0.36), 0.66)
+    spread = min(0.16, 0.03 * (n - 1))  # a few groups: close shades; many: the full range
+    high, low = min(centre + spread, 0.8), max(centre - spread, 0.2)
+    light = [high - (high - low) * i / (n - 1) for i in range(n)] if n > 1 else [centre]
+    if grey:
+        return [QColor.fromHslF(0.0, 0.0, value).name() for value in light]
+    sat = min(1.0, max(0.45, saturation * 0.9))
+    return [QColor.fromHslF(hue, sat, value).name() for value in light]
 
 
 def swatch(color: str, size: int = 12) -> QIcon:

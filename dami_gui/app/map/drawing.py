@@ -4,7 +4,8 @@ Drawing rules (read from the session and the last round, never copied):
 
 * every row is a small dot coloured by the chosen mode: DAMI groups (each row's nearest center,
   ``result.partition``), the largest exact linear regions (``result.region_ids``, the rest grey),
-  or the predicted class;
+  or the predicted class; groups and regions take a family hue and a shade inside it
+  (:mod:`.colouring`: at most a dozen hues, family = the class the model predicts);
 * labeled rows are bigger squares in their class colour with a dark outline; "not sure" rows are
   grey crosses;
 * the current queries get a red ring (their numbers are drawn by the map view);
@@ -23,8 +24,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QBrush, QColor, QPen
 
-from dami_gui.app.palette import GREY, QUERY_RING, REGION_COLORS, SELECTION, ClassColors
-from dami_gui.app.panels.round_view import TOP_REGIONS, round_view
+from dami_gui.app.map.colouring import Colouring
+from dami_gui.app.palette import GREY, QUERY_RING, SELECTION, ClassColors
+from dami_gui.app.panels.round_view import round_view
 from dami_gui.core.session import Session
 
 SIZE_POOL, SIZE_LABELED, SIZE_QUERY = 6, 10, 14
@@ -93,21 +95,27 @@ class StyledScatter(pg.ScatterPlotItem):
 class MapStyles:
     """Brushes, pens and the style table, built once per palette; points index into it.
 
-    Brushes: the region colours, grey, the class colours, then pale class colours. A style is
-    (symbol, size, pen, brush) for one kind of point (pool, labeled, query, not sure; then the
-    same four highlighted) and one brush: code ``kind * len(brushes) + brush``.
+    Brushes: one per coloured group or region of ``colouring`` (its family shade; brush ``g`` is
+    unit ``g``), grey, the class colours, then pale class colours. A style is (symbol, size, pen,
+    brush) for one kind of point (pool, labeled, query, not sure; then the same four highlighted)
+    and one brush: code ``kind * len(brushes) + brush``. Built again when the round, the colour
+    mode or a class colour changes.
     """
 
-    def __init__(self, colors: ClassColors, n_classes: int) -> None:
+    def __init__(
+        self, colors: ClassColors, n_classes: int, colouring: Colouring | None = None
+    ) -> None:
+        self.colouring = colouring
+        unit_colors = [] if colouring is None else list(colouring.colours)
         class_colors = [QColor(colors[i]) for i in range(max(n_classes, 1))]
         pale = []
         for c in class_colors:
             c = QColor(c)
             c.setAlpha(90)
             pale.append(c)
-        all_colors = [QColor(c) for c in REGION_COLORS] + [QColor(GREY)] + class_colors + pale
+        all_colors = [QColor(c) for c in unit_colors] + [QColor(GREY)] + class_colors + pale
         self.brushes: list[QBrush] = [pg.mkBrush(c) for c in all_colors]
-        self.grey_index = len(REGION_COLORS)
+        self.grey_index = len(unit_colors)
         self.class_base = self.grey_index + 1
         self.pale_base = self.class_base + len(class_colors)
         no_pen = pg.mkPen(None)
@@ -166,12 +174,11 @@ def _base_brushes(session: Session, rows: np.ndarray, mode: str, styles: MapStyl
     out = np.full(len(rows), styles.grey_index, dtype=np.int64)
     if view is None:
         return out
-    if mode == "groups" and view.result.partition is not None:
-        out[:] = np.asarray(view.result.partition)[rows] % len(REGION_COLORS)
-    elif mode == "regions":
-        rank = view.region_rank[rows]
-        top = (rank >= 0) & (rank < TOP_REGIONS)  # -1: regions not known for this round
-        out[top] = rank[top] % len(REGION_COLORS)
+    colouring = styles.colouring
+    if mode in ("groups", "regions"):  # the unit's family shade; grey: not coloured
+        if colouring is not None and colouring.mode == mode:
+            unit = colouring.group_of_row[rows]
+            out[unit >= 0] = unit[unit >= 0]
     elif mode == "prediction":
         pred = view.prediction[rows]
         ok = pred >= 0

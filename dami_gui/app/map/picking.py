@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dami_gui.app.map.colouring import colouring
+from dami_gui.app.palette import ClassColors
 from dami_gui.app.panels.round_view import round_view
 from dami_gui.core.session import Session
 
@@ -38,8 +40,17 @@ def pick_row(
     return int(data["data"][best])
 
 
-def tooltip_text(session: Session, row: int) -> str:
-    """Hover text: row id, label, prediction with confidence, group and region."""
+def tooltip_text(
+    session: Session, row: int, colors: ClassColors | None = None, mode: str = "groups"
+) -> str:
+    """Hover text: row id, label, prediction with confidence, group and region.
+
+    With the class ``colors``, the row's exact DAMI group (or in the ``"regions"`` colour mode,
+    its region) also says how many rows share it and which family and shade give its colour.
+    """
+    found = None
+    if colors is not None:
+        found = colouring(session, "regions" if mode == "regions" else "groups", colors)
     lines = [f"Row {session.dataset.ids[row]}"]
     code = int(session.labels[row])
     if session.skipped[row]:
@@ -53,11 +64,15 @@ def tooltip_text(session: Session, row: int) -> str:
                 f"Prediction: {session.classes[int(view.prediction[row])]} "
                 f"({float(view.confidence[row]):.0%})"
             )
+        unit = -1 if found is None else int(found.group_of_row[row])
         group = view.group(row)
-        if group is not None:
+        if group is not None and not (unit >= 0 and found and found.unit == "group"):
             lines.append(f"DAMI group: {group}")
         if view.region_rank[row] >= 0:
             lines.append(f"Linear region: {int(view.region_rank[row]) + 1} of {view.n_regions}")
+        if unit >= 0 and found is not None:
+            text = found.describe(unit)
+            lines.append(text[0].upper() + text[1:])
         number = view.query_number.get(row)
         if number is not None and row in set(np.asarray(session.queries).tolist()):
             lines.append(f"Query #{number} this round")

@@ -1,8 +1,9 @@
 """The map of the pool: one pyqtgraph scatter, coloured by the network's regions, queries numbered.
 
-The widget: a toolbar (colour mode, box zoom, reset), the plot, the legend and the map's status.
-What is drawn, in which order and style, is :mod:`.drawing`; which point is under the mouse
-and its tooltip, :mod:`.picking`. The current queries carry their number in selection order.
+The widget: a toolbar (colour mode, box zoom, reset), the plot with the colour families beside it
+(:mod:`.legend`, :mod:`.colouring`), the legend and the map's status. What is drawn, in which
+order and style, is :mod:`.drawing`; which point is under the mouse and its tooltip,
+:mod:`.picking`. The current queries carry their number in selection order.
 
 Performance: the one scatter is reused through ``setData``. With many rows, a label only
 restyles the changed spots instead of rebuilding all of them. Above :data:`DENSITY_ABOVE` rows
@@ -31,12 +32,14 @@ from PySide6.QtWidgets import (
 )
 
 from dami_gui.app.binding import SessionLink
+from dami_gui.app.map.colouring import colouring
 from dami_gui.app.map.drawing import (
     MapStyles,
     StyledScatter,
     drawing_order,
     style_codes,
 )
+from dami_gui.app.map.legend import LegendSplit, MapLegend
 from dami_gui.app.map.picking import PointIndex, pick_row, tooltip_text
 from dami_gui.app.map.pool_image import PoolImage, drawn_as_points, plain_rows, style_colours
 from dami_gui.app.palette import QUERY_RING, SELECTION, ClassColors
@@ -133,6 +136,8 @@ class MapView(QWidget):
         self.legend = QLabel("")
         self.legend.setWordWrap(True)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.families = MapLegend()  # the colour families beside the plot; click to outline
+        self.families.highlightRequested.connect(self.set_highlight)
 
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Colour by:"))
@@ -143,7 +148,7 @@ class MapView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(LegendSplit(self.plot, self.families), 1)
         # the status has a line of its own under the map (UMAP's stages are long), wrapped, so
         # that neither it nor the legend widens the map's column
         self.status.setWordWrap(True)
@@ -167,8 +172,12 @@ class MapView(QWidget):
     # -- styles ------------------------------------------------------------------------------
     def _build_styles(self) -> None:
         """Rebuild the style table from the colours (per session, and when a colour changes)."""
-        n_classes = len(self.session.classes) if self.session is not None else 0
-        self.styles = MapStyles(self.colors, n_classes)
+        session = self.session
+        found = None if session is None else colouring(session, self.mode, self.colors)
+        if self.families.chosen is not None:  # its outline goes with the old colours: cleared
+            self.highlight = None  # here, as set_colouring drops it (no redraw inside a redraw)
+        self.styles = MapStyles(self.colors, len(session.classes) if session else 0, found)
+        self.families.set_colouring(session, found)
 
     def colours_changed(self) -> None:
         """A class colour changed (the views share ``colors``): redraw with the new colours."""
@@ -291,6 +300,8 @@ class MapView(QWidget):
         self._refresh_timer.stop()
         if self.session is None or self.positions is None:
             return
+        if colouring(self.session, self.mode, self.colors) is not self.styles.colouring:
+            self._build_styles()  # a new round or colour mode: its families and shades
         if self.dense:
             self._draw_pool_image()
         else:
@@ -361,6 +372,8 @@ class MapView(QWidget):
             mask[np.asarray(rows, dtype=np.int64)] = True
         if mask is None and self.highlight is None:
             return
+        if rows is not self.families.chosen_rows:
+            self.families.forget()  # the outline now comes from elsewhere
         self.highlight = mask
         self.refresh()
 
@@ -408,7 +421,7 @@ class MapView(QWidget):
 
     def tooltip_for(self, row: int) -> str:
         """Hover text: row id, label, prediction with confidence, group and region."""
-        return "" if self.session is None else tooltip_text(self.session, row)
+        return tooltip_text(self.session, row, self.colors, self.mode) if self.session else ""
 
     def _mouse_moved(self, scene_pos: QPointF) -> None:
         self._hover_pos = QPointF(scene_pos)
@@ -427,8 +440,9 @@ class MapView(QWidget):
         if event.button() != Qt.MouseButton.LeftButton:
             return
         row = self.row_at(event.scenePos())
-        if row is not None:
-            self.rowClicked.emit(row)
+        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if row is not None and not (shift and self.families.choose_row(row)):
+            self.rowClicked.emit(row)  # (Shift-click: the legend outlines the row's group)
 
     # -- legend ----------------------------------------------------------------------------------
     def _update_legend(self) -> None:
@@ -443,7 +457,8 @@ class MapView(QWidget):
             n = int(np.max(view.result.partition)) + 1 if view.result.partition is not None else 0
             colour = (
                 f"Dot colour: DAMI group ({n} groups of rows whose local explanation is "
-                "closest to the same center)."
+                "closest to the same center): the hue of the class predicted for most of its "
+                "rows, a shade per group (Shift-click a dot to outline its group)."
             )
         elif self.mode == "regions" and view.n_regions == 0:
             colour = "Linear regions are not known for this round; the next round finds them."
@@ -452,7 +467,8 @@ class MapView(QWidget):
             covered = int(((view.region_rank >= 0) & (view.region_rank < top)).sum())
             colour = (
                 f"Dot colour: the {top} largest of the network's {view.n_regions} linear "
-                f"regions ({covered:,} of {session.n_rows:,} rows); grey: the others."
+                f"regions ({covered:,} of {session.n_rows:,} rows) in the hue of the class "
+                "predicted there, a shade each; grey: the others."
             )
         else:
             colour = "Dot colour: the class the model predicts (pale)."

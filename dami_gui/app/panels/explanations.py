@@ -38,7 +38,7 @@ class Explanations(QObject):
         super().__init__(window)
         self.cache = RoundCache(self)
         self.why = ExplainPanel(colors, self.cache)
-        self.regions = RegionsPanel()
+        self.regions = RegionsPanel(colors=colors)
         self.conflicts = ConflictsPanel(colors, self.cache)
         self.coverage = CoveragePanel()
         self.tabs = QTabWidget()
@@ -72,6 +72,7 @@ class Explanations(QObject):
 
     def set_session(self, session: Session | None, colors: ClassColors) -> None:
         self.why.colors = colors
+        self.regions.model.colors = colors
         self.conflicts.colors = colors
         self.why.set_session(session)
         self.regions.set_session(session)

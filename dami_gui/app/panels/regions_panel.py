@@ -2,7 +2,8 @@
 
 Each row of the table is one group of :func:`dami_gui.core.explain.region_groups`: the pool rows
 whose local linear model (the network's exact linear model at that row) is nearest to the same
-center, a labeled row or one of the round's picks. Group numbers and colours are the map's.
+center, a labeled row or one of the round's picks. Group numbers and colours are the map's (a
+family hue and a shade, :mod:`dami_gui.app.map.colouring`).
 Above the table: how many exact linear regions (distinct activation patterns) the pool has.
 
 :class:`RegionsModel` reads the session's last round and current labels; labels only change the
@@ -17,6 +18,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QItemSelection,
+    QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -36,7 +39,8 @@ from PySide6.QtWidgets import (
 )
 
 from dami_gui.app.binding import SessionLink
-from dami_gui.app.palette import region_color, swatch
+from dami_gui.app.map.colouring import colouring
+from dami_gui.app.palette import GREY, ClassColors, swatch
 from dami_gui.core.explain import RegionGroup, region_groups
 from dami_gui.core.session import Session
 
@@ -70,9 +74,10 @@ def label_mix(group: RegionGroup) -> str:
 class RegionsModel(QAbstractTableModel):
     """One table row per non-empty DAMI group of the session's last round, largest first."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, colors: ClassColors | None = None) -> None:
         super().__init__(parent)
         self.session: Session | None = None
+        self.colors = colors if colors is not None else ClassColors()
         self.groups: list[RegionGroup] = []
         self.n_regions = 0
         self._query_number: dict[int, int] = {}
@@ -176,7 +181,9 @@ class RegionsModel(QAbstractTableModel):
                 number = self._query_number.get(g.center_row)
                 return f"{center} (pick #{number})" if number else center
         if role == Qt.ItemDataRole.DecorationRole and col == COL_GROUP:
-            return swatch(region_color(g.index))
+            found = colouring(self.session, "groups", self.colors)
+            ok = found is not None and g.index < found.n_units
+            return swatch(found.colours[g.index] if found is not None and ok else GREY)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (
             COL_ROWS,
             COL_CONFIDENCE,
@@ -196,11 +203,11 @@ class RegionsPanel(QWidget):
     highlightChanged = Signal(object)
     rowRequested = Signal(int)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, colors: ClassColors | None = None) -> None:
         super().__init__(parent)
         self.session: Session | None = None
         self._session_link = SessionLink(self, self._on_session)
-        self.model = RegionsModel(self)
+        self.model = RegionsModel(self, colors)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
@@ -302,6 +309,30 @@ class RegionsPanel(QWidget):
     def select_group(self, position: int) -> None:
         """Select the group shown at table row ``position`` (in the current sort order)."""
         self.table.selectRow(position)
+
+    def select_groups(self, indices: list[int]) -> None:
+        """Select the groups with these (0-based) indices, chosen on the map's legend (which
+        outlines them itself: no ``highlightChanged`` here), and scroll to the first; an empty
+        list clears the selection."""
+        wanted = set(indices)
+        selection = QItemSelection()
+        first = None
+        for position in range(self.proxy.rowCount()):
+            index = self.proxy.index(position, 0)
+            if self.model.groups[self.proxy.mapToSource(index).row()].index in wanted:
+                selection.select(index, index)
+                first = index if first is None else first
+        flags = (
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows
+        )
+        blocked = self.blockSignals(True)
+        try:
+            self.table.selectionModel().select(selection, flags)
+        finally:
+            self.blockSignals(blocked)
+        if first is not None:
+            self.table.scrollTo(first)
 
     def _selection_changed(self, *_: object) -> None:
         groups = self.selected_groups()

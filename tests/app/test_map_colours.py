@@ -1,0 +1,220 @@
+"""Region colours a person can read: 80 DAMI groups in a dozen family hues, a legend that lists
+the families, hover that names the exact group, and a click that outlines a family or a group."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor
+
+from dami_gui.app.map.colouring import colouring
+from dami_gui.app.map.view import MapView
+from dami_gui.app.palette import ClassColors
+from dami_gui.core.data.dataset import build_dataset
+from dami_gui.core.data.roles import infer_roles
+from dami_gui.core.embedding import pca_layout
+from dami_gui.core.families import MAX_FAMILIES
+from dami_gui.core.model import MLPConfig
+from dami_gui.core.session import Session
+
+CLASSES = ["alpha", "beta", "gamma", "delta", "epsilon"]
+
+
+@pytest.fixture(scope="module")
+def many_groups() -> Session:
+    """A pool of 3,000 rows after a round with 60 labels and 20 picks: 80 DAMI groups."""
+    rng = np.random.default_rng(1)
+    n = 3000
+    centers = rng.normal(size=(len(CLASSES), 6)) * 3
+    y = rng.integers(0, len(CLASSES), n)
+    X = centers[y] + rng.normal(size=(n, 6))
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
+    dataset = build_dataset(frame, infer_roles(frame), classes=CLASSES)
+    session = Session(
+        dataset,
+        batch_size=20,
+        model_config=MLPConfig(hidden=(16, 16), min_epochs=5, min_steps=30),
+        estimate_accuracy=False,
+        truth=y,
+    )
+    for row in rng.choice(n, 60, replace=False):
+        session.label(int(row), int(y[row]))
+    session.run_round()
+    return session
+
+
+@pytest.fixture
+def view(qtbot, many_groups) -> MapView:
+    view = MapView(ClassColors())
+    qtbot.addWidget(view)
+    view.resize(1000, 650)
+    view.show()
+    view.set_session(many_groups)
+    view.set_layout(pca_layout(many_groups.dataset.X), "PCA")
+    return view
+
+
+def _plain_slots(view: MapView, s: Session) -> np.ndarray:
+    """Scatter slots of the plain pool dots (not labeled, not sure, not a query)."""
+    plain = (s.labels < 0) & ~s.skipped
+    plain[np.asarray(s.queries)] = False
+    return view._slot[np.flatnonzero(plain)]
+
+
+def test_eighty_groups_show_at_most_a_dozen_hues_each_the_predicted_class(view, many_groups):
+    s = many_groups
+    partition = np.asarray(s.last_round.partition)
+    assert len(np.unique(partition)) >= 40
+    brushes = view.scatter.data["brush"][_plain_slots(view, s)]
+    colours = {b.color().name() for b in brushes}
+    hues = {QColor(c).hslHue() for c in colours}
+    assert len(hues) <= MAX_FAMILIES
+    # each family has the hue of its class (family = predicted class with 5 classes)
+    found = colouring(s, "groups", view.colors)
+    assert found is not None and view.styles.colouring is found
+    for f, (classes,) in enumerate(found.families.classes):
+        class_hue = QColor(view.colors[classes]).hslHue()
+        for g in found.families.groups[f]:
+            assert abs(QColor(found.colours[g]).hslHue() - class_hue) <= 2
+    # shades tell the groups of one family apart: one colour per group in a family
+    for chain in found.families.groups:
+        assert len({found.colours[g] for g in chain}) == len(chain)
+
+
+def test_the_legend_lists_the_families_with_their_rows(view, many_groups):
+    found = view.styles.colouring
+    entries = view.families.family_entries()
+    assert len(entries) == found.families.n_families <= MAX_FAMILIES
+    for f, text in enumerate(entries):
+        (k,) = found.families.classes[f]
+        assert text.startswith(CLASSES[k]) and text.endswith(str(len(found.families.groups[f])))
+    tree = view.families.tree
+    assert sum(int(tree.topLevelItem(i).text(1).replace(",", "")) for i in range(len(entries))) == (
+        many_groups.n_rows
+    )
+
+
+def test_hover_names_the_exact_group_its_family_and_size(view, many_groups):
+    s = many_groups
+    partition = np.asarray(s.last_round.partition)
+    row = int(np.flatnonzero(s.labels < 0)[0])
+    g = int(partition[row])
+    found = view.styles.colouring
+    family = found.family_names[int(found.families.family[g])]
+    tip = view.tooltip_for(row)
+    assert f"DAMI group {g + 1}: {int((partition == g).sum()):,} rows" in tip
+    assert f"the {family} family" in tip
+
+
+def test_clicking_a_legend_family_then_a_group_outlines_exactly_their_rows(
+    qtbot, view, many_groups
+):
+    s = many_groups
+    partition = np.asarray(s.last_round.partition)
+    found = view.styles.colouring
+    tree = view.families.tree
+    family_item = tree.topLevelItem(1)
+    qtbot.mouseClick(
+        tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(family_item).center()
+    )
+    expected = np.flatnonzero(np.isin(partition, found.families.groups[1]))
+    np.testing.assert_array_equal(view.highlighted_rows(), expected)
+    assert f"{len(expected):,} rows outlined" in view.families.detail.text()
+
+    family_item.setExpanded(True)
+    child = family_item.child(0)
+    qtbot.mouseClick(
+        tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(child).center()
+    )
+    g = found.families.groups[1][0]
+    np.testing.assert_array_equal(view.highlighted_rows(), np.flatnonzero(partition == g))
+    assert str(s.dataset.ids[np.flatnonzero(partition == g)[0]]) in view.families.detail.text()
+
+    # another colour mode drops the legend's outline with its colours
+    view.set_mode("regions")
+    assert view.highlight is None and view.families.chosen is None
+    view.set_mode("groups")
+    family_item = tree.topLevelItem(1)  # the legend was rebuilt
+    family_item.setExpanded(True)
+    child = family_item.child(0)
+    qtbot.mouseClick(
+        tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(child).center()
+    )
+    np.testing.assert_array_equal(view.highlighted_rows(), np.flatnonzero(partition == g))
+    # the same entry again clears the outline
+    qtbot.mouseClick(
+        tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(child).center()
+    )
+    assert view.highlight is None and view.families.detail.text() == ""
+
+
+class _Click:
+    """A left click at a scene position, with keyboard modifiers (what the scene hands over)."""
+
+    def __init__(self, pos: QPointF, modifiers: Qt.KeyboardModifier) -> None:
+        self._pos, self._modifiers = pos, modifiers
+
+    def button(self) -> Qt.MouseButton:
+        return Qt.MouseButton.LeftButton
+
+    def scenePos(self) -> QPointF:
+        return self._pos
+
+    def modifiers(self) -> Qt.KeyboardModifier:
+        return self._modifiers
+
+
+def test_shift_click_on_a_dot_outlines_its_group_a_plain_click_selects_the_row(
+    qtbot, view, many_groups
+):
+    s = many_groups
+    partition = np.asarray(s.last_round.partition)
+    query = int(s.queries[0])
+    view.plot.grab()
+    pos = view.scene_pos_of(query)
+    with qtbot.assertNotEmitted(view.rowClicked):
+        view._mouse_clicked(_Click(pos, Qt.KeyboardModifier.ShiftModifier))
+    np.testing.assert_array_equal(
+        view.highlighted_rows(), np.flatnonzero(partition == partition[query])
+    )
+    with qtbot.waitSignal(view.rowClicked) as clicked:
+        view._mouse_clicked(_Click(pos, Qt.KeyboardModifier.NoModifier))
+    assert clicked.args == [query]
+
+
+def test_regions_mode_colours_the_largest_regions_by_family(view, many_groups):
+    view.set_mode("regions")
+    found = view.styles.colouring
+    assert found is not None and found.unit == "region"
+    assert found.n_units <= 12 and view.families.family_entries()
+    brushes = view.scatter.data["brush"][_plain_slots(view, many_groups)]
+    assert len({QColor(b.color().name()).hslHue() for b in brushes}) <= MAX_FAMILIES + 1  # + grey
+    view.set_mode("prediction")
+    assert view.styles.colouring is None and not view.families.isVisible()
+
+
+def test_a_legend_family_selects_its_groups_in_the_regions_tab(qtbot, demo_window):
+    w = demo_window
+    found = w.map.styles.colouring
+    assert found is not None and found.families.n_families
+    before = w.map.refresh_count
+    w.map.families.choose_family(0)
+    chosen = sorted(g.index for g in w.explanations.regions.selected_groups())
+    assert chosen == sorted(found.families.groups[0])
+    np.testing.assert_array_equal(w.map.highlighted_rows(), found.rows_of_family(0))
+    assert w.map.refresh_count == before + 1  # the Regions tab's echo redraws nothing
+    # the Regions tab's Clear drops the outline and the legend's choice
+    w.explanations.regions.clear_button.click()
+    assert w.map.highlight is None and w.map.families.chosen is None
+
+
+def test_the_regions_tab_swatches_are_the_map_colours(demo_window):
+    w = demo_window
+    found = w.map.styles.colouring
+    model = w.explanations.regions.model
+    for position, group in enumerate(model.groups[:5]):
+        icon = model.data(model.index(position, 0), Qt.ItemDataRole.DecorationRole)
+        pixel = icon.pixmap(12, 12).toImage().pixelColor(6, 6).name()
+        assert pixel == found.colours[group.index]
