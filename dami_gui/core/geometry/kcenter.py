@@ -136,7 +136,7 @@ def k_center_greedy(
     k: int,
     candidates: np.ndarray | None = None,
     seed: int = 0,
-    fallback: np.ndarray | torch.Tensor | None = None,
+    fallback: np.ndarray | torch.Tensor | Points | None = None,
     device: torch.device | None = None,
     progress: ProgressCallback | Reporter | None = None,
     cancel: CancelToken | None = None,
