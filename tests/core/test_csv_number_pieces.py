@@ -124,3 +124,26 @@ def test_a_leading_zero_anywhere_keeps_its_text(monkeypatch, tmp_path):
 )
 def test_leading_zeros_are_found_on_the_bytes(piece, begin, found):
     assert reader._leading_zero(piece, begin, ord(",")) == found
+
+
+COLUMNS = {
+    "ids": ["s001", "s002", None, "s010"],
+    "numbers after markers": ["null", "NA", "?", "1.5", "2", None],
+    "number words": ["inf", "-Infinity", "nan", "1e5"],
+    "grouped": ["1 234,5", "12,0", "-3"],
+    "codes": ["A1", "B2", "007"],
+    "classes": ["north", " south ", "", "NA"],
+    "a late word": ["1", "2", "3", "x"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(COLUMNS))
+def test_columns_surely_text_convert_as_when_every_cell_is_tried(name, monkeypatch):
+    from dami_gui.core.data import number_columns
+
+    frame = pd.DataFrame({"c": pd.Series(COLUMNS[name], dtype=object)})
+    quick = number_columns.convert_columns(frame, ",")
+    monkeypatch.setattr(number_columns, "_surely_text", lambda filled: False)
+    tried = number_columns.convert_columns(frame, ",")
+    pd.testing.assert_frame_equal(quick, tried, check_exact=True)
+    assert quick.attrs == tried.attrs
