@@ -30,20 +30,22 @@ def fitted():
     return X, labeled, model
 
 
-def block_wise(monkeypatch):
-    """Force every pool onto the big-pool path: no kept A, no explicit dp/dx."""
-    monkeypatch.setattr("dami_gui.core.strategies.base.KEEP_A_BYTES", 0)
+def block_wise(monkeypatch, keep_bytes=0):
+    """Force every pool onto the big-pool path: A kept for ``keep_bytes`` only (the first rows;
+    300 rows x 3 classes x 4 features take 14,400 bytes), no explicit dp/dx."""
+    monkeypatch.setattr("dami_gui.core.strategies.base.KEEP_A_BYTES", keep_bytes)
     monkeypatch.setattr(dami_variants, "MATERIALIZE_BYTES", 0)
 
 
+@pytest.mark.parametrize("keep_rows", [0, 50])
 @pytest.mark.parametrize("hidden", [(16, 16), (32, 8, 16), (6,)])
-def test_blocks_and_rows_are_the_kept_A_bit_for_bit(hidden, monkeypatch):
+def test_blocks_and_rows_are_the_kept_A_bit_for_bit(hidden, keep_rows, monkeypatch):
     monkeypatch.setattr("dami_gui.core.interpret.A_ROWS", 7)  # several products per block
     model = init_model(5, 3, MLPConfig(hidden=hidden), seed=3)
     X = np.random.default_rng(4).normal(size=(150, 5)).astype(np.float32)
     kept = interpret(model, X, keep_patterns=True, chunk_rows=64)
     assert kept.patterns is not None
-    models = LocalModels(model, kept.patterns)
+    models = LocalModels(model, kept.patterns, keep_rows=keep_rows)
     for start, stop in [(0, 150), (0, 1), (3, 40), (64, 150), (149, 150)]:
         np.testing.assert_array_equal(models.block(start, stop).numpy(), kept.A[start:stop])
     rows = np.array([149, 0, 77, 77, 12])
@@ -80,8 +82,9 @@ def test_vec_A_points_give_the_kept_matrix_numbers(fitted):
     assert torch.equal(lazy.block_dots(10, 90, V), flat.block_dots(10, 90, V))
 
 
+@pytest.mark.parametrize("keep_bytes", [0, 7200])
 @pytest.mark.parametrize("sampled", [False, True])
-def test_dami_plus_picks_and_scores_are_the_kept_paths(fitted, sampled, monkeypatch):
+def test_dami_plus_picks_and_scores_are_the_kept_paths(fitted, sampled, keep_bytes, monkeypatch):
     X, labeled, model = fitted
     if sampled:  # the big-pool sample (coreset) path, on a small pool
         monkeypatch.setattr(kmeans, "SAMPLE_ABOVE", 50)
@@ -91,11 +94,12 @@ def test_dami_plus_picks_and_scores_are_the_kept_paths(fitted, sampled, monkeypa
     ctx = QueryContext(X, labeled, ModelOutputs(model, X))
     kept = strategy.query(ctx, 7, seed=2)
     kept_map = strategy.map_partition(ctx, kept)
-    block_wise(monkeypatch)
+    block_wise(monkeypatch, keep_bytes)
     ctx = QueryContext(X, labeled, ModelOutputs(model, X))
     lazy = strategy.query(ctx, 7, seed=2)
     assert ctx.outputs is not None and ctx.outputs._interpretation is not None
     assert ctx.outputs._interpretation.A is None  # the block-wise path was taken
+    assert ctx.outputs.local_models().keep_rows == keep_bytes // 48
     assert lazy.info["sampled"] == sampled
     assert lazy.indices.tolist() == kept.indices.tolist()
     np.testing.assert_array_equal(lazy.scores, kept.scores)

@@ -64,8 +64,8 @@ class ModelOutputs:
     def local_models(self, reporter: Reporter | None = None) -> np.ndarray | LocalModels:
         """A of every row for the passes that read it block by block (DAMI+, the map's groups):
         the kept A (N, C, d) when it takes at most :data:`~dami_gui.core.interpret.KEEP_A_BYTES`
-        or is there already, else :class:`LocalModels` that form it from the activation patterns
-        on every pass (exact, bit for bit the same A; a 1M-row pool keeps 16 MB, not 2 GB)."""
+        or is there already, else :class:`LocalModels` that keep that many bytes of it and form
+        the rest from the activation patterns on every pass (exact: bit for bit the same A)."""
         n, d = self.X.shape
         kept = self._interpretation is not None and self._interpretation.A is not None
         if kept or n * self.model.n_classes * d * 4 <= KEEP_A_BYTES:
@@ -80,7 +80,8 @@ class ModelOutputs:
                 device=self.device,
             )
         assert self._interpretation.patterns is not None  # kept just above
-        return LocalModels(self.model, self._interpretation.patterns, self.device)
+        keep = KEEP_A_BYTES // (self.model.n_classes * d * 4)
+        return LocalModels(self.model, self._interpretation.patterns, self.device, keep)
 
     def regions(self, reporter: Reporter | None = None) -> np.ndarray:
         """Exact activation region id of every row (cheap: no A when not already computed)."""
