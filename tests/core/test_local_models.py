@@ -85,6 +85,8 @@ def test_vec_A_points_give_the_kept_matrix_numbers(fitted):
 @pytest.mark.parametrize("keep_bytes", [0, 7200])
 @pytest.mark.parametrize("sampled", [False, True])
 def test_dami_plus_picks_and_scores_are_the_kept_paths(fitted, sampled, keep_bytes, monkeypatch):
+    # blocks of 40 to 70 rows: every pass crosses block (and kept / formed) boundaries
+    monkeypatch.setattr("dami_gui.core.geometry.points.BLOCK_FLOATS", 12 * 70)
     X, labeled, model = fitted
     if sampled:  # the big-pool sample (coreset) path, on a small pool
         monkeypatch.setattr(kmeans, "SAMPLE_ABOVE", 50)
