@@ -260,15 +260,10 @@ class _NumberPieces:
                 if chunk[c].dtype != dtype:
                     chunk[c] = chunk[c].astype(dtype)
         frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
-        converted = convert_columns(frame[texts], ".", progress) if texts else None
-        out = pd.DataFrame(
-            {
-                c: converted[c] if c in texts and converted is not None else frame[c]
-                for c in columns
-            },
-            index=frame.index,
-        )
-        out.attrs[MARKERS_ATTR] = converted.attrs[MARKERS_ATTR] if converted is not None else {}
+        converted = convert_columns(frame[texts], ".", progress) if texts else pd.DataFrame()
+        parts = {c: converted[c] if c in texts else frame[c] for c in columns}
+        out = pd.DataFrame(parts, index=frame.index)
+        out.attrs[MARKERS_ATTR] = converted.attrs.get(MARKERS_ATTR, {})
         return out
 
 
