@@ -26,10 +26,11 @@ density-seeking methods (TypiClust, ProbCover) get right when labels are few.
 
 Memory. J has the shape of A. It is formed once when it is small (at most
 :data:`MATERIALIZE_BYTES`), and otherwise block by block on every pass
-(:class:`~dami_gui.core.geometry.points.ProbabilityJacobian`). A itself is kept only when it is
-small too (:meth:`~dami_gui.core.strategies.base.ModelOutputs.local_models`); above, each of the
-big-pool path's three passes forms it again from the activation patterns, exactly, so that a
-1M-row pool needs neither its 2 GB interpretation nor a copy of it.
+(:class:`~dami_gui.core.geometry.points.ProbabilityJacobian`). A itself is kept whole up to
+1 GiB (:meth:`~dami_gui.core.strategies.base.ModelOutputs.local_models`); above, only its first
+rows are kept and each of the big-pool path's three passes forms the others again from the
+activation patterns, exactly, so that a 1M-row pool needs neither its whole 2 GB
+interpretation nor a copy of it.
 
 Tie rule: if the candidates cannot be told apart (for instance a model certain of every row,
 J = 0 everywhere), the picks are plain DAMI's (K-Center on vec(A(x))), then seeded random.
