@@ -65,6 +65,7 @@ def test_a_big_pool_keeps_patterns_not_A(fitted, monkeypatch):
     outputs = ModelOutputs(model, X)
     models = outputs.local_models()
     assert isinstance(models, LocalModels)
+    assert outputs.local_models() is models  # the kept rows' A is formed once per round
     assert outputs._interpretation is not None and outputs._interpretation.A is None
     np.testing.assert_array_equal(outputs.regions(), interpret(model, X).region_ids)
     monkeypatch.setattr("dami_gui.core.strategies.base.KEEP_A_BYTES", X.size * 3 * 4)

@@ -39,6 +39,7 @@ class ModelOutputs:
         self._proba: np.ndarray | None = None
         self._hidden: np.ndarray | None = None
         self._interpretation: Interpretation | None = None
+        self._models: LocalModels | None = None  # with the A of its first rows: formed once
 
     @property
     def proba(self) -> np.ndarray:
@@ -79,9 +80,12 @@ class ModelOutputs:
                 progress=reporter,
                 device=self.device,
             )
-        assert self._interpretation.patterns is not None  # kept just above
-        keep = KEEP_A_BYTES // (self.model.n_classes * d * 4)
-        return LocalModels(self.model, self._interpretation.patterns, self.device, keep)
+        patterns = self._interpretation.patterns
+        assert patterns is not None  # kept just above
+        if self._models is None or self._models.patterns is not patterns:
+            keep = KEEP_A_BYTES // (self.model.n_classes * d * 4)
+            self._models = LocalModels(self.model, patterns, self.device, keep)
+        return self._models
 
     def regions(self, reporter: Reporter | None = None) -> np.ndarray:
         """Exact activation region id of every row (cheap: no A when not already computed)."""
