@@ -14,6 +14,7 @@ they share a linear region (up to a hash collision, about N^2 / 2^64).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import torch
@@ -27,6 +28,12 @@ CHUNK_BYTES = 64 * 1024 * 1024
 
 #: Rows whose A are formed in one product (the scratch buffers hold this many rows' C x n_l).
 A_ROWS = 4096
+
+#: Most bytes of A (N x C x d float32) kept. Smaller pools keep all of it, as they always did;
+#: bigger ones keep the A of their first rows up to this size, and the passes that read A form
+#: the rest block by block from the activation patterns (:class:`LocalModels`): a 1M-row pool of
+#: 10 classes x 50 features keeps 1 GiB instead of 1.9 GB, and forms 46 % of its rows per pass.
+KEEP_A_BYTES = 1024 * 1024 * 1024
 
 
 @dataclass
@@ -159,7 +166,8 @@ def interpret(
             for a0 in range(0, stop - start, A_ROWS):
                 a1 = min(stop - start, a0 + A_ROWS)
                 part = [m[a0:a1] for m in masks]
-                _local_models(weights, part, buffers, A_out[start + a0 : start + a1])
+                out = torch.from_numpy(A_out[start + a0 : start + a1])
+                _local_models(weights, part, buffers, out)
         c_out[start:stop] = c.cpu().numpy()
         z_out[start:stop] = logits.cpu().numpy()
         bits = np.packbits(torch.cat(masks, dim=1).cpu().numpy(), axis=1)
@@ -174,12 +182,13 @@ def _local_models(
     weights: list[torch.Tensor],
     masks: list[torch.Tensor],
     buffers: list[torch.Tensor],
-    out: np.ndarray,
+    out: torch.Tensor,
 ) -> None:
     """A = W_L D_{L-1} W_{L-1} ... D_1 W_1 for one chunk, written into ``out`` (rows, C, d).
 
     The same products as ``G = (G @ W_l) * mask`` with fresh tensors, taken in the two reused
-    ``buffers`` (and, on the CPU, straight into ``out``), so the values are bit for bit the same.
+    ``buffers`` (and, on the device of ``out``, straight into it), so the values are bit for bit
+    the same.
     """
     rows, n_classes = out.shape[0], out.shape[1]
 
@@ -192,10 +201,104 @@ def _local_models(
         nxt = scratch((step + 1) % 2, weights[layer].shape[1])
         torch.matmul(G, weights[layer], out=nxt)
         G = nxt.mul_(masks[layer - 1].unsqueeze(1).to(torch.float32))
-    if G.device.type == "cpu":
-        torch.matmul(G, weights[0], out=torch.from_numpy(out))
+    if G.device == out.device:
+        torch.matmul(G, weights[0], out=out)
     else:
-        out[...] = (G @ weights[0]).cpu().numpy()
+        out.copy_(G @ weights[0])
+
+
+class LocalModels:
+    """A(x) of every row, formed on demand from the bit-packed activation patterns.
+
+    For pools too big to keep A (see :data:`KEEP_A_BYTES`): each pass that reads A (DAMI+'s
+    three, the map's partition) forms it again, one block of rows at a time, from the patterns
+    kept by :func:`interpret` (``keep_patterns=True``; ceil(H / 8) bytes a row), except for the
+    first ``keep_rows`` rows, whose A is formed once and kept. A row's A is the same product of
+    the same masks and weights as in :func:`interpret`, and does not depend on which rows share
+    the product, so it is bit for bit the A that :func:`interpret` keeps (the tests check it).
+    Exact, at the price of one product per formed row and pass (the interpretation's).
+    """
+
+    def __init__(
+        self,
+        model: MLP,
+        patterns: np.ndarray,
+        device: torch.device | None = None,
+        keep_rows: int = 0,
+    ) -> None:
+        if not model.hidden:
+            raise ParameterError("model", "an MLP with at least one hidden layer", model)
+        n_hidden = sum(model.hidden)
+        if patterns.ndim != 2 or patterns.shape[1] != -(-n_hidden // 8):
+            raise ParameterError(
+                "patterns", f"(rows, {-(-n_hidden // 8)}) bit-packed patterns", patterns.shape
+            )
+        self.device = torch.device(device or "cpu")
+        self.weights = [lin.weight.detach().to(self.device) for lin in model.layers]
+        self.hidden = tuple(model.hidden)
+        self.patterns = patterns
+        self.n = int(patterns.shape[0])
+        self.classes = int(model.n_classes)
+        self.features = int(self.weights[0].shape[1])
+        width = A_ROWS * self.classes * max(self.hidden)
+        self._buffers = [torch.empty(width, device=self.device) for _ in range(2)]
+        self._block: torch.Tensor | None = None
+        self.keep_rows = min(max(int(keep_rows), 0), self.n)
+        shape = (self.keep_rows, self.classes, self.features)
+        self._kept = torch.empty(shape, device=self.device)
+        for start in range(0, self.keep_rows, 16 * A_ROWS):
+            stop = min(self.keep_rows, start + 16 * A_ROWS)
+            self._form(self.patterns[start:stop], self._kept[start:stop])
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self.n, self.classes, self.features
+
+    def block(self, start: int, stop: int) -> torch.Tensor:
+        """A of rows start..stop (rows, C, d), in a buffer reused by the next call (or a view
+        of the kept rows)."""
+        if stop <= self.keep_rows:
+            return self._kept[start:stop]
+        rows = stop - start
+        if self._block is None or self._block.shape[0] < rows:
+            shape = (rows, self.classes, self.features)
+            self._block = torch.empty(shape, device=self.device)
+        out = self._block[:rows]
+        self._form(self.patterns[start:stop], out)
+        return out
+
+    def rows(self, rows: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """A of the given rows (m, C, d), a new tensor."""
+        index = torch.as_tensor(rows).cpu().numpy()
+        out = torch.empty((index.size, self.classes, self.features), device=self.device)
+        kept = index < self.keep_rows
+        if kept.any():
+            at = torch.from_numpy(np.flatnonzero(kept)).to(self.device)
+            out[at] = self._kept[torch.from_numpy(index[kept]).to(self.device)]
+        if not kept.all():
+            shape = (int((~kept).sum()), self.classes, self.features)
+            formed = torch.empty(shape, device=self.device)
+            self._form(self.patterns[index[~kept]], formed)
+            out[torch.from_numpy(np.flatnonzero(~kept)).to(self.device)] = formed
+        return out
+
+    def full(self) -> np.ndarray:
+        """A of every row (N, C, d) as one array: as much memory as :func:`interpret` keeps."""
+        A = np.empty(self.shape, dtype=np.float32)
+        step = 16 * A_ROWS
+        for start in range(0, self.n, step):
+            stop = min(self.n, start + step)
+            A[start:stop] = self.block(start, stop).cpu().numpy()
+        return A
+
+    def _form(self, packed: np.ndarray, out: torch.Tensor) -> None:
+        bits = np.unpackbits(packed, axis=1, count=sum(self.hidden)).view(bool)
+        flags = torch.from_numpy(bits).to(self.device)
+        bounds = np.cumsum((0, *self.hidden))
+        masks = [flags[:, a:b] for a, b in pairwise(bounds)]
+        for a0 in range(0, packed.shape[0], A_ROWS):
+            a1 = min(packed.shape[0], a0 + A_ROWS)
+            _local_models(self.weights, [m[a0:a1] for m in masks], self._buffers, out[a0:a1])
 
 
 def region_sizes(region_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -75,6 +75,9 @@ def _convert(raw: pd.Series, decimal: str) -> tuple[pd.Series, dict[str, int]]:
     filled = raw.notna()
     if not filled.any():
         return pd.Series(float("nan"), index=raw.index), {}
+    if _surely_text(raw[filled]):  # ids, names, classes: no need to try every cell as a number
+        text = raw.str.strip()
+        return text.mask(text == ""), {}
     # most columns are plain numbers: try them as they are, before the slower text clean-up
     numbers = pd.to_numeric(_decimal_point(raw, decimal), errors="coerce")
     if numbers[filled].notna().all():
@@ -97,6 +100,24 @@ def _convert(raw: pd.Series, decimal: str) -> tuple[pd.Series, dict[str, int]]:
         return text, {}
     counts = text[marked].value_counts()
     return numbers, {str(k): int(v) for k, v in counts.items()}
+
+
+#: An ASCII letter that no number of any format read here holds (only "e" of an exponent and
+#: the letters of "inf", "infinity" and "nan" may appear): a cell with one is text.
+_NOT_A_NUMBER = re.compile("[b-dg-hj-mo-su-xzB-DG-HJ-MO-SU-XZ]")
+#: Filled cells looked at by :func:`_surely_text`.
+TEXT_PROBE = 32
+
+
+def _surely_text(filled: pd.Series) -> bool:
+    """True when one of the first filled cells (not a missing-value marker) holds a character
+    that no number holds: the column cannot be numbers in any format, and trying every cell as
+    one (twice, failing each time) is the slowest part of reading a big file of text columns."""
+    for cell in filled.iloc[:TEXT_PROBE]:
+        text = str(cell).strip()
+        if text and text not in MISSING_MARKERS and _NOT_A_NUMBER.search(text):
+            return True
+    return False
 
 
 def _decimal_point(text: pd.Series, decimal: str) -> pd.Series:

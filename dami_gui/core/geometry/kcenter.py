@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from dami_gui.core.errors import ParameterError
-from dami_gui.core.geometry.points import Matrix, Points, as_tensor
+from dami_gui.core.geometry.points import LocalModelPoints, Matrix, Points, as_tensor
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 from dami_gui.core.validation import check_int
 
@@ -136,7 +136,7 @@ def k_center_greedy(
     k: int,
     candidates: np.ndarray | None = None,
     seed: int = 0,
-    fallback: np.ndarray | torch.Tensor | None = None,
+    fallback: np.ndarray | torch.Tensor | Points | None = None,
     device: torch.device | None = None,
     progress: ProgressCallback | Reporter | None = None,
     cancel: CancelToken | None = None,
@@ -255,8 +255,40 @@ def nearest_center(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Index into ``centers`` of each row's nearest center, and the distance to it."""
     points = as_points(X, device)
+    if isinstance(points, LocalModelPoints):
+        return _nearest_center_one_pass(points, np.asarray(centers, dtype=np.int64))
     dist = _Distances(points)
     dist.add_centers(
         torch.as_tensor(np.asarray(centers, dtype=np.int64), device=points.device), 0, Reporter()
     )
     return dist.nearest.cpu().numpy(), dist.min_sq.sqrt().cpu().numpy()
+
+
+def _nearest_center_one_pass(
+    points: LocalModelPoints, centers: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`nearest_center` for points formed block by block (vec A(x) of a big pool): the
+    norms and the distances in one pass over the rows instead of two, each block formed once.
+    The same blocks, norms and products as :class:`_Distances` takes on the explicit matrix, so
+    the same numbers (the tests compare them bit for bit)."""
+    n, device = points.n, points.device
+    rows = torch.as_tensor(centers, device=device)
+    C = points.vectors(rows)
+    csq = torch.einsum("ij,ij->i", C, C)
+    sq = torch.empty(n, dtype=torch.float32, device=device)
+    min_sq = torch.full((n,), float("inf"), device=device)
+    nearest = torch.full((n,), -1, dtype=torch.long, device=device)
+    cblock = max(1, min(rows.numel(), CENTER_BLOCK))
+    step = points.block_rows(0)  # the blocks of Points.sq_norms
+    for r0 in range(0, n, step):
+        r1 = min(n, r0 + step)
+        V = points.block(r0, r1)
+        sq[r0:r1] = torch.einsum("ij,ij->i", V, V)
+        for c0 in range(0, rows.numel(), cblock):
+            cs = slice(c0, c0 + cblock)
+            d = squared_distances(V @ C[cs].T, sq[r0:r1], csq[cs])
+            best, arg = d.min(1)
+            better = best < min_sq[r0:r1]
+            min_sq[r0:r1] = torch.where(better, best, min_sq[r0:r1])
+            nearest[r0:r1] = torch.where(better, arg + c0, nearest[r0:r1])
+    return nearest.cpu().numpy(), min_sq.sqrt().cpu().numpy()

@@ -77,7 +77,7 @@ def central_rows(
     candidates: np.ndarray | None = None,
     seed: int = 0,
     weights: np.ndarray | torch.Tensor | None = None,
-    fallback: np.ndarray | torch.Tensor | None = None,
+    fallback: np.ndarray | torch.Tensor | Points | None = None,
     device: torch.device | None = None,
     progress: ProgressCallback | Reporter | None = None,
     cancel: CancelToken | None = None,

@@ -13,6 +13,8 @@ the number of rows.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 import torch
 
@@ -124,6 +126,57 @@ class Matrix(Points):
         return out if self.w is None else out.mul_(self.w)
 
 
+class ModelBlocks(Protocol):
+    """Local linear models A(x) (N, C, d) served a block of rows at a time, kept or formed on
+    demand (:class:`dami_gui.core.interpret.LocalModels`)."""
+
+    n: int
+    classes: int
+    features: int
+    device: torch.device
+
+    def block(self, start: int, stop: int) -> torch.Tensor:
+        """A of rows start..stop (rows, C, d); valid until the next call."""
+        ...
+
+    def rows(self, rows: torch.Tensor) -> torch.Tensor:
+        """A of the given rows (m, C, d)."""
+        ...
+
+
+class KeptModels:
+    """:class:`ModelBlocks` over an A that is kept whole (views, no copies)."""
+
+    def __init__(self, A: torch.Tensor) -> None:
+        self.A = A
+        self.n, self.classes, self.features = A.shape
+        self.device = A.device
+
+    def block(self, start: int, stop: int) -> torch.Tensor:
+        return self.A[start:stop]
+
+    def rows(self, rows: torch.Tensor) -> torch.Tensor:
+        return self.A[rows]
+
+
+class LocalModelPoints(Points):
+    """vec(A(x)) per row (plain DAMI's representation) from :class:`ModelBlocks`, a block at a
+    time: the same blocks, products and norms as :class:`Matrix` on the flattened A, so the
+    same numbers, without the N x C*d array."""
+
+    def __init__(self, models: ModelBlocks) -> None:
+        self.models = models
+        self.n = models.n
+        self.dim = models.classes * models.features
+        self.device = models.device
+
+    def vectors(self, rows: torch.Tensor) -> torch.Tensor:
+        return self.models.rows(rows).reshape(-1, self.dim)
+
+    def block(self, start: int, stop: int) -> torch.Tensor:
+        return self.models.block(start, stop).reshape(stop - start, self.dim)
+
+
 class ProbabilityJacobian(Points):
     """J(x) = dp/dx = (diag(p) - p p^T) A(x), flattened: the local linear model of the predicted
     probabilities, from the logits' ``A`` (N, C, d) and the probabilities ``P`` (N, C).
@@ -136,14 +189,16 @@ class ProbabilityJacobian(Points):
 
     One row's products with one vector v = vec(V) (:meth:`dots`) need no J at all: with
     M = A V^T (C x C), J . v = sum_c p_c M_cc - p^T M p, one product over A with C columns.
+
+    ``A``: the kept A, or :class:`ModelBlocks` that form it block by block (big pools).
     """
 
-    def __init__(self, A: torch.Tensor, P: torch.Tensor) -> None:
-        self.A = A
+    def __init__(self, A: torch.Tensor | ModelBlocks, P: torch.Tensor) -> None:
+        self.A = KeptModels(A) if isinstance(A, torch.Tensor) else A
         self.P = P
-        self.n, self.classes, self.features = A.shape
+        self.n, self.classes, self.features = self.A.n, self.A.classes, self.A.features
         self.dim = self.classes * self.features
-        self.device = A.device
+        self.device = self.A.device
         self._buffer: torch.Tensor | None = None
 
     @staticmethod
@@ -157,24 +212,24 @@ class ProbabilityJacobian(Points):
         return J.reshape(J.shape[0], -1)
 
     def vectors(self, rows: torch.Tensor) -> torch.Tensor:
-        return self._jacobian(self.A[rows], self.P[rows])
+        return self._jacobian(self.A.rows(rows), self.P[rows])
 
     def block(self, start: int, stop: int) -> torch.Tensor:
         rows = stop - start
         if self._buffer is None or self._buffer.shape[0] < rows:
             self._buffer = torch.empty(
                 (max(rows, self.block_rows(0)), self.classes, self.features),
-                dtype=self.A.dtype,
+                dtype=self.P.dtype,
                 device=self.device,
             )
-        return self._jacobian(self.A[start:stop], self.P[start:stop], self._buffer[:rows])
+        return self._jacobian(self.A.block(start, stop), self.P[start:stop], self._buffer[:rows])
 
     def dots(self, v: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         V = v.reshape(self.classes, self.features)
         step = self.block_rows(self.classes)
         for start in range(0, self.n, step):
             stop = min(self.n, start + step)
-            A, P = self.A[start:stop], self.P[start:stop]
+            A, P = self.A.block(start, stop), self.P[start:stop]
             M = (A.reshape(-1, self.features) @ V.T).reshape(stop - start, self.classes, -1)
             own = torch.einsum("nc,ncc->n", P, M)  # sum_c p_c (A_c . v_c)
             out[start:stop] = own - torch.einsum("nc,nck,nk->n", P, M, P)
@@ -183,7 +238,7 @@ class ProbabilityJacobian(Points):
     def materialize(self) -> Matrix:
         """J as an explicit (N, C*d) matrix (as much memory again as A), for speed: every pass
         is then one product over J instead of forming it block by block each time."""
-        J = torch.empty(self.n, self.dim, dtype=self.A.dtype, device=self.device)
+        J = torch.empty(self.n, self.dim, dtype=self.P.dtype, device=self.device)
         step = self.block_rows(0)
         for start in range(0, self.n, step):
             stop = min(self.n, start + step)

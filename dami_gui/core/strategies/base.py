@@ -21,7 +21,8 @@ import torch
 
 from dami_gui.core.errors import ParameterError
 from dami_gui.core.geometry.kcenter import nearest_center
-from dami_gui.core.interpret import Interpretation, interpret
+from dami_gui.core.geometry.points import LocalModelPoints, Points
+from dami_gui.core.interpret import KEEP_A_BYTES, Interpretation, LocalModels, interpret
 from dami_gui.core.model import MLP, last_hidden, predict_proba
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 from dami_gui.core.validation import check_int
@@ -38,6 +39,7 @@ class ModelOutputs:
         self._proba: np.ndarray | None = None
         self._hidden: np.ndarray | None = None
         self._interpretation: Interpretation | None = None
+        self._models: LocalModels | None = None  # with the A of its first rows: formed once
 
     @property
     def proba(self) -> np.ndarray:
@@ -52,12 +54,38 @@ class ModelOutputs:
         return self._hidden
 
     def interpretation(self, reporter: Reporter | None = None) -> Interpretation:
-        """Local linear models of every row (with A); shared by DAMI and the app's views."""
+        """Local linear models of every row (with A, whatever its size); plain DAMI's K-Center
+        reads it once per pick. Passes that read A a block at a time use :meth:`local_models`."""
         if self._interpretation is None or self._interpretation.A is None:
             self._interpretation = interpret(
                 self.model, self.X, with_A=True, progress=reporter, device=self.device
             )
         return self._interpretation
+
+    def local_models(self, reporter: Reporter | None = None) -> np.ndarray | LocalModels:
+        """A of every row for the passes that read it block by block (DAMI+, the map's groups):
+        the kept A (N, C, d) when it takes at most :data:`~dami_gui.core.interpret.KEEP_A_BYTES`
+        or is there already, else :class:`LocalModels` that keep that many bytes of it and form
+        the rest from the activation patterns on every pass (exact: bit for bit the same A)."""
+        n, d = self.X.shape
+        kept = self._interpretation is not None and self._interpretation.A is not None
+        if kept or n * self.model.n_classes * d * 4 <= KEEP_A_BYTES:
+            return self.interpretation(reporter).matrices()
+        if self._interpretation is None or self._interpretation.patterns is None:
+            self._interpretation = interpret(
+                self.model,
+                self.X,
+                with_A=False,
+                keep_patterns=True,
+                progress=reporter,
+                device=self.device,
+            )
+        patterns = self._interpretation.patterns
+        assert patterns is not None  # kept just above
+        if self._models is None or self._models.patterns is not patterns:
+            keep = KEEP_A_BYTES // (self.model.n_classes * d * 4)
+            self._models = LocalModels(self.model, patterns, self.device, keep)
+        return self._models
 
     def regions(self, reporter: Reporter | None = None) -> np.ndarray:
         """Exact activation region id of every row (cheap: no A when not already computed)."""
@@ -181,9 +209,8 @@ class QueryStrategy(ABC):
         if ctx.outputs is None:
             raise ParameterError("outputs", "the fitted model's outputs (for the map)", None)
         centers = np.concatenate([np.flatnonzero(ctx.labeled), result.indices])
-        partition, distance = nearest_center(
-            ctx.outputs.interpretation().flat(), centers, ctx.device
-        )
+        flat = flat_models(ctx.outputs.local_models())
+        partition, distance = nearest_center(flat, centers, ctx.device)
         return MapPartition(partition, centers, distance)
 
     def query(
@@ -208,6 +235,13 @@ class QueryStrategy(ABC):
     @abstractmethod
     def _select(self, ctx: QueryContext, k: int, seed: int, reporter: Reporter) -> QueryResult:
         """Choose exactly ``k`` distinct rows among ``ctx.candidates`` (k >= 1 and feasible)."""
+
+
+def flat_models(models: np.ndarray | LocalModels) -> np.ndarray | Points:
+    """vec(A(x)) per row: the kept A flattened (N, C*d), or points that form it block by block."""
+    if isinstance(models, np.ndarray):
+        return models.reshape(models.shape[0], -1)
+    return LocalModelPoints(models)
 
 
 def top_k(scores: np.ndarray, candidates: np.ndarray, k: int, seed: int) -> np.ndarray:

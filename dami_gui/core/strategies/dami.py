@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from dami_gui.core.geometry.kcenter import k_center_greedy
+from dami_gui.core.geometry.points import Points
 from dami_gui.core.progress import Reporter
 from dami_gui.core.strategies.base import QueryContext, QueryResult, QueryStrategy, register
 
@@ -40,7 +41,9 @@ class Dami(QueryStrategy):
             "local linear model is the farthest from theirs), so its label should teach the most."
         )
 
-    def tie_representation(self, ctx: QueryContext, flat: np.ndarray) -> np.ndarray:
+    def tie_representation(
+        self, ctx: QueryContext, flat: np.ndarray | Points
+    ) -> np.ndarray | Points:
         """Where K-Center goes on when every candidate ties at 0: the input features."""
         return ctx.X
 

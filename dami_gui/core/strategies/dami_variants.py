@@ -26,8 +26,11 @@ density-seeking methods (TypiClust, ProbCover) get right when labels are few.
 
 Memory. J has the shape of A. It is formed once when it is small (at most
 :data:`MATERIALIZE_BYTES`), and otherwise block by block on every pass
-(:class:`~dami_gui.core.geometry.points.ProbabilityJacobian`), so that a 1M-row pool needs no
-second copy of its 2 GB interpretation.
+(:class:`~dami_gui.core.geometry.points.ProbabilityJacobian`). A itself is kept whole up to
+1 GiB (:meth:`~dami_gui.core.strategies.base.ModelOutputs.local_models`); above, only its first
+rows are kept and each of the big-pool path's three passes forms the others again from the
+activation patterns, exactly, so that a 1M-row pool needs neither its whole 2 GB
+interpretation nor a copy of it.
 
 Tie rule: if the candidates cannot be told apart (for instance a model certain of every row,
 J = 0 everywhere), the picks are plain DAMI's (K-Center on vec(A(x))), then seeded random.
@@ -40,23 +43,29 @@ import torch
 
 from dami_gui.core.geometry.kmeans import central_rows
 from dami_gui.core.geometry.points import Points, ProbabilityJacobian
-from dami_gui.core.interpret import Interpretation
+from dami_gui.core.interpret import Interpretation, LocalModels
 from dami_gui.core.progress import Reporter
-from dami_gui.core.strategies.base import QueryContext, QueryResult, register
+from dami_gui.core.strategies.base import QueryContext, QueryResult, flat_models, register
 from dami_gui.core.strategies.dami import Dami
 
 #: Largest dp/dx (bytes) that DAMI+ forms explicitly; above it, it is formed block by block.
 MATERIALIZE_BYTES = 512 * 1024 * 1024
 
 
-def probability_jacobian(ctx: QueryContext, interpretation: Interpretation) -> Points:
-    """dp/dx of every row as points, on the context's device (see module, Memory)."""
-    A = torch.as_tensor(interpretation.A)
+def probability_jacobian(
+    ctx: QueryContext, models: Interpretation | np.ndarray | LocalModels
+) -> Points:
+    """dp/dx of every row as points, on the context's device (see module, Memory); ``models``:
+    the interpretation, its A, or the :class:`LocalModels` that form A block by block."""
     P = torch.as_tensor(np.asarray(ctx.model_outputs(DamiPlus.name).proba, dtype=np.float32))
     if ctx.device is not None:
-        A, P = A.to(ctx.device), P.to(ctx.device)
-    J = ProbabilityJacobian(A, P)
-    return J.materialize() if A.numel() * 4 <= MATERIALIZE_BYTES else J
+        P = P.to(ctx.device)
+    if isinstance(models, LocalModels):
+        J = ProbabilityJacobian(models, P)
+    else:
+        A = torch.as_tensor(models.matrices() if isinstance(models, Interpretation) else models)
+        J = ProbabilityJacobian(A.to(ctx.device) if ctx.device is not None else A, P)
+    return J.materialize() if J.n * J.dim * 4 <= MATERIALIZE_BYTES else J
 
 
 @register
@@ -82,21 +91,23 @@ class DamiPlus(Dami):
             "for the whole group."
         )
 
-    def tie_representation(self, ctx: QueryContext, flat: np.ndarray) -> np.ndarray:
+    def tie_representation(
+        self, ctx: QueryContext, flat: np.ndarray | Points
+    ) -> np.ndarray | Points:
         """Plain DAMI's representation: the logits' interpretations vec(A(x))."""
         return flat
 
     def _select(self, ctx: QueryContext, k: int, seed: int, reporter: Reporter) -> QueryResult:
         outputs = ctx.model_outputs(self.name)
-        interpretation = outputs.interpretation(reporter.sub(0.0, 0.4, "Interpreting"))
-        points = probability_jacobian(ctx, interpretation)
+        models = outputs.local_models(reporter.sub(0.0, 0.4, "Interpreting"))
+        points = probability_jacobian(ctx, models)
         res = central_rows(
             points,
             np.flatnonzero(ctx.labeled),
             k,
             candidates=ctx.candidates,
             seed=seed,
-            fallback=self.tie_representation(ctx, interpretation.flat()),
+            fallback=self.tie_representation(ctx, flat_models(models)),
             device=ctx.device,
             progress=reporter.sub(0.4, 1.0, "Selecting"),
         )
