@@ -78,7 +78,7 @@ def _gather(client: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> l
     return list(client.gather(client.map(fn, *args, pure=False, **kwargs)))
 
 
-def _fit_features(
+def fit_features(
     client: Any, frame: Any, label: str | None, id_column: str | None, classes: list[str] | None
 ) -> tuple[features.PoolFacts, list[Any]]:
     """The preprocessing of the pool (see :mod:`features`) and its partitions (delayed)."""
@@ -123,7 +123,7 @@ def select(
         )
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    facts, raw = _fit_features(client, frame, label_column, id_column, classes)
+    facts, raw = fit_features(client, frame, label_column, id_column, classes)
     timings["features"] = time.perf_counter() - t0
     say(f"{facts.n_rows} rows in {len(raw)} partitions; features fitted.")
 

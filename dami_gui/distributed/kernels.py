@@ -85,7 +85,7 @@ def jacobian(A: np.ndarray, P: np.ndarray) -> np.ndarray:
     """dp/dx = p ⊙ (A - p^T A) per row, flattened (n, C*d)."""
     q = np.einsum("nc,ncd->nd", P, A)
     J = (A - q[:, None, :]) * P[:, :, None]
-    return J.reshape(J.shape[0], -1)
+    return J.reshape(J.shape[0], J.shape[1] * J.shape[2])
 
 
 def dimension(net: Net | None, n_features: int) -> int:
