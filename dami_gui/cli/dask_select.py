@@ -59,6 +59,11 @@ def run_dask_select(args: argparse.Namespace) -> int:
     check_positive("workers", args.workers)
     from dami_gui.distributed import cluster, engine, reading
 
+    if args.strategy not in engine.STRATEGIES:
+        raise DamiError(
+            f"--engine dask runs the strategies {' and '.join(engine.STRATEGIES)}, not "
+            f"'{args.strategy}'; use one of them, or the default --engine memory."
+        )
     memory = cluster.memory_bytes(args.memory_per_worker) if args.memory_per_worker else None
     classes = None
     if args.classes is not None:

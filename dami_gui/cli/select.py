@@ -44,7 +44,12 @@ def add_select_parsers(sub: Subcommands, strategies: list[str], default: str) ->
         "next, in selection order, with their id, row number, score and region. With no label "
         "yet, write a first batch of rows that cover the pool (no model needed).",
     )
-    sel.add_argument("pool", metavar="POOL", help="a CSV file (with --engine dask also a glob of CSVs, a Parquet file or folder, or an s3:// path)")
+    sel.add_argument(
+        "pool",
+        metavar="POOL",
+        help="a CSV file (with --engine dask also a glob of CSVs, a Parquet file or folder, "
+        "or an s3:// path)",
+    )
     common(sel)
     add_dask_options(sel)
     sel.add_argument(

@@ -31,16 +31,12 @@ def memory_bytes(text: str) -> int:
     except (ValueError, TypeError, KeyError):
         value = 0
     if value <= 0:
-        raise DamiError(
-            f"--memory-per-worker must be a size such as 2GB or 1.5GiB, not '{text}'."
-        )
+        raise DamiError(f"--memory-per-worker must be a size such as 2GB or 1.5GiB, not '{text}'.")
     return value
 
 
 @contextmanager
-def connect(
-    scheduler: str | None, workers: int, memory: int | None
-) -> Iterator[tuple[Any, str]]:
+def connect(scheduler: str | None, workers: int, memory: int | None) -> Iterator[tuple[Any, str]]:
     """A ``distributed.Client`` and a description of where it runs; the local cluster (if any)
     is closed on exit."""
     from distributed import Client, LocalCluster
@@ -64,7 +60,7 @@ def connect(
         threads_per_worker=1,
         processes=PROCESSES,
         memory_limit=memory if memory is not None else "auto",
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=logging.ERROR,
     )
     client = Client(cluster)

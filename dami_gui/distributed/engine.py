@@ -89,7 +89,9 @@ def fit_features(
     label = report.column("label")
     parts = frame.to_delayed()
     fit = dask.delayed(features.partition_stats)
-    stats = list(client.gather(client.compute([fit(p, sample_fit.transforms, label) for p in parts])))
+    stats = list(
+        client.gather(client.compute([fit(p, sample_fit.transforms, label) for p in parts]))
+    )
     gappy = features.gappy_columns(sample_fit, stats)
     medians: dict[str, float] = {}
     if gappy:
@@ -279,7 +281,7 @@ def _central(
         centers[moved] = (sums[moved] / counts[moved, None]).astype(np.float32)
     found = _gather(client, tasks.central, parts, states, net=net, C=centers, keep=k)
     sizes = np.sum([f[0] for f in found], axis=0)
-    near_d, near_r = tasks.nearest_first(
+    _, near_r = tasks.nearest_first(
         np.hstack([f[1] for f in found]), np.hstack([f[2] for f in found]), k
     )
     order: list[int] = []

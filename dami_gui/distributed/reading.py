@@ -35,7 +35,7 @@ def _remote(path: str) -> bool:
 
 
 def pool_kind(path: str) -> str:
-    """"csv" or "parquet", from the path (a folder is Parquet); a DataError when neither."""
+    """ "csv" or "parquet", from the path (a folder is Parquet); a DataError when neither."""
     files = [path] if _remote(path) else sorted(glob.glob(path))
     if not _remote(path) and not files:
         raise DataError(f"No file matches '{path}'; {ADVICE}.")

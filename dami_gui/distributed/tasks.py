@@ -163,8 +163,10 @@ def central(
             continue
         d = d[rows]
         t = min(keep, rows.size)
-        near = np.argpartition(d, t - 1, axis=0)[:t] if t < rows.size else np.tile(
-            np.arange(rows.size)[:, None], (1, k)
+        near = (
+            np.argpartition(d, t - 1, axis=0)[:t]
+            if t < rows.size
+            else np.tile(np.arange(rows.size)[:, None], (1, k))
         )
         found_d.append(np.take_along_axis(d, near, axis=0).T)  # (k, t)
         found_r.append(rows[near].T + start + part.offset)
@@ -191,7 +193,7 @@ def take(part: Part, state: State | None, rows: np.ndarray) -> tuple[np.ndarray,
 def random_keys(part: Part, seed: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     """``random``: a seeded key per open row; the ``k`` smallest keys and their global rows."""
     rng = np.random.default_rng((seed, 0, part.index))
-    keys = rng.random(part.X.shape[0])
+    keys = np.asarray(rng.random((part.X.shape[0],)))
     rows = np.flatnonzero(part.open)
     best = rows[np.argsort(keys[rows], kind="stable")[:k]]
     return keys[best], best + part.offset

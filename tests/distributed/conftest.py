@@ -14,7 +14,7 @@ def client():
     from distributed import Client, LocalCluster
 
     cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     )
     with Client(cluster) as c:
         yield c
@@ -30,7 +30,7 @@ def threads(monkeypatch):
 
 
 def make_pool(n: int = 1200, seed: int = 0) -> pd.DataFrame:
-    """Three classes in 5 numeric columns and a categorical one, gaps in two columns, 8 % labeled."""
+    """Three classes in 5 numeric columns and a categorical one, gaps in two, 8 % labeled."""
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 5))
     y = np.where(X[:, 0] + X[:, 1] ** 2 > 1, "b", "a")
