@@ -39,8 +39,9 @@ from dami_gui.distributed.kernels import Net, nearest, represent
 ROUNDS = 5
 OVERSAMPLING = 2.0
 
-#: Lloyd's steps on the whole pool after those on the weighted draws.
-FULL_STEPS = 2
+#: Lloyd's steps on the whole pool after those on the weighted draws (1, as the in-memory
+#: coreset path, core.geometry.kmeans.FULL_ITERATIONS).
+FULL_STEPS = 1
 
 #: Strategies this engine runs.
 STRATEGIES = ("dami-plus", "random")
