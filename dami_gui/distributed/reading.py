@@ -6,7 +6,8 @@ separator is the core's guess from the first file's first lines; the files must 
 columns keep their types (the core reads numbers and text columns alike).
 
 Paths with a scheme (``s3://``, ``gs://``, ``hdfs://``) are passed to Dask as they are: the
-workers read them (with ``s3fs``/``gcsfs`` installed there).
+workers read them (with ``s3fs``/``gcsfs`` installed there); one without a suffix is taken for a
+folder of Parquet files.
 
 ``read_parquet`` makes one partition per file (or row group): a pool with fewer partitions than
 workers is split, so that every worker has a share.
@@ -43,7 +44,7 @@ def pool_kind(path: str) -> str:
     if not _remote(first) and Path(first).is_dir():
         return "parquet"
     suffix = Path(first.rstrip("/")).suffix.lower()
-    if suffix in PARQUET:
+    if suffix in PARQUET or (_remote(first) and not suffix):  # a remote folder: Parquet
         return "parquet"
     if suffix in CSV:
         return "csv"

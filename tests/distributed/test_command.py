@@ -10,10 +10,8 @@ from dami_gui.cli import main as cli
 def test_select_with_dask_writes_the_table_of_the_in_memory_command(pool_files, tmp_path, capsys):
     out, ref = tmp_path / "q.csv", tmp_path / "ref.csv"
     common = ["--label-column", "label", "--id-column", "id", "--batch", "5"]
-    assert (
-        cli.main(["select", str(pool_files / "pq"), "--engine", "dask", "--out", str(out), *common])
-        == 0
-    )
+    dask = ["--engine", "dask", "--memory-per-worker", "1GB", "--out", str(out)]
+    assert cli.main(["select", str(pool_files / "pq"), *dask, *common]) == 0
     err = capsys.readouterr().err
     assert "Running on a local cluster of 2 workers" in err and "Stages: features" in err
     assert cli.main(["select", str(pool_files / "pool.csv"), "--out", str(ref), *common]) == 0
@@ -65,6 +63,7 @@ def test_a_bad_scheduler_address_is_one_sentence(pool_files, tmp_path, capsys, m
         (["--workers", "0"], "workers"),
         (["--strategy", "entropy"], "runs the strategies dami-plus and random"),
         (["--label-column", "nope"], "nope"),
+        (["--classes", "a,b"], "is not one of the classes"),
     ],
 )
 def test_bad_options_are_one_sentence(pool_files, tmp_path, capsys, extra, words):
