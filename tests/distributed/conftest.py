@@ -4,9 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("dask", reason="the dask extra (dami-gui[dask]) is not installed")
-pytest.importorskip("distributed", reason="the dask extra (dami-gui[dask]) is not installed")
-pytest.importorskip("pyarrow", reason="the dask extra (dami-gui[dask]) is not installed")
+
+def need_dask() -> None:
+    """Skip the calling test module, with the reason, where the dask extra is missing."""
+    for name in ("dask", "distributed", "pyarrow"):
+        pytest.importorskip(name, reason="the dask extra (dami-gui[dask]) is not installed")
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,9 @@ import pandas as pd
 import pytest
 
 from dami_gui.cli import main as cli
+from tests.distributed.conftest import need_dask
+
+need_dask()
 
 
 def test_select_with_dask_writes_the_table_of_the_in_memory_command(pool_files, tmp_path, capsys):
@@ -69,39 +72,6 @@ def test_a_bad_scheduler_address_is_one_sentence(pool_files, tmp_path, capsys, m
 def test_bad_options_are_one_sentence(pool_files, tmp_path, capsys, extra, words):
     args = ["select", str(pool_files / "pq"), "--engine", "dask", "--label-column", "label"]
     assert words in bad([*args, "--out", str(tmp_path / "q.csv"), *extra], capsys)
-
-
-def test_without_the_extra_the_command_says_what_to_install(
-    pool_files, tmp_path, capsys, monkeypatch
-):
-    import dami_gui.distributed as room
-
-    monkeypatch.setattr(room, "find_spec", lambda name: None if name == "dask" else object())
-    line = bad(
-        ["select", str(pool_files / "pq"), "--engine", "dask", "--label-column", "label",
-         "--out", str(tmp_path / "q.csv")],
-        capsys,
-    )  # fmt: skip
-    assert 'install the extra with: pip install "dami-gui[dask]"' in line
-
-
-def test_the_bundle_leaves_dask_out():
-    """The PyInstaller spec excludes the extra: a venv with dask would otherwise bundle it."""
-    import ast
-    from pathlib import Path
-
-    spec = Path(__file__).resolve().parents[2] / "packaging" / "dami-gui.spec"
-    tree = ast.parse(spec.read_text(encoding="utf-8"))
-    excludes = [
-        kw.value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        for kw in node.keywords
-        if kw.arg == "excludes"
-    ]
-    assert len(excludes) == 1
-    names = set(ast.literal_eval(excludes[0]))
-    assert {"dask", "distributed", "pyarrow", "dami_gui.distributed"} <= names
 
 
 def test_labels_in_parquet_as_numbers(tmp_path, capsys):

@@ -1,6 +1,5 @@
 """`dami select --engine dask` on a small local cluster: features, training and picks."""
 
-import dask
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,9 +7,14 @@ import pytest
 from dami_gui.core.data.dataset import load_dataset
 from dami_gui.core.session import Session
 from dami_gui.distributed import engine, reading, tasks
+from tests.distributed.conftest import need_dask
+
+need_dask()
 
 
 def features_of(client, path):
+    import dask
+
     frame = reading.open_pool(str(path), 2)
     facts, raw = engine.fit_features(client, frame, "label", "id", None)
     prep = dask.delayed(tasks.prepare)
