@@ -80,9 +80,11 @@ def local_models(net: Net, masks: list[np.ndarray]) -> np.ndarray:
     n, C = masks[0].shape[0], net.n_classes
     G = net.weights[-1][None, :, :] * masks[-1][:, None, :]
     for layer in range(len(masks) - 1, 0, -1):
-        G = (G.reshape(n * C, -1) @ net.weights[layer]).reshape(n, C, -1)
+        W = net.weights[layer]
+        G = (G.reshape(n * C, W.shape[0]) @ W).reshape(n, C, W.shape[1])
         G *= masks[layer - 1][:, None, :]
-    A: np.ndarray = (G.reshape(n * C, -1) @ net.weights[0]).reshape(n, C, -1)
+    W = net.weights[0]
+    A: np.ndarray = (G.reshape(n * C, W.shape[0]) @ W).reshape(n, C, W.shape[1])
     return A
 
 

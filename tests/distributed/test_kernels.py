@@ -81,3 +81,8 @@ def test_the_workers_modules_need_no_torch():
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_no_rows(trained):
+    model, X = trained
+    assert kernels.represent(net_of(model), X[:0]).shape == (0, 3 * 7)
