@@ -109,6 +109,17 @@ def test_no_label_gives_a_first_batch_that_covers_the_pool(client, tmp_path):
     assert res.scores.sum() <= 1.0 and (res.scores > 0).all()  # share of the pool
 
 
+def test_no_label_at_all(client, tmp_path):
+    from tests.distributed.conftest import make_pool
+
+    frame = make_pool(400)
+    frame["label"] = None
+    frame.to_csv(tmp_path / "none.csv", index=False)
+    res = run(client, tmp_path / "none.csv", batch=5)
+    assert res.cold_start and res.n_labeled == 0 and np.unique(res.rows).size == 5
+    assert res.regions == [""] * 5 and res.predicted == [""] * 5
+
+
 def test_a_batch_larger_than_the_open_rows(client, tmp_path):
     from tests.distributed.conftest import make_pool
 
