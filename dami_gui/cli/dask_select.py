@@ -57,7 +57,7 @@ def run_dask_select(args: argparse.Namespace) -> int:
         )
     check_positive("batch", args.batch)
     check_positive("workers", args.workers)
-    from dami_gui.distributed import cluster, engine, reading
+    from dami_gui.distributed import cluster, engine, features, reading
 
     if args.strategy not in engine.STRATEGIES:
         raise DamiError(
@@ -88,6 +88,10 @@ def run_dask_select(args: argparse.Namespace) -> int:
         except Exception as exc:  # a worker's failure comes back as the worker raised it
             raise _sentence(exc) from None
     print(result.report.describe(), file=sys.stderr)
+    say(
+        f"(The roles and kinds above were decided on the first {features.SAMPLE_ROWS:,} rows; "
+        "the counts below are the whole pool's.)"
+    )
     print(
         f"{result.n_rows} rows, {result.n_features} features, {len(result.classes)} classes, "
         f"{result.n_labeled} labeled.",
