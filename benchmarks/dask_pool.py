@@ -231,6 +231,9 @@ def main() -> None:
     a.add_argument("--rows", type=int, default=1_000_000)
     a.add_argument("--batch", type=int, default=20)
     a.add_argument("--seeds", type=int, nargs="+", default=[0])
+    a.add_argument(
+        "--full-steps", type=int, help="Lloyd steps on the whole pool (engine.FULL_STEPS)"
+    )
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     if args.command == "generate":
@@ -241,8 +244,16 @@ def main() -> None:
         path = RESULTS / f"dask_pool_run_{Path(args.pool).name}.json"
         path.write_text(json.dumps(res, indent=1))
     else:
+        from dami_gui.distributed import engine
+
+        tag = ""
+        if args.full_steps is not None:
+            engine.FULL_STEPS, tag = args.full_steps, f"_steps{args.full_steps}"
         res = [agree(args.rows, args.batch, s) for s in args.seeds]
-        (RESULTS / f"dask_pool_agree_{args.rows}.json").write_text(json.dumps(res, indent=1))
+        for r in res:
+            r["full_steps"] = engine.FULL_STEPS
+        path = RESULTS / f"dask_pool_agree_{args.rows}{tag}.json"
+        path.write_text(json.dumps(res, indent=1))
 
 
 if __name__ == "__main__":
