@@ -234,6 +234,9 @@ def main() -> None:
     a.add_argument(
         "--full-steps", type=int, help="Lloyd steps on the whole pool (engine.FULL_STEPS)"
     )
+    a.add_argument(
+        "--oversampling", type=float, help="k-means|| draws per round per center (OVERSAMPLING)"
+    )
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     if args.command == "generate":
@@ -249,9 +252,12 @@ def main() -> None:
         tag = ""
         if args.full_steps is not None:
             engine.FULL_STEPS, tag = args.full_steps, f"_steps{args.full_steps}"
+        if args.oversampling is not None:
+            engine.OVERSAMPLING = args.oversampling
+            tag += f"_ell{args.oversampling:g}"
         res = [agree(args.rows, args.batch, s) for s in args.seeds]
         for r in res:
-            r["full_steps"] = engine.FULL_STEPS
+            r["full_steps"], r["oversampling"] = engine.FULL_STEPS, engine.OVERSAMPLING
         path = RESULTS / f"dask_pool_agree_{args.rows}{tag}.json"
         path.write_text(json.dumps(res, indent=1))
 
