@@ -75,8 +75,22 @@ def net_of(model: Any) -> Net:
     )
 
 
+def _map(client: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> list[Any]:
+    """``fn`` on every partition; the arrays and the network shared by all the tasks are
+    scattered to the workers once and passed as futures (``client.map`` turns a large keyword
+    argument into a task named after the keyword, whose key collides from one call to the
+    next: seen with 1,000 centers)."""
+    shared = {
+        name: client.scatter(value, broadcast=True, hash=False)
+        if isinstance(value, np.ndarray | Net)
+        else value
+        for name, value in kwargs.items()
+    }
+    return list(client.map(fn, *args, pure=False, **shared))
+
+
 def _gather(client: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> list[Any]:
-    return list(client.gather(client.map(fn, *args, pure=False, **kwargs)))
+    return list(client.gather(_map(client, fn, *args, **kwargs)))
 
 
 def fit_features(
@@ -226,7 +240,7 @@ def _central(
 
     fixed = represent(net, X_l) if X_l.shape[0] else np.empty((0, _dim(client, parts, net)))
     fixed = fixed.astype(np.float32)
-    states = client.map(tasks.fixed_pass, parts, net=net, fixed=fixed, pure=False)
+    states = _map(client, tasks.fixed_pass, parts, net=net, fixed=fixed)
     drawn_rows, drawn = [], []
     for step in range(ROUNDS):
         mass = sum(m for m, _ in _gather(client, tasks.open_mass, parts, states))
@@ -246,7 +260,7 @@ def _central(
         drawn_rows.append(new_rows)
         drawn.append(new)
         if step < ROUNDS - 1 and new_rows.size:
-            states = client.map(tasks.update, parts, states, net=net, new=new, pure=False)
+            states = _map(client, tasks.update, parts, states, net=net, new=new)
     C_all = np.concatenate(drawn) if drawn else np.empty((0, fixed.shape[1]), np.float32)
     say(f"k-means||: {C_all.shape[0]} rows drawn in {ROUNDS} rounds.")
     if C_all.shape[0] < k:

@@ -140,3 +140,14 @@ def test_only_dami_plus_and_random(client, pool_files):
 def test_pool_frame_helper_reads_every_row(client, pool_files):
     frame = reading.open_pool(str(pool_files / "parts" / "*.csv"), 2)
     assert len(frame.compute()) == len(pd.read_csv(pool_files / "pool.csv"))
+
+
+def test_many_labeled_rows_and_a_big_batch(client, tmp_path):
+    """Arrays of several hundred KB go to every task (labeled rows' dp/dx, k-means|| draws)."""
+    from tests.distributed.conftest import make_pool
+
+    frame = make_pool(6000, seed=2)
+    frame["label"] = np.where(np.arange(6000) < 2500, frame["label"].fillna("a"), None)
+    frame.to_parquet(tmp_path / "many.parquet")
+    res = run(client, tmp_path / "many.parquet", batch=120)
+    assert res.n_labeled == 2500 and np.unique(res.rows).size == 120 and (res.rows >= 2500).all()
