@@ -3,6 +3,9 @@
 * core imports nothing from the app or the CLI, and no Qt (PySide6, shiboken6, pyqtgraph ...);
 * the app imports nothing from the CLI; the CLI imports the app only in ``cli/gui.py``, inside
   the function that launches it;
+* ``distributed`` (the optional Dask engine) imports neither the app nor the CLI; the core and the
+  app never import it, nor Dask; the CLI imports it only in ``cli/dask_select.py``, inside
+  functions (so ``dami`` runs without the extra); nothing else imports Dask;
 * no import circle anywhere in ``dami_gui``;
 * no private name (``from x import _y``) imported from another module;
 * no module over 500 lines, no folder with more than 15 modules.
@@ -27,6 +30,7 @@ import dami_gui
 
 PACKAGE = Path(dami_gui.__file__).parent
 QT = ("PySide6", "PyQt5", "PyQt6", "shiboken6", "pyqtgraph", "superqt")
+DASK = ("dask", "distributed", "pyarrow")
 MAX_LINES = 500
 MAX_MODULES_PER_FOLDER = 15
 
@@ -108,13 +112,25 @@ def layer_violations(tree: Tree) -> list[str]:
     """Imports across the layers that the contracts forbid."""
     top = tree.root.name
     core, app, cli = f"{top}.core", f"{top}.app", f"{top}.cli"
+    dist = f"{top}.distributed"
     out = []
     for i in tree.imports:
         target = i.target
-        if _under(i.source, (core,)) and _under(target, (app, cli, *QT)):
+        if _under(i.source, (core,)) and _under(target, (app, cli, dist, *QT, *DASK)):
             out.append(f"{i.where(tree)}: core imports {target}")
-        elif _under(i.source, (app,)) and _under(target, (cli,)):
+        elif _under(i.source, (app,)) and _under(target, (cli, dist, *DASK)):
             out.append(f"{i.where(tree)}: the app imports {target}")
+        elif _under(i.source, (dist,)) and _under(target, (app, cli, *QT)):
+            out.append(f"{i.where(tree)}: distributed imports {target}")
+        elif (
+            _under(i.source, (cli,))
+            and _under(target, (dist, *DASK))
+            and (i.source != f"{cli}.dask_select" or not i.in_function)
+        ):
+            out.append(
+                f"{i.where(tree)}: {i.source} imports {target} (only {cli}.dask_select may, "
+                "inside a function)"
+            )
         elif (
             _under(i.source, (cli,))
             and _under(target, (app,))
@@ -270,6 +286,7 @@ def test_importing_core_and_cli_loads_no_qt():
         "    importlib.import_module(m.name)\n"
         "dami_gui.cli.main.build_parser()\n"
         "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'dami_gui.app'))]\n"
+        "bad += [m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')]\n"
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -323,18 +340,31 @@ def test_the_layer_check_reports_each_forbidden_import(tmp_path):
             "app/window.py": "from pkg.cli.main import main\nfrom pkg.core import model\n",
             "cli/main.py": "from pkg.app import window\n",
             "cli/gui.py": "import pkg.app.window\ndef launch():\n    from pkg.app import window\n",
+            "core/engine.py": "import dask\ndef f():\n    from pkg.distributed import engine\n",
+            "app/big.py": "def f():\n    import distributed\n",
+            "distributed/engine.py": "import dask\nfrom pkg.core import m\nimport pkg.cli.main\n",
+            "cli/select.py": "import pkg.distributed.engine\n",
+            "cli/dask_select.py": "import dask\ndef run():\n    from pkg.distributed import e\n",
         },
     )
     assert layer_violations(tree) == [
+        "pkg/app/big.py:2: the app imports distributed",
         "pkg/app/window.py:1: the app imports pkg.cli.main",
+        "pkg/cli/dask_select.py:1: pkg.cli.dask_select imports dask (only "
+        "pkg.cli.dask_select may, inside a function)",
         "pkg/cli/gui.py:1: pkg.cli.gui imports pkg.app.window (only pkg.cli.gui may, inside "
         "the function that launches the app)",
         "pkg/cli/main.py:1: pkg.cli.main imports pkg.app.window (only pkg.cli.gui may, inside "
         "the function that launches the app)",
+        "pkg/cli/select.py:1: pkg.cli.select imports pkg.distributed.engine (only "
+        "pkg.cli.dask_select may, inside a function)",
+        "pkg/core/engine.py:1: core imports dask",
+        "pkg/core/engine.py:3: core imports pkg.distributed.engine",
         "pkg/core/late.py:2: core imports pyqtgraph",
         "pkg/core/late.py:3: core imports pkg.cli",
         "pkg/core/model.py:1: core imports PySide6.QtCore",
         "pkg/core/model.py:2: core imports pkg.app.window",
+        "pkg/distributed/engine.py:3: distributed imports pkg.cli.main",
     ]
 
 

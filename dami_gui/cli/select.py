@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from dami_gui.cli.common import Subcommands, check_positive
+from dami_gui.cli.dask_select import add_dask_options, run_dask_select
 
 
 def add_select_parsers(sub: Subcommands, strategies: list[str], default: str) -> None:
@@ -43,8 +44,14 @@ def add_select_parsers(sub: Subcommands, strategies: list[str], default: str) ->
         "next, in selection order, with their id, row number, score and region. With no label "
         "yet, write a first batch of rows that cover the pool (no model needed).",
     )
-    sel.add_argument("pool", type=Path, metavar="POOL.csv")
+    sel.add_argument(
+        "pool",
+        metavar="POOL",
+        help="a CSV file (with --engine dask also a glob of CSVs, a Parquet file or folder, "
+        "or an s3:// path)",
+    )
     common(sel)
+    add_dask_options(sel)
     sel.add_argument(
         "--classes", metavar="A,B,...", help="all class names, in order (default: those in COL)"
     )
@@ -81,6 +88,8 @@ def cmd_select(args: argparse.Namespace) -> int:
     from dami_gui.core.project.export import write_table
     from dami_gui.core.session import Session
 
+    if args.engine == "dask":
+        return run_dask_select(args)
     check_positive("batch", args.batch)
     classes = None
     if args.classes is not None:
