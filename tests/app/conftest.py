@@ -11,15 +11,44 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import numpy as np
+import pandas as pd
 import pytest
 from PySide6.QtWidgets import QApplication
 
 from dami_gui.app.main_window import MainWindow
 from dami_gui.app.tasks import Worker
+from dami_gui.core.data.dataset import build_dataset
+from dami_gui.core.data.roles import infer_roles
 from dami_gui.core.model import MLPConfig
+from dami_gui.core.session import Session
 
 SMALL = MLPConfig(hidden=(32, 32), min_epochs=20, min_steps=100)
 BATCH = 5
+
+
+def clustered_session(
+    n: int, classes: list[str], features: int, labeled: int, batch: int, seed: int
+) -> Session:
+    """A pool of ``n`` rows in one Gaussian cluster per class, ``labeled`` rows labeled at
+    random, after one round of ``batch`` picks with a tiny network: the map tests' pool."""
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(len(classes), features)) * 3
+    y = rng.integers(0, len(classes), n)
+    X = centers[y] + rng.normal(size=(n, features))
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(features)])
+    dataset = build_dataset(frame, infer_roles(frame), classes=classes)
+    session = Session(
+        dataset,
+        batch_size=batch,
+        model_config=MLPConfig(hidden=(16, 16), min_epochs=5, min_steps=30),
+        estimate_accuracy=False,
+        truth=y,
+    )
+    for row in rng.choice(n, labeled, replace=False):
+        session.label(int(row), int(y[row]))
+    session.run_round()
+    return session
 
 
 def wait_for_workers(qtbot, timeout: int = 15_000) -> None:

@@ -4,7 +4,6 @@ the families, hover that names the exact group, and a click that outlines a fami
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
@@ -12,12 +11,11 @@ from PySide6.QtGui import QColor
 from dami_gui.app.map.colouring import colouring
 from dami_gui.app.map.view import MapView
 from dami_gui.app.palette import ClassColors
-from dami_gui.core.data.dataset import build_dataset
-from dami_gui.core.data.roles import infer_roles
 from dami_gui.core.embedding import pca_layout
 from dami_gui.core.families import MAX_FAMILIES
-from dami_gui.core.model import MLPConfig
 from dami_gui.core.session import Session
+
+from .conftest import clustered_session
 
 CLASSES = ["alpha", "beta", "gamma", "delta", "epsilon"]
 
@@ -25,24 +23,7 @@ CLASSES = ["alpha", "beta", "gamma", "delta", "epsilon"]
 @pytest.fixture(scope="module")
 def many_groups() -> Session:
     """A pool of 3,000 rows after a round with 60 labels and 20 picks: 80 DAMI groups."""
-    rng = np.random.default_rng(1)
-    n = 3000
-    centers = rng.normal(size=(len(CLASSES), 6)) * 3
-    y = rng.integers(0, len(CLASSES), n)
-    X = centers[y] + rng.normal(size=(n, 6))
-    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
-    dataset = build_dataset(frame, infer_roles(frame), classes=CLASSES)
-    session = Session(
-        dataset,
-        batch_size=20,
-        model_config=MLPConfig(hidden=(16, 16), min_epochs=5, min_steps=30),
-        estimate_accuracy=False,
-        truth=y,
-    )
-    for row in rng.choice(n, 60, replace=False):
-        session.label(int(row), int(y[row]))
-    session.run_round()
-    return session
+    return clustered_session(3000, CLASSES, 6, labeled=60, batch=20, seed=1)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ picking, and the map widget in density mode (a lowered threshold on a small sess
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
@@ -15,11 +14,10 @@ from dami_gui.app.map.picking import PointIndex
 from dami_gui.app.map.pool_image import style_colours
 from dami_gui.app.map.view import MapView
 from dami_gui.app.palette import ClassColors
-from dami_gui.core.data.dataset import build_dataset
-from dami_gui.core.data.roles import infer_roles
 from dami_gui.core.embedding import pca_layout
-from dami_gui.core.model import MLPConfig
 from dami_gui.core.session import Session
+
+from .conftest import clustered_session
 
 N = 3_000
 LOW = 1_000  # the lowered threshold: N rows are a "big" pool
@@ -131,23 +129,7 @@ def test_point_index_finds_the_nearest_row_within_the_radius_like_a_full_search(
 
 @pytest.fixture(scope="module")
 def session() -> Session:
-    rng = np.random.default_rng(0)
-    centers = rng.normal(size=(3, 5)) * 3
-    y = rng.integers(0, 3, N)
-    X = centers[y] + rng.normal(size=(N, 5))
-    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)])
-    dataset = build_dataset(frame, infer_roles(frame), classes=["a", "b", "c"])
-    s = Session(
-        dataset,
-        batch_size=10,
-        model_config=MLPConfig(hidden=(16, 16), min_epochs=5, min_steps=30),
-        estimate_accuracy=False,
-        truth=y,
-    )
-    for row in rng.choice(N, 20, replace=False):
-        s.label(int(row), int(y[row]))
-    s.run_round()
-    return s
+    return clustered_session(N, ["a", "b", "c"], 5, labeled=20, batch=10, seed=0)
 
 
 def plain_rows(s: Session) -> np.ndarray:

@@ -9,40 +9,22 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pandas as pd
 import pytest
 from PySide6.QtCore import QPointF
 
 from dami_gui.app.map.view import MapView
 from dami_gui.app.palette import ClassColors
-from dami_gui.core.data.dataset import build_dataset
-from dami_gui.core.data.roles import infer_roles
 from dami_gui.core.embedding import pca_layout
-from dami_gui.core.model import MLPConfig
 from dami_gui.core.session import Session
+
+from .conftest import clustered_session
 
 N = 100_000
 
 
 @pytest.fixture(scope="module")
 def big_session() -> Session:
-    rng = np.random.default_rng(0)
-    centers = rng.normal(size=(3, 5)) * 3
-    y = rng.integers(0, 3, N)
-    X = centers[y] + rng.normal(size=(N, 5))
-    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)])
-    dataset = build_dataset(frame, infer_roles(frame), classes=["a", "b", "c"])
-    session = Session(
-        dataset,
-        batch_size=20,
-        model_config=MLPConfig(hidden=(16, 16), min_epochs=5, min_steps=30),
-        estimate_accuracy=False,
-        truth=y,
-    )
-    for row in rng.choice(N, 30, replace=False):
-        session.label(int(row), int(y[row]))
-    session.run_round()
-    return session
+    return clustered_session(N, ["a", "b", "c"], 5, labeled=30, batch=20, seed=0)
 
 
 def shown_view(qtbot, session: Session) -> MapView:
