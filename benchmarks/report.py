@@ -12,6 +12,7 @@ mean rank, wins (ranked first), sets where the pipeline beats its own random, th
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -229,35 +230,26 @@ def format_tables(summary: dict, runs: list[dict]) -> str:
             + " | ".join(_f(o["at"][m]) for m in AT)
             + " |"
         )
-    out += [
-        "",
+
+    def set_table(title: str, cell: Callable[[dict], str]) -> list[str]:
+        """One row per set, one column per pipeline, ``cell`` of each (set, pipeline) result."""
+        rows = ["", title, "", "| set | " + " | ".join(order) + " |", "|---|" + "---|" * len(order)]
+        for ds in datasets:
+            cells = ["" if (c := per.get((ds, p))) is None else cell(c) for p in order]
+            rows.append(f"| {_set_label(ds, summary, kinds)} | " + " | ".join(cells) + " |")
+        return rows
+
+    out += set_table(
         "**ALC per set** (%, mean ± SE over seeds; rank in brackets; † imbalanced: balanced "
         "accuracy; ‡ the pool ran out before 11 B labels; ° held out for issue 13)",
-        "",
-        "| set | " + " | ".join(order) + " |",
-        "|---|" + "---|" * len(order),
-    ]
-    for ds in datasets:
-        cells = []
-        for p in order:
-            c = per.get((ds, p))
-            cells.append("" if c is None else f"{c['alc']:.1f}±{_f(c['alc_se'])} ({c['rank']})")
-        out.append(f"| {_set_label(ds, summary, kinds)} | " + " | ".join(cells) + " |")
+        lambda c: f"{c['alc']:.1f}±{_f(c['alc_se'])} ({c['rank']})",
+    )
     for m in AT:
-        out += [
-            "",
+        out += set_table(
             f"**Headline metric at {m} B labels** (%, mean ± SE over seeds; — where the pool ran "
             "out before)",
-            "",
-            "| set | " + " | ".join(order) + " |",
-            "|---|" + "---|" * len(order),
-        ]
-        for ds in datasets:
-            cells = []
-            for p in order:
-                c = per.get((ds, p))
-                cells.append("" if c is None else _pm(c[f"at{m}"], c[f"at{m}_se"]))
-            out.append(f"| {_set_label(ds, summary, kinds)} | " + " | ".join(cells) + " |")
+            lambda c, m=m: _pm(c[f"at{m}"], c[f"at{m}_se"]),
+        )
     return "\n".join(out)
 
 
