@@ -17,6 +17,8 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from dami_gui.app.main_window import MainWindow
+from dami_gui.app.map.view import MapView
+from dami_gui.app.palette import ClassColors
 from dami_gui.app.tasks import Worker
 from dami_gui.core.data.dataset import build_dataset
 from dami_gui.core.data.roles import infer_roles
@@ -25,6 +27,21 @@ from dami_gui.core.session import Session
 
 SMALL = MLPConfig(hidden=(32, 32), min_epochs=20, min_steps=100)
 BATCH = 5
+
+
+def shown_map(
+    qtbot, session: Session, size: tuple[int, int] = (800, 600), density_above: int | None = None
+) -> MapView:
+    """A map of ``session`` shown at ``size``; ``density_above`` replaces the row count above
+    which the pool is drawn as a density image (the map's own threshold when None)."""
+    view = MapView(ClassColors())
+    if density_above is not None:
+        view.DENSITY_ABOVE = density_above
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    view.set_session(session)
+    return view
 
 
 def clustered_session(

@@ -10,12 +10,11 @@ from PySide6.QtGui import QColor
 
 from dami_gui.app.map.colouring import colouring
 from dami_gui.app.map.view import MapView
-from dami_gui.app.palette import ClassColors
 from dami_gui.core.embedding import pca_layout
 from dami_gui.core.families import MAX_FAMILIES
 from dami_gui.core.session import Session
 
-from .conftest import clustered_session
+from .conftest import clustered_session, shown_map
 
 CLASSES = ["alpha", "beta", "gamma", "delta", "epsilon"]
 
@@ -28,11 +27,7 @@ def many_groups() -> Session:
 
 @pytest.fixture
 def view(qtbot, many_groups) -> MapView:
-    view = MapView(ClassColors())
-    qtbot.addWidget(view)
-    view.resize(1000, 650)
-    view.show()
-    view.set_session(many_groups)
+    view = shown_map(qtbot, many_groups, size=(1000, 650))
     view.set_layout(pca_layout(many_groups.dataset.X), "PCA")
     return view
 

@@ -13,11 +13,10 @@ from dami_gui.app.map.drawing import style_codes
 from dami_gui.app.map.picking import PointIndex
 from dami_gui.app.map.pool_image import style_colours
 from dami_gui.app.map.view import MapView
-from dami_gui.app.palette import ClassColors
 from dami_gui.core.embedding import pca_layout
 from dami_gui.core.session import Session
 
-from .conftest import clustered_session
+from .conftest import clustered_session, shown_map
 
 N = 3_000
 LOW = 1_000  # the lowered threshold: N rows are a "big" pool
@@ -139,13 +138,7 @@ def plain_rows(s: Session) -> np.ndarray:
 
 
 def make_view(qtbot, s: Session, threshold: int = LOW) -> MapView:
-    view = MapView(ClassColors())
-    view.DENSITY_ABOVE = threshold
-    qtbot.addWidget(view)
-    view.resize(800, 600)
-    view.show()
-    view.set_session(s)
-    return view
+    return shown_map(qtbot, s, density_above=threshold)
 
 
 def pixel_of(view: MapView, x: float, y: float) -> tuple[int, int]:

@@ -13,11 +13,10 @@ import pytest
 from PySide6.QtCore import QPointF
 
 from dami_gui.app.map.view import MapView
-from dami_gui.app.palette import ClassColors
 from dami_gui.core.embedding import pca_layout
 from dami_gui.core.session import Session
 
-from .conftest import clustered_session
+from .conftest import clustered_session, shown_map
 
 N = 100_000
 
@@ -29,13 +28,7 @@ def big_session() -> Session:
 
 def shown_view(qtbot, session: Session) -> MapView:
     """A map of ``session``, shown at 800 x 600, every row a point."""
-    view = MapView(ClassColors())
-    view.DENSITY_ABOVE = N
-    qtbot.addWidget(view)
-    view.resize(800, 600)
-    view.show()
-    view.set_session(session)
-    return view
+    return shown_map(qtbot, session, density_above=N)
 
 
 def test_map_builds_and_updates_100k_points(qtbot, big_session):
@@ -98,11 +91,7 @@ def test_at_the_default_threshold_100k_rows_are_an_image_with_labeled_rows_and_q
     qtbot, big_session
 ):
     s = big_session
-    view = MapView(ClassColors())
-    qtbot.addWidget(view)
-    view.resize(800, 600)
-    view.show()
-    view.set_session(s)
+    view = shown_map(qtbot, s)
     view.set_layout(pca_layout(s.dataset.X), "PCA")
     assert view.dense and view.pool_image.item.isVisible()
     drawn = set(view.order.tolist())
