@@ -31,6 +31,14 @@ def check_positive(name: str, value: int | None) -> None:
         check_int(name, value, minimum=1)
 
 
+def class_list(text: str | None) -> list[str] | None:
+    """The classes of ``--classes A,B,...`` (spaces trimmed, empty names dropped); None when the
+    option was not given."""
+    if text is None:
+        return None
+    return [c.strip() for c in text.split(",") if c.strip()]
+
+
 def class_code(classes: list[str], name: str) -> int:
     """The code of the class called ``name``; the case may differ if that is unambiguous."""
     if name in classes:

@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from dami_gui.cli.common import check_positive, say
+from dami_gui.cli.common import check_positive, class_list, say
 from dami_gui.core.errors import DamiError
 
 
@@ -65,9 +65,7 @@ def run_dask_select(args: argparse.Namespace) -> int:
             f"'{args.strategy}'; use one of them, or the default --engine memory."
         )
     memory = cluster.memory_bytes(args.memory_per_worker) if args.memory_per_worker else None
-    classes = None
-    if args.classes is not None:
-        classes = [c.strip() for c in args.classes.split(",") if c.strip()]
+    classes = class_list(args.classes)
     reading.pool_kind(str(args.pool))  # a bad path: one sentence before any cluster starts
     with cluster.connect(args.scheduler, args.workers, memory) as (client, where):
         say(f"Running on {where}.")

@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dami_gui.cli.common import Subcommands, check_positive, class_code, open_and_tell, say
+from dami_gui.cli.common import (
+    Subcommands,
+    check_positive,
+    class_code,
+    class_list,
+    open_and_tell,
+    say,
+)
 from dami_gui.cli.export import add_export_parser
 from dami_gui.core.errors import DamiError
 
@@ -90,9 +97,7 @@ def _project_new(args: argparse.Namespace) -> int:
     from dami_gui.core.project.creating import create_project_from_csv
 
     check_positive("batch", args.batch)
-    classes = None
-    if args.classes is not None:
-        classes = [c.strip() for c in args.classes.split(",") if c.strip()]
+    classes = class_list(args.classes)
     with create_project_from_csv(
         args.out,
         args.pool,

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from dami_gui.cli.common import Subcommands, check_positive
+from dami_gui.cli.common import Subcommands, check_positive, class_list
 from dami_gui.cli.dask_select import add_dask_options, run_dask_select
 
 
@@ -91,9 +91,7 @@ def cmd_select(args: argparse.Namespace) -> int:
     if args.engine == "dask":
         return run_dask_select(args)
     check_positive("batch", args.batch)
-    classes = None
-    if args.classes is not None:
-        classes = [c.strip() for c in args.classes.split(",") if c.strip()]
+    classes = class_list(args.classes)
     dataset = load_dataset(
         args.pool, label_column=args.label_column, id_column=args.id_column, classes=classes
     )
