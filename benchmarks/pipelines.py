@@ -3,8 +3,9 @@
 A pipeline is named ``learner/strategy``:
 
 * ``mlp/<s>``: the MLP of :mod:`dami_gui.core.model` with its defaults, trained from scratch
-  each round; ``<s>`` is one of ours (``available()``), a scikit-activeml peer on the same fitted
-  network (``sk-margin``, ``sk-badge``, ``sk-typiclust``, ``sk-probcover``; see
+  each round (``mlp64/<s>``: the network part 1 measured, 2 x 64 with weight decay 1e-4, the
+  default before issue 13); ``<s>`` is one of ours (``available()``), a scikit-activeml peer on
+  the same fitted network (``sk-margin``, ``sk-badge``, ``sk-typiclust``, ``sk-probcover``; see
   :mod:`benchmarks.peers`) or a research variant of :mod:`benchmarks.variants`.
 * ``et``, ``rf``, ``hgb``, ``svc``, ``lr`` with ``random`` or ``margin``: what a practitioner
   would pick instead; scikit-learn's ExtraTrees, random forest, HistGradientBoosting, RBF SVC
@@ -24,7 +25,7 @@ import warnings
 
 import numpy as np
 
-from dami_gui.core.model import predict_proba, train_mlp
+from dami_gui.core.model import MLPConfig, predict_proba, train_mlp
 from dami_gui.core.simulate import balanced_accuracy
 from dami_gui.core.strategies import ModelOutputs, QueryContext, available, get_strategy
 from dami_gui.core.strategies.base import top_k
@@ -32,6 +33,8 @@ from dami_gui.core.strategies.base import top_k
 from .peers import peer_query
 from .protocol import ROUNDS, Split
 
+#: The networks a pipeline can name: today's default and the one part 1 (issue 12) measured.
+MLP_LEARNERS = {"mlp": MLPConfig(), "mlp64": MLPConfig(hidden=(64, 64), weight_decay=1e-4)}
 MLP_PEERS = ["sk-margin", "sk-badge", "sk-typiclust", "sk-probcover"]
 SK_LEARNERS = ["et", "rf", "hgb", "svc", "lr"]
 SK_STRATEGIES = ["random", "margin"]
@@ -160,12 +163,12 @@ def run_curve(
         t0 = time.perf_counter()
         train_seed = seed * 1000 + r
         Xl, yl = split.X_pool[labeled], split.y_pool[labeled]
-        if learner == "mlp":
-            key = ("mlp", split.name, seed) if r == 0 else None
+        if learner in MLP_LEARNERS:
+            key = (learner, split.name, seed) if r == 0 else None
             if cache is not None and key in cache:
                 model = cache[key]
             else:
-                model, _ = train_mlp(Xl, yl, C, seed=train_seed)
+                model, _ = train_mlp(Xl, yl, C, MLP_LEARNERS[learner], seed=train_seed)
                 if key is not None and cache is not None:
                     cache[key] = model
             pred = predict_proba(model, split.X_test).argmax(1)
@@ -188,7 +191,7 @@ def run_curve(
         if strategy == "random":  # our random strategy for every learner: the same rows
             ctx = QueryContext(split.X_pool, labeled)
             idx = get_strategy("random").query(ctx, k, qseed).indices
-        elif learner == "mlp":
+        elif learner in MLP_LEARNERS:
             idx, added = _mlp_query(strategy, model, split, labeled, k, qseed)
             filled += added
         elif strategy == "margin":

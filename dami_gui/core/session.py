@@ -88,7 +88,7 @@ class Session:
         self.events: list[LabelEvent] = []
         self.rounds: list[RoundResult] = []
         self.queries = np.empty(0, dtype=np.int64)
-        self.model_config = model_config or MLPConfig()
+        self._model_config = model_config or MLPConfig()
         self.seed = int(seed)
         self.estimate_accuracy = estimate_accuracy
         #: Where interpretation and K-Center run: an accelerator when torch has one, else the
@@ -115,6 +115,18 @@ class Session:
     def strategy(self, name: str) -> None:
         get_strategy(name)  # validates the name
         self._strategy = name
+        self._notify("settings", None)
+
+    @property
+    def model_config(self) -> MLPConfig:
+        """The network and its training schedule; a change applies from the next round."""
+        return self._model_config
+
+    @model_config.setter
+    def model_config(self, config: MLPConfig) -> None:
+        if not isinstance(config, MLPConfig):
+            raise ParameterError("model_config", "an MLPConfig", type(config).__name__)
+        self._model_config = config
         self._notify("settings", None)
 
     @property
@@ -273,6 +285,7 @@ class Session:
         skipped = self.skipped.copy()
         index = len(self.rounds) + 1
         strategy_name, batch_size = self.strategy, self.batch_size
+        config = self.model_config  # taken once: the settings may change while the round runs
         seed = self.seed * 1_000_003 + index
         X = self.dataset.X
         n_classes = len(self.classes)
@@ -284,7 +297,7 @@ class Session:
             X[labeled],
             labels[labeled],
             n_classes,
-            self.model_config,
+            config,
             seed,
             reporter.sub(0.0, 0.45, "Training the model"),
         )
@@ -309,7 +322,7 @@ class Session:
                 X[labeled],
                 labels[labeled],
                 n_classes,
-                self.model_config,
+                config,
                 seed,
                 reporter.sub(0.8, 1.0, "Estimating accuracy"),
             )
@@ -335,7 +348,7 @@ class Session:
             model_spec=model.spec(),
             train_accuracy=None if np.isnan(report.train_accuracy) else report.train_accuracy,
             timings=timings,
-            info=query.info,
+            info={**query.info, "model_config": config.to_dict()},
         )
         previous = self.rounds[-1] if self.rounds and self.rounds[-1].index == index - 1 else None
         # Recorded now, while the previous round's per-row arrays are at hand: a reopened

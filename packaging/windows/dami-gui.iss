@@ -3,7 +3,7 @@
 ; packaging/build.py runs: iscc /DAppVersion=X /DSourceDir=...\dist\dami-gui /O...\dist dami-gui.iss
 
 #ifndef AppVersion
-  #define AppVersion "0.1.0"
+  #define AppVersion "0.2.0"
 #endif
 #ifndef SourceDir
   #define SourceDir "..\..\dist\dami-gui"

@@ -1,8 +1,9 @@
-"""Round settings: query strategy, batch size, when to start the next round, and the button.
+"""Round settings: query strategy, batch size, network, when to start the next round, the button.
 
-The strategy and the batch size are the session's own settings (set on it at once; the session
-notifies its listeners); "start the next round when the batch is labeled" is a preference of the
-window and lives here.
+The strategy, the batch size and the network are the session's own settings (set on it at once;
+the session notifies its listeners, and a project saves them); "start the next round when the
+batch is labeled" is a preference of the window and lives here. A network change applies from
+the next round; a project whose network is none of the offered ones shows it as "its own".
 """
 
 from __future__ import annotations
@@ -19,8 +20,12 @@ from PySide6.QtWidgets import (
 )
 
 from dami_gui.app.binding import SessionLink
+from dami_gui.core.model import NETWORK_CHOICES, network_choice
 from dami_gui.core.session import Session
 from dami_gui.core.strategies import available, describe
+
+#: The combo box item of a network none of :data:`NETWORK_CHOICES` is (set in the project).
+OWN_NETWORK = "own"
 
 
 class SettingsPanel(QWidget):
@@ -50,6 +55,12 @@ class SettingsPanel(QWidget):
         self.batch.setValue(20)
         self.batch.setToolTip("How many rows to label per round")
         self.batch.valueChanged.connect(self._batch_changed)
+        self.network = QComboBox()
+        for choice in NETWORK_CHOICES:
+            self.network.addItem(choice.title, choice.key)
+            self.network.setItemData(self.network.count() - 1, choice.description, 3)
+        self.network.setToolTip("The network trained every round; a change applies from the next")
+        self.network.currentIndexChanged.connect(self._network_changed)
         self.auto = QCheckBox("Start the next round by itself when the batch is answered")
         self.auto.setChecked(True)
         self.auto.setToolTip(
@@ -68,7 +79,9 @@ class SettingsPanel(QWidget):
         layout.addWidget(QLabel("Rows per round:"), 0, 2)
         layout.addWidget(self.batch, 0, 3)
         layout.addWidget(self.next_button, 0, 5)
-        layout.addWidget(self.auto, 1, 0, 1, 6)
+        layout.addWidget(QLabel("Network:"), 1, 0)
+        layout.addWidget(self.network, 1, 1)
+        layout.addWidget(self.auto, 2, 0, 1, 6)
         layout.setColumnStretch(4, 1)
 
     @property
@@ -98,6 +111,7 @@ class SettingsPanel(QWidget):
             if index >= 0:
                 self.strategy.setCurrentIndex(index)
             self.batch.setValue(self.session.batch_size)
+            self._show_network()
         finally:
             self._updating = False
 
@@ -106,6 +120,32 @@ class SettingsPanel(QWidget):
             name = self.strategy.currentData()
             if name and name != self.session.strategy:
                 self.session.strategy = name
+
+    def _show_network(self) -> None:
+        """Select the session's network; one of its own gets an item that says so."""
+        assert self.session is not None
+        own = self.network.findData(OWN_NETWORK)
+        choice = network_choice(self.session.model_config)
+        if choice is not None:
+            if own >= 0:
+                self.network.removeItem(own)
+            self.network.setCurrentIndex(self.network.findData(choice.key))
+            return
+        hidden = " × ".join(str(width) for width in self.session.model_config.hidden)
+        title = f"its own ({hidden})"
+        if own < 0:
+            self.network.addItem(title, OWN_NETWORK)
+            own = self.network.count() - 1
+        self.network.setItemText(own, title)
+        self.network.setCurrentIndex(own)
+
+    def _network_changed(self) -> None:
+        if self.session is None or self._updating:
+            return
+        key = self.network.currentData()
+        choice = next((c for c in NETWORK_CHOICES if c.key == key), None)
+        if choice is not None and choice.config != self.session.model_config:
+            self.session.model_config = choice.config
 
     def _batch_changed(self, value: int) -> None:
         if self.session is not None and not self._updating and value != self.session.batch_size:

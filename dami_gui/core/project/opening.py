@@ -23,6 +23,7 @@ from dami_gui.core.data.preprocessing import Preprocessing
 from dami_gui.core.data.reader import read_csv
 from dami_gui.core.data.roles import ColumnDecision, RoleReport
 from dami_gui.core.errors import DataError
+from dami_gui.core.model import NETWORK_CHOICES, network_choice
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 from dami_gui.core.project import checks
 from dami_gui.core.project.arrays import decode_array
@@ -167,9 +168,25 @@ def _open(
     project.status = status
     reporter("Restoring the session", 0.9)
     replay(project, events, store.query(f"SELECT {ROUND_FIELDS} FROM rounds ORDER BY idx"))
+    _tell_older_network(project)
     session.journal = project
     reporter("Restoring the session", 1.0)
     return project
+
+
+def _tell_older_network(project: Project) -> None:
+    """Say so when the project keeps a network that is no longer the default for new projects.
+
+    It is kept on purpose: its rounds replay exactly as they were computed, and the user chooses
+    when to move (Network, in the round settings).
+    """
+    choice = network_choice(project.session.model_config)
+    default = NETWORK_CHOICES[0]
+    if choice is not None and choice != default:
+        project.notes.append(
+            f"This project keeps the network it was made with ({choice.title}); new projects use "
+            f"{default.title}, which you can choose under Network for the next rounds."
+        )
 
 
 def stored_csv_path(project: Path, stored: object) -> Path:

@@ -142,12 +142,15 @@ def _recompute_last(
 def _compute_again(
     session: Session, old: RoundResult, then: tuple[np.ndarray, np.ndarray]
 ) -> RoundResult:
+    # The round's own network when it was recorded (since issue 13), so that a project whose
+    # network was changed afterwards computes its last round again as it was computed.
+    config = checks.model_config(old.info.get("model_config")) or session.model_config
     scratch = Session(
         session.dataset,
         strategy=session.strategy,
         batch_size=session.batch_size,
         seed=session.seed,
-        model_config=session.model_config,
+        model_config=config,
         truth=session.truth,
         estimate_accuracy=False,
         device=session.device,

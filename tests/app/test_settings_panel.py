@@ -1,0 +1,46 @@
+"""The round settings' Network choice: it shows the session's network and sets it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dami_gui.app.panels.settings_panel import OWN_NETWORK, SettingsPanel
+from dami_gui.core.data.dataset import build_dataset
+from dami_gui.core.data.roles import infer_roles
+from dami_gui.core.model import NETWORK_CHOICES, MLPConfig
+from dami_gui.core.session import Session
+
+from .conftest import SMALL
+
+
+def small_session() -> Session:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"])
+    dataset = build_dataset(frame, infer_roles(frame), classes=["x", "y"])
+    return Session(dataset, model_config=SMALL, estimate_accuracy=False, device="cpu")
+
+
+def items(panel: SettingsPanel) -> list[str]:
+    return [panel.network.itemData(i) for i in range(panel.network.count())]
+
+
+def test_network_choice_shows_and_sets_the_sessions_network(qtbot) -> None:
+    panel = SettingsPanel()
+    qtbot.addWidget(panel)
+    session = small_session()
+    panel.set_session(session)
+    # a network of the session's own: named by its widths, and nothing changed by showing it
+    assert panel.network.currentData() == OWN_NETWORK
+    assert panel.network.currentText() == "its own (32 × 32)"
+    assert session.model_config == SMALL
+
+    default = NETWORK_CHOICES[0]
+    panel.network.setCurrentIndex(panel.network.findData(default.key))
+    assert session.model_config == MLPConfig() == default.config
+    assert OWN_NETWORK not in items(panel)  # the own network is gone once another is chosen
+
+    light = next(c for c in NETWORK_CHOICES if c.key == "light")
+    session.model_config = light.config  # changed elsewhere (a reopened project, a command)
+    assert panel.network.currentData() == "light"
+    assert panel.network.itemData(panel.network.currentIndex(), 3) == light.description
