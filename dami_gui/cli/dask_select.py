@@ -61,7 +61,7 @@ def run_dask_select(args: argparse.Namespace) -> int:
 
     if args.strategy not in engine.STRATEGIES:
         raise DamiError(
-            f"--engine dask runs the strategies {' and '.join(engine.STRATEGIES)}, not "
+            f"--engine dask runs the strategies {engine.strategies_text()}, not "
             f"'{args.strategy}'; use one of them, or the default --engine memory."
         )
     memory = cluster.memory_bytes(args.memory_per_worker) if args.memory_per_worker else None

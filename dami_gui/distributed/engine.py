@@ -46,8 +46,14 @@ OVERSAMPLING = 10.0
 #: coreset path, core.geometry.kmeans.FULL_ITERATIONS).
 FULL_STEPS = 1
 
-#: Strategies this engine runs.
-STRATEGIES = ("dami-plus", "random")
+#: Strategies this engine runs: the default (DAMI+ blend: half DAMI+'s central rows, half its
+#: k-means++ draws, see dami_gui.core.strategies.dami_blend), DAMI+ and random.
+STRATEGIES = ("dami-blend", "dami-plus", "random")
+
+
+def strategies_text() -> str:
+    """The strategies this engine runs, for a sentence: "a, b and c"."""
+    return f"{', '.join(STRATEGIES[:-1])} and {STRATEGIES[-1]}"
 
 
 @dataclass
@@ -138,7 +144,7 @@ def select(
 
     if strategy not in STRATEGIES:
         raise DamiError(
-            f"--engine dask runs the strategies {' and '.join(STRATEGIES)}, not '{strategy}'; "
+            f"--engine dask runs the strategies {strategies_text()}, not '{strategy}'; "
             "use one of them, or the default --engine memory."
         )
     timings: dict[str, float] = {}
@@ -181,7 +187,9 @@ def select(
         picks, scores = _random(client, parts, round_seed, k)
         sizes = np.zeros(k, np.int64)
     else:
-        states, picks, sizes = _central(client, parts, net, X_l, k, round_seed, say)
+        states, picks, sizes, drawn = _central(client, parts, net, X_l, k, round_seed, say)
+        if strategy == "dami-blend" and not cold:
+            picks = _blend(picks, drawn, k)
     timings["select"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -225,6 +233,20 @@ def _random(client: Any, parts: list[Any], seed: int, k: int) -> tuple[np.ndarra
     return rows[order], keys[order]
 
 
+def _blend(central: np.ndarray, drawn: np.ndarray, k: int) -> np.ndarray:
+    """DAMI+ blend's batch: the first ``k - k // 2`` central rows, then the k-means++ draws
+    (boundary rows) not already picked, topped up with the other central rows."""
+    from dami_gui.core.strategies.dami_blend import boundary_count
+
+    picks = [int(r) for r in central[: k - boundary_count(1, k)]]
+    for row in [*drawn.tolist(), *central.tolist()]:
+        if len(picks) >= k:
+            break
+        if int(row) not in picks:
+            picks.append(int(row))
+    return np.asarray(picks, np.int64)
+
+
 def _central(
     client: Any,
     parts: list[Any],
@@ -233,8 +255,9 @@ def _central(
     k: int,
     seed: int,
     say: Callable[[str], None],
-) -> tuple[list[Any], np.ndarray, np.ndarray]:
-    """DAMI+'s central rows with k-means|| seeding (see module): states, picks, group sizes."""
+) -> tuple[list[Any], np.ndarray, np.ndarray, np.ndarray]:
+    """DAMI+'s central rows with k-means|| seeding (see module): states, picks, group sizes,
+    and the rows the movable centres were seeded from (global rows, in seeding order)."""
     import torch
 
     from dami_gui.core.geometry import coreset, kmeans
@@ -306,7 +329,8 @@ def _central(
     for j in np.argsort(-sizes, kind="stable"):
         row = next(int(r) for r in near_r[j] if int(r) not in order)
         order.append(row)
-    return states, np.asarray(order, np.int64), np.sort(sizes)[::-1]
+    seed_rows = np.concatenate(drawn_rows)[np.asarray(seeds, np.int64)]
+    return states, np.asarray(order, np.int64), np.sort(sizes)[::-1], seed_rows
 
 
 def _dim(client: Any, parts: list[Any], net: Net | None) -> int:

@@ -14,6 +14,7 @@ from dami_gui.app.main import build_parser
 from dami_gui.core.errors import DataError
 from dami_gui.core.model import MLPConfig
 from dami_gui.core.session import Session
+from dami_gui.core.strategies.dami_blend import boundary_count
 
 from .conftest import BATCH, open_demo, wait_for_workers
 
@@ -105,8 +106,14 @@ def test_label_combo_delegate(qtbot, demo_window):
 def test_row_panel_buttons_answer_the_selected_query_and_move_on(qtbot, demo_window):
     w = demo_window
     s = w.session
+    for position in (0, len(s.queries) - 1):  # DAMI+ blend: a typical row, a boundary row
+        w.select_row(int(s.queries[position]))
+        kind = s.rounds[-1].info["pick_kinds"][position]
+        why = f"Why this row? DAMI+ blend, a {kind} row: the network is unsure"
+        assert why in w.labels.row_panel.title.text()
+    k, labeled = len(s.queries), s.rounds[-1].labeled_count
+    assert s.rounds[-1].info["pick_kinds"].count("boundary") == boundary_count(labeled, k)
     w.select_row(int(s.queries[1]))
-    assert "Why this row? DAMI+: the network is unsure" in w.labels.row_panel.title.text()
     qtbot.mouseClick(w.labels.row_panel.skip_button, Qt.MouseButton.LeftButton)
     assert s.skipped[s.queries[1]]
     assert w.labels.table.current_row() == s.queries[2]

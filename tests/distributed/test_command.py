@@ -68,7 +68,7 @@ def test_a_bad_scheduler_address_is_one_sentence(pool_files, tmp_path, capsys, m
     [
         (["--memory-per-worker", "lots"], "--memory-per-worker must be a size"),
         (["--workers", "0"], "workers"),
-        (["--strategy", "entropy"], "runs the strategies dami-plus and random"),
+        (["--strategy", "entropy"], "runs the strategies dami-blend, dami-plus and random"),
         (["--label-column", "nope"], "nope"),
         (["--classes", "a,b"], "is not one of the classes"),
     ],

@@ -130,11 +130,22 @@ def test_a_batch_larger_than_the_open_rows(client, tmp_path):
     assert sorted(res.rows.tolist()) == [55, 56, 57, 58, 59]
 
 
-def test_only_dami_plus_and_random(client, pool_files):
+def test_only_the_listed_strategies(client, pool_files):
     from dami_gui.core.errors import DamiError
 
-    with pytest.raises(DamiError, match="--engine dask runs the strategies dami-plus and random"):
+    listed = "--engine dask runs the strategies dami-blend, dami-plus and random"
+    with pytest.raises(DamiError, match=listed):
         run(client, pool_files / "pq", strategy="entropy")
+
+
+def test_blend_is_dami_plus_central_rows_then_its_draws(client, pool_files):
+    memory = load_dataset(pool_files / "pool.csv", label_column="label", id_column="id")
+    plus = run(client, pool_files / "pq", strategy="dami-plus", batch=8)
+    blend = run(client, pool_files / "pq", strategy="dami-blend", batch=8)
+    assert np.array_equal(blend.rows[:4], plus.rows[:4])  # the four largest groups' central rows
+    assert blend.rows.size == 8 and np.unique(blend.rows).size == 8
+    assert (memory.y[blend.rows] < 0).all()
+    assert not np.array_equal(blend.rows, plus.rows)  # the other half: boundary draws
 
 
 def test_pool_frame_helper_reads_every_row(client, pool_files):

@@ -34,7 +34,7 @@ from dami_gui.app.palette import ClassColors, swatch
 from dami_gui.app.panels.query_table import SKIP_TEXT, QueryTableModel, QueryTableView
 from dami_gui.app.panels.round_view import round_view
 from dami_gui.core.session import Session
-from dami_gui.core.strategies import why_picked
+from dami_gui.core.strategies import why_this_row
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -189,7 +189,8 @@ class RowPanel(QWidget):
                 parts.append(f"query #{number}")
         text = " · ".join(parts)
         if view is not None and row in view.query_number:
-            why = why_picked(view.result.strategy)
+            position = view.query_number[row] - 1
+            why = why_this_row(view.result.strategy, view.result.info, position)
             text += f"<br><span style='color:#555555'>Why this row? {why}</span>"
         self.title.setText(text)
 

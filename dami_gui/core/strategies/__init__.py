@@ -1,11 +1,18 @@
 """Query strategies behind one interface; `available()` names them, `get_strategy` builds one.
 
 Everything the program needs to know about a strategy comes from it through the registry:
-:func:`describe` (title, description), :func:`why_picked` (why it picked a row) and
+:func:`describe` (title, description), :func:`why_picked` / :func:`why_this_row` (why it
+picked a row) and
 :meth:`QueryStrategy.map_partition` (the groups the map draws).
 """
 
-from dami_gui.core.strategies import dami, dami_variants, geometric, simple  # noqa: F401  (registers the strategies)
+from dami_gui.core.strategies import (  # noqa: F401  (registers the strategies)
+    dami,
+    dami_blend,
+    dami_variants,
+    geometric,
+    simple,
+)
 from dami_gui.core.strategies.base import (
     DEFAULT_STRATEGY,
     MapPartition,
@@ -17,6 +24,7 @@ from dami_gui.core.strategies.base import (
     describe,
     get_strategy,
     why_picked,
+    why_this_row,
 )
 
 __all__ = [
@@ -30,4 +38,5 @@ __all__ = [
     "describe",
     "get_strategy",
     "why_picked",
+    "why_this_row",
 ]

@@ -193,6 +193,12 @@ class QueryStrategy(ABC):
         """Why this strategy picked a row, in one or two plain sentences starting with its title."""
         return f"{cls.title}: {cls.description}"
 
+    @classmethod
+    def why_this_row(cls, info: dict[str, Any], position: int) -> str:
+        """Why it picked the ``position``-th row (0-based) of a round whose ``QueryResult.info``
+        is ``info``: :meth:`why_picked` unless the strategy picks by more than one rule."""
+        return cls.why_picked()
+
     def map_partition(self, ctx: QueryContext, result: QueryResult) -> MapPartition:
         """The groups of similar local models the map draws, whatever picked ``result``.
 
@@ -255,9 +261,9 @@ def top_k(scores: np.ndarray, candidates: np.ndarray, k: int, seed: int) -> np.n
 
 _REGISTRY: dict[str, type[QueryStrategy]] = {}
 
-#: The strategy the app and the command line use unless told otherwise: DAMI weighted by the
-#: model's uncertainty, the best of the DAMI family on our benchmark (docs/benchmarks.md).
-DEFAULT_STRATEGY = "dami-plus"
+#: The strategy the app and the command line use unless told otherwise: DAMI+ blend, half
+#: DAMI+'s typical rows and half its boundary draws (issue 13; docs/benchmarks.md).
+DEFAULT_STRATEGY = "dami-blend"
 
 
 def register(cls: type[QueryStrategy]) -> type[QueryStrategy]:
@@ -283,6 +289,15 @@ def describe(name: str) -> tuple[str, str]:
     """A strategy's title and one-sentence plain description, for menus and help."""
     cls = type(get_strategy(name))
     return cls.title, cls.description
+
+
+def why_this_row(name: str, info: dict[str, Any], position: int) -> str:
+    """Why strategy ``name`` picked the ``position``-th row (0-based) of a round (see
+    :meth:`QueryStrategy.why_this_row`); an unknown name is named, as in :func:`why_picked`."""
+    cls = _REGISTRY.get(name)
+    if cls is None:
+        return why_picked(name)
+    return cls.why_this_row(info, position)
 
 
 def why_picked(name: str) -> str:

@@ -41,7 +41,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from dami_gui.core.geometry.kmeans import central_rows
+from dami_gui.core.geometry.kmeans import CentralRowsResult, central_rows
 from dami_gui.core.geometry.points import Points, ProbabilityJacobian
 from dami_gui.core.interpret import Interpretation, LocalModels
 from dami_gui.core.progress import Reporter
@@ -98,6 +98,13 @@ class DamiPlus(Dami):
         return flat
 
     def _select(self, ctx: QueryContext, k: int, seed: int, reporter: Reporter) -> QueryResult:
+        res, points = self.central(ctx, k, seed, reporter)
+        return self.result(ctx, res, points, res.order)
+
+    def central(
+        self, ctx: QueryContext, k: int, seed: int, reporter: Reporter
+    ) -> tuple[CentralRowsResult, Points]:
+        """The new groups' central rows and seeds, and the points (dp/dx) they were found in."""
         outputs = ctx.model_outputs(self.name)
         models = outputs.local_models(reporter.sub(0.0, 0.4, "Interpreting"))
         points = probability_jacobian(ctx, models)
@@ -111,6 +118,13 @@ class DamiPlus(Dami):
             device=ctx.device,
             progress=reporter.sub(0.4, 1.0, "Selecting"),
         )
+        return res, points
+
+    @staticmethod
+    def result(
+        ctx: QueryContext, res: CentralRowsResult, points: Points, picks: np.ndarray
+    ) -> QueryResult:
+        """``picks`` with DAMI+'s scores and what the search did."""
         # Score: how far the row's explanation is from every labeled row's (the quantity the
         # groups are formed against); with nothing labeled, the size of its explanation.
         distance = res.initial_distance
@@ -118,7 +132,7 @@ class DamiPlus(Dami):
             distance = points.sq_norms().sqrt().cpu().numpy().astype(np.float64)
         scores = np.where(ctx.candidates, distance, np.nan)
         return QueryResult(
-            res.order,
+            np.asarray(picks, dtype=np.int64),
             scores,
             info={
                 "used_fallback": res.used_fallback,

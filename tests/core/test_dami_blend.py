@@ -1,0 +1,54 @@
+"""DAMI+ blend: DAMI+'s typical rows, then its k-means++ draws (boundary rows) as labels grow."""
+
+import numpy as np
+import pytest
+
+from dami_gui.core.progress import as_reporter
+from dami_gui.core.strategies import get_strategy, why_picked, why_this_row
+from dami_gui.core.strategies.dami_blend import BOUNDARY, TYPICAL, boundary_count
+
+from .test_strategies import blobs, context
+
+
+@pytest.mark.parametrize(
+    ("labeled", "k", "expected"),
+    [(0, 20, 0), (20, 20, 10), (200, 20, 10), (5, 1, 0), (1000, 7, 3)],
+)
+def test_half_of_the_batch_is_boundary_rows_once_a_row_is_labeled(labeled, k, expected):
+    assert boundary_count(labeled, k) == expected
+    assert 0 <= boundary_count(labeled, k) <= k
+
+
+@pytest.mark.parametrize("n_labeled", [10, 40])
+def test_typical_rows_are_dami_plus_picks_and_boundary_rows_its_draws(n_labeled):
+    X, y = blobs(n=200)
+    ctx = context(X, y, np.arange(n_labeled) * 4, seed=1)
+    k = 10
+    blend = get_strategy("dami-blend")
+    result = blend.query(ctx, k, seed=3)
+    kinds = result.info["pick_kinds"]
+    assert len(kinds) == len(result.indices) == k == len(set(result.indices.tolist()))
+    n_boundary = boundary_count(n_labeled, k)
+    assert kinds == [TYPICAL] * (k - n_boundary) + [BOUNDARY] * n_boundary
+    # the same search as DAMI+ (same seed): its central rows first, then its k-means++ draws
+    res, _ = blend.central(ctx, k, 3, as_reporter(None))  # type: ignore[attr-defined]
+    typical = result.indices[: k - n_boundary]
+    np.testing.assert_array_equal(typical, res.order[: k - n_boundary])
+    assert set(result.indices[k - n_boundary :].tolist()) <= set(res.seeds.tolist())
+    plus = get_strategy("dami-plus").query(ctx, k, seed=3)
+    np.testing.assert_array_equal(plus.indices[: k - n_boundary], typical)
+    np.testing.assert_array_equal(plus.scores, result.scores)
+
+
+def test_why_this_row_names_the_rule_that_picked_it():
+    info = {"pick_kinds": [TYPICAL, BOUNDARY]}
+    typical = why_this_row("dami-blend", info, 0)
+    boundary = why_this_row("dami-blend", info, 1)
+    assert typical.startswith("DAMI+ blend, a typical row") and "most typical" in typical
+    assert boundary.startswith("DAMI+ blend, a boundary row") and "unsure" in boundary
+    # a round without kinds (or a position past them) gets the strategy's general reason
+    assert why_this_row("dami-blend", {}, 0) == why_picked("dami-blend")
+    assert why_this_row("dami-blend", info, 5) == why_picked("dami-blend")
+    # other strategies give their one reason for every row; an unknown one is named
+    assert why_this_row("dami-plus", info, 1) == why_picked("dami-plus")
+    assert why_this_row("from-the-future", {}, 0) == why_picked("from-the-future")
