@@ -34,6 +34,7 @@ def add_explain_parser(sub: Subcommands) -> None:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from dami_gui.core.explain import explain_row
+    from dami_gui.core.strategies import why_this_row
 
     with open_and_tell(args.project, readonly=True) as project:
         session = project.session
@@ -54,8 +55,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
             region_ids=region_ids,
             queries=last.queries,
         )
+    why = None
+    if ex.selection_rank is not None:
+        why = why_this_row(last.strategy, last.info, ex.selection_rank - 1)
     if args.json:
-        print(json.dumps(ex.to_dict(), indent=2))
+        print(json.dumps({**ex.to_dict(), "why_picked": why}, indent=2))
         return 0
     print(f"Row {ex.row_id} (row {ex.row + 1}), labeled: {ex.label or 'no'}")
     probs = ", ".join(
@@ -66,7 +70,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         f"entropy {ex.entropy:.3f}"
     )
     if ex.selection_rank is not None:
-        print(f"Picked {_ordinal(ex.selection_rank)} in round {len(session.rounds)}.")
+        print(f"Picked {_ordinal(ex.selection_rank)} in round {len(session.rounds)}. {why}")
     print(
         f"\nWhy the model scores '{ex.explained_class}' {ex.logit:+.3f} here: inside this "
         "row's linear region the network is exactly linear, so the score is the sum of"

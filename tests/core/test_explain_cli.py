@@ -33,7 +33,13 @@ def test_explain_prints_contributions_that_add_up_and_the_region(project_path, c
         row_id = str(project.dataset.ids[project.session.queries[0]])
     assert cli.main(["explain", str(project_path), row_id]) == 0
     out = capsys.readouterr().out
-    assert f"Row {row_id}" in out and "Picked 1st in round 4" in out
+    assert f"Row {row_id}" in out and "Picked 1st in round 4. DAMI+ blend, a typical row" in out
+    with open_project(project_path, readonly=True) as project:  # the last pick: a boundary row
+        last_id = str(project.dataset.ids[project.session.queries[-1]])
+    assert cli.main(["explain", str(project_path), last_id, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["why_picked"].startswith(
+        "DAMI+ blend, a boundary row"
+    )
     assert "(bias)" in out and "= score" in out and "Linear region" in out
     lines = [line.split() for line in out.splitlines() if line.startswith("  ")]
     score = next(float(parts[2]) for parts in lines if parts[0] == "=")
