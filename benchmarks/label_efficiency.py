@@ -2,14 +2,16 @@
 
     python -m benchmarks.label_efficiency [--quick] [--group dev|tune|holdout] [--datasets ...]
         [--seeds N] [--first-seed S] [--pipelines ...] [--jobs N] [--out FILE] [--resume]
-    python -m benchmarks.label_efficiency --merge A.json B.json ... --out ALL.json
+    python -m benchmarks.label_efficiency --merge A.json B.json[:mlp=mlp64] ... --out ALL.json
     python -m benchmarks.label_efficiency --report-only --out ALL.json
 
 The protocol is in :mod:`benchmarks.protocol` (data sets through the app's CSV path, split, pool
 cap, B rule), the pipelines in :mod:`benchmarks.pipelines`, the metrics, tables and figure in
 :mod:`benchmarks.report`. Every run (data set, seed, pipeline) is one learning curve, written to
 the JSON as soon as it is done, so ``--resume`` continues a cut run and pieces run apart (other
-seeds, other sets) are joined with ``--merge``. ``--jobs N`` runs N processes of one thread each.
+seeds, other sets) are joined with ``--merge``; ``FILE:OLD=NEW`` renames that file's learner
+OLD to NEW on the way (part 1's ``mlp/*`` curves, run with the network that was the default then,
+are ``mlp64/*`` today). ``--jobs N`` runs N processes of one thread each.
 """
 
 from __future__ import annotations
@@ -74,10 +76,22 @@ def _load(path: Path) -> tuple[dict, list[dict]]:
 
 
 def merge(paths: list[Path]) -> list[dict]:
-    """The runs of several result files; a (set, seed, pipeline) run twice is kept once."""
+    """The runs of several result files; a (set, seed, pipeline) run twice is kept once.
+
+    A path written ``FILE:OLD=NEW`` has its learner ``OLD`` renamed ``NEW`` (see module).
+    """
     seen: dict[tuple, dict] = {}
     for path in paths:
-        for run in _load(path)[1]:
+        rename = {}
+        name = str(path)
+        if ":" in name and "=" in name.rsplit(":", 1)[1]:
+            name, spec = name.rsplit(":", 1)
+            old, new = spec.split("=", 1)
+            rename[old] = new
+        for run in _load(Path(name))[1]:
+            learner, strategy = run["pipeline"].split("/", 1)
+            if learner in rename:
+                run = {**run, "pipeline": f"{rename[learner]}/{strategy}"}
             seen.setdefault((run["dataset"], run["seed"], run["pipeline"]), run)
     return list(seen.values())
 

@@ -123,6 +123,9 @@ def test_row_panel_buttons_answer_the_selected_query_and_move_on(qtbot, demo_win
 def test_hover_shows_the_row_in_a_tooltip(qtbot, demo_window):
     w = demo_window
     row = int(w.session.queries[0])
+    # Under load the view may still settle after the first show (seen once in a full run: the
+    # tooltip named the row that had moved under the pointer); hover once it stands still.
+    qtbot.waitUntil(lambda: w.map.row_at(w.map.scene_pos_of(row)) == row, timeout=5_000)
     w.map._mouse_moved(w.map.scene_pos_of(row))
     qtbot.waitUntil(lambda: QToolTip.isVisible(), timeout=2_000)
     assert QToolTip.text() == w.map.tooltip_for(row)
