@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -82,14 +83,12 @@ def merge(paths: list[Path]) -> list[dict]:
     """
     seen: dict[tuple, dict] = {}
     for path in paths:
-        rename = {}
-        name = str(path)
-        if ":" in name and "=" in name.rsplit(":", 1)[1]:
-            name, spec = name.rsplit(":", 1)
-            old, new = spec.split("=", 1)
-            rename[old] = new
+        # ":OLD=NEW" at the very end, learner names only (a drive letter or a folder named
+        # "lr=1e-3" is part of the path)
+        found = re.fullmatch(r"(.+):([A-Za-z0-9_-]+)=([A-Za-z0-9_-]+)", str(path))
+        name, rename = (found[1], {found[2]: found[3]}) if found else (str(path), {})
         for run in _load(Path(name))[1]:
-            learner, strategy = run["pipeline"].split("/", 1)
+            learner, _, strategy = run["pipeline"].partition("/")
             if learner in rename:
                 run = {**run, "pipeline": f"{rename[learner]}/{strategy}"}
             seen.setdefault((run["dataset"], run["seed"], run["pipeline"]), run)

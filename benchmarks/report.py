@@ -316,7 +316,8 @@ def subset_table(runs: list[dict], title: str, datasets: list[str]) -> str:
     ]
     for p in sorted(summary["pipelines"], key=lambda p: ov[p]["mean_rank"]):
         o = ov[p]
-        worst = f"{o['worst']} ({o['worst_gain']:+.1f})" if not p.endswith("/random") else "—"
+        own_random = p.endswith("/random")
+        worst = f"{o['worst']} ({o['worst_gain']:+.1f})" if o["worst"] and not own_random else "—"
         out.append(
             f"| {p} | {o['mean_alc']:.1f} | {o['mean_rank']:.1f} | {o['wins']} | "
             f"{o['beats_random']}/{o['n_sets']} | {worst} |"

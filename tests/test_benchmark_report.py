@@ -82,3 +82,37 @@ def test_margin_picks_the_closest_two_classes():
     proba = np.array([[0.9, 0.1], [0.55, 0.45], [0.7, 0.3], [0.5, 0.5]])
     rows = np.array([2, 4, 6, 8])
     assert sorted(margin_rows(proba, rows, 2, seed=0).tolist()) == [4, 8]
+
+
+def test_merge_renames_a_files_learner_and_reads_paths_with_colons_and_equals(tmp_path):
+    import json
+
+    from benchmarks.label_efficiency import merge
+
+    folder = tmp_path / "lr=1e-3"  # a folder name that looks like a rename
+    folder.mkdir()
+    old = folder / "part1.json"
+    old.write_text(
+        json.dumps({"runs": [_run("a", "mlp/random", 0, [0.5]), _run("a", "et/random", 0, [0.6])]})
+    )
+    new = tmp_path / "new.json"
+    new.write_text(json.dumps({"runs": [_run("a", "mlp/random", 0, [0.7])]}))
+    runs = merge([tmp_path / "lr=1e-3" / "part1.json:mlp=mlp64", new])
+    got = {(r["pipeline"], r["acc"][0]) for r in runs}
+    assert got == {("mlp64/random", 0.5), ("et/random", 0.6), ("mlp/random", 0.7)}
+    assert len(merge([old])) == 2  # no rename: the path is read as it is
+
+
+def test_subset_table_on_the_held_out_and_imbalanced_sets():
+    from benchmarks.report import subset_table
+
+    runs = [_run(ds, p, 0, acc) for ds, p, acc in [
+        ("satimage", "mlp/random", [0.6]), ("satimage", "mlp/dami-blend", [0.7]),
+        ("twonorm", "mlp/random", [0.8]), ("twonorm", "mlp/dami-blend", [0.75]),
+        ("segment", "mlp/random", [0.1]), ("segment", "mlp/dami-blend", [0.9]),
+    ]]  # fmt: skip
+    text = subset_table(runs, "held-out subset", ["satimage", "twonorm"])
+    assert "(satimage, twonorm)" in text and "segment" not in text
+    row = next(line for line in text.splitlines() if line.startswith("| mlp/dami-blend"))
+    # mean ALC (70 + 75) / 2, mean rank (1 + 2) / 2, one win, above random on 1 of 2, worst twonorm
+    assert row == "| mlp/dami-blend | 72.5 | 1.5 | 1 | 1/2 | twonorm (-5.0) |"

@@ -38,6 +38,12 @@ class LabelEvent:
     undoes: int | None = None
 
 
+#: ``RoundResult.info`` entries that hold one value per pick, in pick order (DAMI+ blend's
+#: "typical"/"boundary"). A reopened round whose picks no longer match them (rows gone from a
+#: changed CSV) drops them rather than explain a pick by another pick's rule.
+PER_PICK_INFO = ("pick_kinds",)
+
+
 @dataclass
 class RoundResult:
     """What one round computed; :meth:`dami_gui.core.session.Session.commit_round` records it.

@@ -32,13 +32,22 @@ def test_network_choice_shows_and_sets_the_sessions_network(qtbot) -> None:
     panel.set_session(session)
     # a network of the session's own: named by its widths, and nothing changed by showing it
     assert panel.network.currentData() == OWN_NETWORK
-    assert panel.network.currentText() == "its own (32 × 32)"
+    assert panel.network.currentText() == "its own (32 × 32, weight decay 0.01)"
     assert session.model_config == SMALL
 
     default = NETWORK_CHOICES[0]
     panel.network.setCurrentIndex(panel.network.findData(default.key))
     assert session.model_config == MLPConfig() == default.config
-    assert OWN_NETWORK not in items(panel)  # the own network is gone once another is chosen
+    # the own network stays offered while this session is shown, and can be chosen again
+    panel.network.setCurrentIndex(panel.network.findData(OWN_NETWORK))
+    assert session.model_config == SMALL
+    panel.network.setCurrentIndex(panel.network.findData(default.key))
+    panel.set_session(small_session())  # another session: its own network, listed anew
+    assert items(panel).count(OWN_NETWORK) == 1
+    other = Session(session.dataset, estimate_accuracy=False, device="cpu")
+    panel.set_session(other)  # a session on an offered network: no own item
+    assert OWN_NETWORK not in items(panel) and panel.network.currentData() == default.key
+    panel.set_session(session)
 
     light = next(c for c in NETWORK_CHOICES if c.key == "light")
     session.model_config = light.config  # changed elsewhere (a reopened project, a command)

@@ -52,3 +52,38 @@ def test_why_this_row_names_the_rule_that_picked_it():
     # other strategies give their one reason for every row; an unknown one is named
     assert why_this_row("dami-plus", info, 1) == why_picked("dami-plus")
     assert why_this_row("from-the-future", {}, 0) == why_picked("from-the-future")
+
+
+def test_the_tie_rules_picks_carry_no_kind():
+    X, y = blobs(n=8, seed=2)
+    X, y = np.repeat(X, 5, axis=0), np.repeat(y, 5)  # every row five times
+    ctx = context(X, y, np.arange(0, 40, 5))  # one copy of each labeled: nothing new is left
+    result = get_strategy("dami-blend").query(ctx, 6, seed=0)
+    assert result.info["used_fallback"] and "pick_kinds" not in result.info
+    assert why_this_row("dami-blend", result.info, 5) == why_picked("dami-blend")
+
+
+@pytest.mark.parametrize("drop_a_pick", [True, False])
+def test_kinds_are_dropped_when_a_picked_row_left_the_csv(tmp_path, drop_a_pick):
+    import pandas as pd
+
+    from dami_gui.core.project.opening import open_project
+
+    from .project_data import new_project
+
+    project = new_project(tmp_path)
+    project.session.run_round()
+    picks = [str(project.dataset.ids[r]) for r in project.session.queries]
+    kinds = project.session.rounds[-1].info["pick_kinds"]
+    assert len(kinds) == len(picks) == 5
+    unlabeled = project.dataset.ids[project.session.labels < 0]
+    gone = picks[1] if drop_a_pick else next(i for i in unlabeled if i not in picks)
+    project.close()
+    frame = pd.read_csv(tmp_path / "pool.csv", keep_default_na=False)
+    frame[frame["name"] != gone].to_csv(tmp_path / "pool.csv", index=False)
+    with open_project(tmp_path / "p.dami", accept_changes=True) as reopened:
+        info = reopened.session.rounds[-1].info
+        if drop_a_pick:  # the picks after it moved up: their kinds would be another pick's
+            assert len(reopened.session.rounds[-1].queries) == 4 and "pick_kinds" not in info
+        else:
+            assert info["pick_kinds"] == kinds

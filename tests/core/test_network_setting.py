@@ -6,6 +6,7 @@ rounds replay as they were computed; opening one says so, and the user moves whe
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -27,6 +28,17 @@ def damage_weights(path: Path, round_index: int) -> None:
     conn = sqlite3.connect(path)
     with conn:
         conn.execute("UPDATE rounds SET model_state = X'00' WHERE idx = ?", (round_index,))
+    conn.close()
+
+
+def forget_round_networks(path: Path) -> None:
+    """Make the stored rounds look like 0.1's, which did not record their network."""
+    conn = sqlite3.connect(path)
+    with conn:
+        for idx, extra in conn.execute("SELECT idx, extra FROM rounds").fetchall():
+            data = json.loads(extra)
+            data.get("info", {}).pop("model_config", None)
+            conn.execute("UPDATE rounds SET extra = ? WHERE idx = ?", (json.dumps(data), idx))
     conn.close()
 
 
@@ -78,7 +90,7 @@ def test_a_last_round_computed_again_uses_the_network_it_was_computed_with(tmp_p
         assert reopened.session.model_config == OTHER
 
 
-def test_a_project_with_the_old_default_network_keeps_it_and_says_so(tmp_path: Path) -> None:
+def test_a_project_from_before_0_2_keeps_its_network_and_says_so(tmp_path: Path) -> None:
     light = next(c for c in NETWORK_CHOICES if c.key == "light")
     csv = write_pool(tmp_path / "pool.csv")
     project = create_project_from_csv(
@@ -93,6 +105,9 @@ def test_a_project_with_the_old_default_network_keeps_it_and_says_so(tmp_path: P
     project.session.run_round()
     queries = project.session.queries.copy()
     project.close()
+    with open_project(tmp_path / "old.dami") as reopened:  # chosen in 0.2: nothing to say
+        assert not any("network" in n for n in reopened.notes), reopened.notes
+    forget_round_networks(tmp_path / "old.dami")  # as 0.1 wrote its rounds
     with open_project(tmp_path / "old.dami") as reopened:
         assert reopened.session.model_config == light.config
         np.testing.assert_array_equal(reopened.session.queries, queries)
@@ -102,3 +117,16 @@ def test_a_project_with_the_old_default_network_keeps_it_and_says_so(tmp_path: P
     new_project(tmp_path / "new", name="new.dami").close()
     with open_project(tmp_path / "new" / "new.dami") as reopened:  # its own network: no note
         assert not any("network" in n for n in reopened.notes), reopened.notes
+
+
+def test_an_exported_model_names_the_network_of_its_round(tmp_path: Path) -> None:
+    from dami_gui.core.project.export import export_model
+
+    project = new_project(tmp_path)
+    project.session.run_round()
+    project.session.model_config = OTHER  # for the next round only
+    _, description = export_model(project.session, tmp_path / "model.safetensors")
+    described = json.loads(description.read_text())
+    assert described["model_config"] == TINY.to_dict()
+    assert described["spec"]["hidden"] == [8]
+    project.close()

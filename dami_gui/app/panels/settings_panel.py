@@ -3,7 +3,8 @@
 The strategy, the batch size and the network are the session's own settings (set on it at once;
 the session notifies its listeners, and a project saves them); "start the next round when the
 batch is labeled" is a preference of the window and lives here. A network change applies from
-the next round; a project whose network is none of the offered ones shows it as "its own".
+the next round; a project whose network is none of the offered ones shows it as "its own", and
+it stays offered while that session is shown.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from dami_gui.app.binding import SessionLink
-from dami_gui.core.model import NETWORK_CHOICES, network_choice
+from dami_gui.core.model import NETWORK_CHOICES, MLPConfig, network_choice
 from dami_gui.core.session import Session
 from dami_gui.core.strategies import available, describe
 
@@ -36,6 +37,7 @@ class SettingsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session: Session | None = None
+        self._own: MLPConfig | None = None
         self._session_link = SessionLink(self, self._on_session)
         self._updating = False
         self.strategy = QComboBox()
@@ -90,6 +92,7 @@ class SettingsPanel(QWidget):
 
     def set_session(self, session: Session | None) -> None:
         self.session = session
+        self._own = None  # the session's own network, once seen (see _show_network)
         self._session_link.switch(session)
         self._sync()
 
@@ -122,30 +125,34 @@ class SettingsPanel(QWidget):
                 self.session.strategy = name
 
     def _show_network(self) -> None:
-        """Select the session's network; one of its own gets an item that says so."""
+        """Select the session's network. A network of the session's own gets an item that says
+        so and stays in the list while this session is shown, so that it can be chosen again."""
         assert self.session is not None
+        config = self.session.model_config
+        choice = network_choice(config)
+        if choice is None:
+            self._own = config
         own = self.network.findData(OWN_NETWORK)
-        choice = network_choice(self.session.model_config)
-        if choice is not None:
-            if own >= 0:
-                self.network.removeItem(own)
-            self.network.setCurrentIndex(self.network.findData(choice.key))
-            return
-        hidden = " × ".join(str(width) for width in self.session.model_config.hidden)
-        title = f"its own ({hidden})"
-        if own < 0:
-            self.network.addItem(title, OWN_NETWORK)
-            own = self.network.count() - 1
-        self.network.setItemText(own, title)
-        self.network.setCurrentIndex(own)
+        if self._own is not None:
+            widths = " × ".join(str(width) for width in self._own.hidden)
+            title = f"its own ({widths}, weight decay {self._own.weight_decay:g})"
+            if own < 0:
+                self.network.addItem(title, OWN_NETWORK)
+                own = self.network.count() - 1
+            self.network.setItemText(own, title)
+        elif own >= 0:
+            self.network.removeItem(own)
+        key = OWN_NETWORK if choice is None else choice.key
+        self.network.setCurrentIndex(self.network.findData(key))
 
     def _network_changed(self) -> None:
         if self.session is None or self._updating:
             return
         key = self.network.currentData()
         choice = next((c for c in NETWORK_CHOICES if c.key == key), None)
-        if choice is not None and choice.config != self.session.model_config:
-            self.session.model_config = choice.config
+        config = choice.config if choice is not None else self._own
+        if config is not None and config != self.session.model_config:
+            self.session.model_config = config
 
     def _batch_changed(self, value: int) -> None:
         if self.session is not None and not self._updating and value != self.session.batch_size:

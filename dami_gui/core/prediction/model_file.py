@@ -108,7 +108,8 @@ def model_description(
         "feature_columns": preprocessing.feature_columns,
         "preprocessing": preprocessing.to_dict(),
         "spec": result.model_spec,
-        "model_config": session.model_config.to_dict(),
+        # the round's own network (recorded since 0.2), not the one chosen for the next round
+        "model_config": result.info.get("model_config") or session.model_config.to_dict(),
         "round": result.index,
         "strategy": result.strategy,
         "labeled_count": result.labeled_count,

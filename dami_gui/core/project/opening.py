@@ -175,14 +175,17 @@ def _open(
 
 
 def _tell_older_network(project: Project) -> None:
-    """Say so when the project keeps a network that is no longer the default for new projects.
+    """Say so when a project whose rounds were computed before 0.2 (they do not record their
+    network) keeps a network that is no longer the default for new projects.
 
     It is kept on purpose: its rounds replay exactly as they were computed, and the user chooses
     when to move (Network, in the round settings).
     """
     choice = network_choice(project.session.model_config)
     default = NETWORK_CHOICES[0]
-    if choice is not None and choice != default:
+    rounds = project.session.rounds
+    made_before = bool(rounds) and not any("model_config" in r.info for r in rounds)
+    if made_before and choice is not None and choice != default:
         project.notes.append(
             f"This project keeps the network it was made with ({choice.title}); new projects use "
             f"{default.title}, which you can choose under Network for the next rounds."

@@ -30,7 +30,7 @@ from dami_gui.core.project.arrays import decode_array, decode_state, encode_arra
 from dami_gui.core.project.errors import ProjectCorrupt
 from dami_gui.core.project.source import RowKeys, remap_arrays, rows_of_old
 from dami_gui.core.project.storage import Row, Store
-from dami_gui.core.records import RoundResult
+from dami_gui.core.records import PER_PICK_INFO, RoundResult
 
 #: Round arrays kept for every round; the other per-row arrays only for the last round.
 ROUND_ARRAYS_KEPT = frozenset({"queries", "scores", "centers"})
@@ -184,6 +184,12 @@ def read_round(
         elif name in arrays:
             damaged.append(name.replace("_", " "))
     result.info, result.timings = _read_extra(extra)
+    for key in PER_PICK_INFO:
+        values = result.info.get(key)
+        if values is not None and not (
+            isinstance(values, list) and len(values) == len(result.queries)
+        ):
+            del result.info[key]
     if "coverage" not in result.info and result.partition is None:
         result.info["coverage"] = _known_coverage(result)
     return StoredRound(result, before, damaged)

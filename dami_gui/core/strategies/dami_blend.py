@@ -113,5 +113,6 @@ class DamiBlend(DamiPlus):
         res, points = self.central(ctx, k, seed, reporter)
         picks, kinds = blend(res, k, boundary_count(int(ctx.labeled.sum()), k))
         result = self.result(ctx, res, points, np.asarray(picks, dtype=np.int64))
-        result.info["pick_kinds"] = kinds
+        if not res.used_fallback:  # the tie rule's picks are neither kind: the general reason
+            result.info["pick_kinds"] = kinds
         return result
