@@ -46,8 +46,8 @@ OVERSAMPLING = 10.0
 #: coreset path, core.geometry.kmeans.FULL_ITERATIONS).
 FULL_STEPS = 1
 
-#: Strategies this engine runs: the default (DAMI+ blend: half DAMI+'s central rows, half its
-#: k-means++ draws, see dami_gui.core.strategies.dami_blend), DAMI+ and random.
+#: Strategies this engine runs: DAMI+ blend (half DAMI+'s central rows, half its k-means++
+#: draws, see dami_gui.core.strategies.dami_blend), DAMI+ (the default) and random.
 STRATEGIES = ("dami-blend", "dami-plus", "random")
 
 

@@ -72,6 +72,7 @@ def test_kinds_are_dropped_when_a_picked_row_left_the_csv(tmp_path, drop_a_pick)
     from .project_data import new_project
 
     project = new_project(tmp_path)
+    project.session.strategy = "dami-blend"
     project.session.run_round()
     picks = [str(project.dataset.ids[r]) for r in project.session.queries]
     kinds = project.session.rounds[-1].info["pick_kinds"]

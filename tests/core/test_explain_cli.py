@@ -17,6 +17,7 @@ def project_path(tmp_path):
     """A project after three rounds whose queries were labeled from the hidden truth."""
     truth = pool_frame(labeled=90)["species"].to_numpy()
     project = new_project(tmp_path)
+    project.session.strategy = "dami-blend"  # its picks say which of its two rules took them
     codes = {name: i for i, name in enumerate(project.session.classes)}
     for _ in range(3):
         project.session.run_round()

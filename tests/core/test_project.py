@@ -65,7 +65,7 @@ def test_reopening_restores_labels_history_rounds_queries_and_model(tmp_path: Pa
         for k, v in old.model_state.items():
             assert torch.equal(last.model_state[k], v)
         np.testing.assert_allclose(predict_proba(last.model(), s.dataset.X), old.proba, atol=1e-6)
-        assert (s.strategy, s.batch_size, s.model_config) == ("dami-blend", 5, TINY)
+        assert (s.strategy, s.batch_size, s.model_config) == ("dami-plus", 5, TINY)
         # the history goes on: undo takes back the label given before closing
         row = s.events[-1].row
         s.undo()

@@ -42,7 +42,7 @@ def test_round_trains_selects_and_notifies(session):
     seen = []
     session.subscribe(lambda kind, payload: seen.append(kind))
     result = session.run_round()
-    assert result.index == 1 and result.labeled_count == 12 and result.strategy == "dami-blend"
+    assert result.index == 1 and result.labeled_count == 12 and result.strategy == "dami-plus"
     assert len(session.queries) == 10 and not session.labeled_mask[session.queries].any()
     assert result.partition.shape == (120,) and result.region_ids.shape == (120,)
     assert result.proba.shape == (120, 3)

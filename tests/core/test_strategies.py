@@ -44,7 +44,7 @@ def pool():
 
 
 def test_registry_lists_dami_first_and_every_baseline():
-    assert ALL[:2] == [DEFAULT_STRATEGY, "dami"] and DEFAULT_STRATEGY == "dami-blend"
+    assert ALL[:2] == [DEFAULT_STRATEGY, "dami"] and DEFAULT_STRATEGY == "dami-plus"
     assert set(ALL) == {
         "dami",
         "dami-plus",
