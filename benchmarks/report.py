@@ -22,8 +22,8 @@ from .protocol import DEV_DATASETS, HOLDOUT, IMBALANCED
 AT = (2, 6, 11)  # accuracy at 2 B, 6 B and 11 B labels
 HIGHLIGHT = {
     "mlp/random": {"color": "k", "lw": 2.0},
-    "mlp/dami-blend": {"color": "tab:red", "lw": 2.6},
-    "mlp/dami-plus": {"color": "tab:pink", "lw": 1.8},
+    "mlp/dami-plus": {"color": "tab:red", "lw": 2.6},
+    "mlp/dami-blend": {"color": "tab:pink", "lw": 1.8},
     "mlp/badge": {"color": "tab:orange", "lw": 1.5},
     "mlp/sk-probcover": {"color": "tab:purple", "lw": 1.5},
     "et/random": {"color": "tab:green", "lw": 1.5, "ls": "--"},
