@@ -25,7 +25,7 @@ import warnings
 
 import numpy as np
 
-from dami_gui.core.model import MLPConfig, predict_proba, train_mlp
+from dami_gui.core.model import LIGHT_CONFIG, MLPConfig, predict_proba, train_mlp
 from dami_gui.core.simulate import balanced_accuracy
 from dami_gui.core.strategies import ModelOutputs, QueryContext, available, get_strategy
 from dami_gui.core.strategies.base import top_k
@@ -34,7 +34,7 @@ from .peers import peer_query
 from .protocol import ROUNDS, Split
 
 #: The networks a pipeline can name: today's default and the one part 1 (issue 12) measured.
-MLP_LEARNERS = {"mlp": MLPConfig(), "mlp64": MLPConfig(hidden=(64, 64), weight_decay=1e-4)}
+MLP_LEARNERS = {"mlp": MLPConfig(), "mlp64": LIGHT_CONFIG}
 MLP_PEERS = ["sk-margin", "sk-badge", "sk-typiclust", "sk-probcover"]
 SK_LEARNERS = ["et", "rf", "hgb", "svc", "lr"]
 SK_STRATEGIES = ["random", "margin"]

@@ -88,6 +88,11 @@ class MLPConfig:
         return cls(**data)
 
 
+#: The default network before 0.2 (2 x 64, weight decay 1e-4): "light" in the settings, the
+#: network of older projects and of part 1's benchmark curves.
+LIGHT_CONFIG = MLPConfig(hidden=(64, 64), weight_decay=1e-4)
+
+
 @dataclass(frozen=True)
 class NetworkChoice:
     """A network the settings offer by name: what the user picks instead of raw numbers."""
@@ -113,7 +118,7 @@ NETWORK_CHOICES = (
         "2 × 64, light",
         "Two layers of 64 ReLU units with a weak weight penalty: the network of projects made "
         "before version 0.2; faster to train, but it over-fits a few labels more easily.",
-        MLPConfig(hidden=(64, 64), weight_decay=1e-4),
+        LIGHT_CONFIG,
     ),
 )
 

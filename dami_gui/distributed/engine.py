@@ -189,7 +189,10 @@ def select(
     else:
         states, picks, sizes, drawn = _central(client, parts, net, X_l, k, round_seed, say)
         if strategy == "dami-blend" and not cold:
-            picks = _blend(picks, drawn, k)
+            from dami_gui.core.strategies.dami_blend import blend, boundary_count
+
+            n_boundary = boundary_count(int(rows_l.size), k)
+            picks = np.asarray(blend(picks, drawn, k, n_boundary)[0], np.int64)
     timings["select"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -231,20 +234,6 @@ def _random(client: Any, parts: list[Any], seed: int, k: int) -> tuple[np.ndarra
     rows = np.concatenate([f[1] for f in found])
     order = np.lexsort((rows, keys))[:k]
     return rows[order], keys[order]
-
-
-def _blend(central: np.ndarray, drawn: np.ndarray, k: int) -> np.ndarray:
-    """DAMI+ blend's batch: the first ``k - k // 2`` central rows, then the k-means++ draws
-    (boundary rows) not already picked, topped up with the other central rows."""
-    from dami_gui.core.strategies.dami_blend import boundary_count
-
-    picks = [int(r) for r in central[: k - boundary_count(1, k)]]
-    for row in [*drawn.tolist(), *central.tolist()]:
-        if len(picks) >= k:
-            break
-        if int(row) not in picks:
-            picks.append(int(row))
-    return np.asarray(picks, np.int64)
 
 
 def _central(
