@@ -76,10 +76,11 @@ def _load(path: Path) -> tuple[dict, list[dict]]:
     return data.get("config", {}), data["runs"]
 
 
-def merge(paths: list[Path]) -> list[dict]:
+def merge(paths: list[Path], pipelines: list[str] | None = None) -> list[dict]:
     """The runs of several result files; a (set, seed, pipeline) run twice is kept once.
 
     A path written ``FILE:OLD=NEW`` has its learner ``OLD`` renamed ``NEW`` (see module).
+    ``pipelines`` (after renaming): keep only these, e.g. the pipelines that have every seed.
     """
     seen: dict[tuple, dict] = {}
     for path in paths:
@@ -91,7 +92,8 @@ def merge(paths: list[Path]) -> list[dict]:
             learner, _, strategy = run["pipeline"].partition("/")
             if learner in rename:
                 run = {**run, "pipeline": f"{rename[learner]}/{strategy}"}
-            seen.setdefault((run["dataset"], run["seed"], run["pipeline"]), run)
+            if pipelines is None or run["pipeline"] in pipelines:
+                seen.setdefault((run["dataset"], run["seed"], run["pipeline"]), run)
     return list(seen.values())
 
 
@@ -109,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--datasets", nargs="+", default=None, help="default: the --group's sets")
     ap.add_argument("--seeds", type=int, default=None, help="number of seeds (default 5)")
     ap.add_argument("--first-seed", type=int, default=0)
-    ap.add_argument("--pipelines", nargs="+", default=None, help="default: every pipeline")
+    ap.add_argument(
+        "--pipelines", nargs="+", default=None, help="default: every pipeline (with --merge: kept)"
+    )
     ap.add_argument("--rounds", type=int, default=ROUNDS)
     ap.add_argument("--jobs", type=int, default=1, help="processes, one thread each (1)")
     ap.add_argument("--out", default=None, help="JSON path (default benchmarks/results/...)")
@@ -141,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         "B = max(20, 2 x classes), random initial B",
     }
     if args.merge:
-        runs = merge(args.merge)
+        runs = merge(args.merge, args.pipelines)
         _save(out, config, runs)
         print(f"merged {len(runs)} runs from {len(args.merge)} files into {out}")
     elif args.report_only:

@@ -101,6 +101,10 @@ def test_merge_renames_a_files_learner_and_reads_paths_with_colons_and_equals(tm
     got = {(r["pipeline"], r["acc"][0]) for r in runs}
     assert got == {("mlp64/random", 0.5), ("et/random", 0.6), ("mlp/random", 0.7)}
     assert len(merge([old])) == 2  # no rename: the path is read as it is
+    kept = merge([old, new], pipelines=["mlp/random"])  # a filter, after renaming
+    assert [(r["pipeline"], r["acc"][0]) for r in kept] == [("mlp/random", 0.5)]
+    renamed = merge([folder / "part1.json:mlp=mlp64", new], pipelines=["mlp/random"])
+    assert [r["acc"] for r in renamed] == [[0.7]]
 
 
 def test_subset_table_on_the_held_out_and_imbalanced_sets():
