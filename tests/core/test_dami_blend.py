@@ -6,6 +6,7 @@ import pytest
 from dami_gui.core.progress import as_reporter
 from dami_gui.core.strategies import get_strategy, why_picked, why_this_row
 from dami_gui.core.strategies.dami_blend import BOUNDARY, TYPICAL, boundary_count
+from dami_gui.core.strategies.dami_variants import CHANCE, TIE
 
 from .test_strategies import blobs, context
 
@@ -49,18 +50,53 @@ def test_why_this_row_names_the_rule_that_picked_it():
     # a round without kinds (or a position past them) gets the strategy's general reason
     assert why_this_row("dami-blend", {}, 0) == why_picked("dami-blend")
     assert why_this_row("dami-blend", info, 5) == why_picked("dami-blend")
-    # other strategies give their one reason for every row; an unknown one is named
-    assert why_this_row("dami-plus", info, 1) == why_picked("dami-plus")
+    # DAMI+'s typical rows get its one reason; other strategies give theirs for every row; an
+    # unknown one is named; kinds this version does not know are not read
+    assert why_this_row("dami-plus", info, 0) == why_picked("dami-plus")
+    assert why_this_row("dami", info, 1) == why_picked("dami")
     assert why_this_row("from-the-future", {}, 0) == why_picked("from-the-future")
+    assert why_this_row("dami-blend", {"pick_kinds": ["later"]}, 0) == why_picked("dami-blend")
 
 
-def test_the_tie_rules_picks_carry_no_kind():
+def _copies_of_labeled_rows():
+    """Eight rows five times each, one copy of each labeled: every open row is a copy."""
     X, y = blobs(n=8, seed=2)
-    X, y = np.repeat(X, 5, axis=0), np.repeat(y, 5)  # every row five times
-    ctx = context(X, y, np.arange(0, 40, 5))  # one copy of each labeled: nothing new is left
-    result = get_strategy("dami-blend").query(ctx, 6, seed=0)
-    assert result.info["used_fallback"] and "pick_kinds" not in result.info
-    assert why_this_row("dami-blend", result.info, 5) == why_picked("dami-blend")
+    X, y = np.repeat(X, 5, axis=0), np.repeat(y, 5)
+    return context(X, y, np.arange(0, 40, 5)), X
+
+
+@pytest.mark.parametrize("name", ["dami-blend", "dami-plus"])
+def test_a_tie_rounds_picks_say_they_came_from_the_tie_rule(name):
+    ctx, X = _copies_of_labeled_rows()
+    result = get_strategy(name).query(ctx, 6, seed=0)
+    kinds = result.info["pick_kinds"]
+    assert result.info["used_fallback"] and kinds == [CHANCE] * 6
+    labeled = {X[r].tobytes() for r in np.flatnonzero(ctx.labeled)}
+    assert all(X[r].tobytes() in labeled for r in result.indices)  # copies indeed
+    why = why_this_row(name, result.info, 5)
+    title = get_strategy(name).title
+    assert why.startswith(f"{title}, the tie rule: every row left is explained exactly like")
+    assert "most typical" not in why and "drawn at random" in why
+
+
+def test_draws_before_a_tie_are_boundary_rows_and_the_rest_tie_picks():
+    # five distinct rows are open (three copies each, none labeled), every other open row is a
+    # copy of a labeled row: the first five picks are k-means++ draws, then the tie rule
+    X, y = blobs(n=16, seed=4)
+    X, y = np.repeat(X, 3, axis=0), np.repeat(y, 3)
+    labeled = np.array([3 * i for i in range(16) if i not in (1, 4, 6, 9, 12)])
+    ctx = context(X, y, labeled, seed=1)
+    result = get_strategy("dami-plus").query(ctx, 10, seed=0)
+    kinds = result.info["pick_kinds"]
+    assert result.info["used_fallback"] and len(kinds) == 10
+    assert set(kinds) <= {BOUNDARY, TIE, CHANCE} and BOUNDARY in kinds
+    n_new = kinds.count(BOUNDARY)
+    assert n_new == 5 and kinds[:n_new] == [BOUNDARY] * n_new
+    seen = {X[r].tobytes() for r in labeled}
+    for row in result.indices[:n_new]:  # each draw is a row unlike every labeled row
+        assert X[row].tobytes() not in seen
+        seen.add(X[row].tobytes())
+    assert why_this_row("dami-plus", result.info, 0).startswith("DAMI+, a boundary row:")
 
 
 @pytest.mark.parametrize("drop_a_pick", [True, False])

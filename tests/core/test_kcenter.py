@@ -60,8 +60,20 @@ def test_identical_rows_fall_back_to_the_fallback_space_then_to_random():
     assert res.used_fallback
     cand = np.arange(30) != 0
     np.testing.assert_array_equal(res.order, brute_force(fallback, [0], 3, cand)[0])
+    assert res.picked_by == (kcenter.BY_FALLBACK,) * 3
     res2 = k_center_greedy(X, np.array([0]), 29, seed=0)  # no fallback: seeded random, distinct
     assert sorted(res2.order.tolist()) == list(range(1, 30))
+    assert res2.picked_by == (kcenter.BY_CHANCE,) * 29
+
+
+def test_each_pick_says_which_rule_took_it():
+    # two distinct open rows, the rest copies of the center: two picks by the rule, then ties
+    X = np.zeros((6, 2), dtype=np.float32)
+    X[4], X[5] = (3.0, 0.0), (0.0, 4.0)
+    res = k_center_greedy(X, np.array([0]), 4, seed=0)
+    assert sorted(res.order[:2].tolist()) == [4, 5]
+    assert res.picked_by == (kcenter.BY_RULE,) * 2 + (kcenter.BY_CHANCE,) * 2
+    assert k_center_greedy(X, np.array([0]), 2).picked_by == (kcenter.BY_RULE,) * 2
 
 
 def test_initial_distances_are_taken_in_bounded_blocks(monkeypatch):

@@ -50,6 +50,14 @@ class KCenterResult:
     centers: np.ndarray
     used_fallback: bool
     final_distance: np.ndarray
+    #: Per pick, the rule that took it: :data:`BY_RULE` (the representation told the row apart),
+    #: :data:`BY_FALLBACK` (the fallback representation did) or :data:`BY_CHANCE` (neither: a
+    #: seeded random open row, explained exactly like a center in both).
+    picked_by: tuple[str, ...] = ()
+
+
+#: How a pick was taken (:attr:`KCenterResult.picked_by`).
+BY_RULE, BY_FALLBACK, BY_CHANCE = "rule", "fallback", "chance"
 
 
 def squared_distances(
@@ -178,11 +186,13 @@ def k_center_greedy(
     open_mask = torch.from_numpy(candidates.copy()).to(points.device)
     order: list[int] = []
     picked_distance: list[float] = []
+    picked_by: list[str] = []
     fallback_dist: _Distances | None = None
     used_fallback = False
     center_rows = list(centers.tolist())
     for i in range(k):
         reporter.check()
+        how = BY_RULE
         if not center_rows:
             open_rows = np.flatnonzero(candidates)
             row = int(rng.choice(open_rows))
@@ -201,9 +211,10 @@ def k_center_greedy(
                     fallback_dist.add_centers(
                         torch.tensor(center_rows, device=points.device), 0, Reporter()
                     )
-                row = _fallback_pick(fallback_dist, open_mask, rng)
+                row, how = _fallback_pick(fallback_dist, open_mask, rng)
         order.append(row)
         picked_distance.append(gap)
+        picked_by.append(how)
         dist.add_center(row, len(center_rows))
         if fallback_dist is not None:
             fallback_dist.add_center(row, len(center_rows))
@@ -218,6 +229,7 @@ def k_center_greedy(
         centers=np.asarray(center_rows, dtype=np.int64),
         used_fallback=used_fallback,
         final_distance=dist.min_sq.sqrt().cpu().numpy(),
+        picked_by=tuple(picked_by),
     )
 
 
@@ -237,15 +249,16 @@ def _d2_draw(
 
 def _fallback_pick(
     fallback: _Distances | None, open_mask: torch.Tensor, rng: np.random.Generator
-) -> int:
-    """Farthest open row in the fallback representation, or a seeded random one if all tie at 0."""
+) -> tuple[int, str]:
+    """Farthest open row in the fallback representation, or a seeded random one if all tie at 0;
+    and which of the two it was (:data:`BY_FALLBACK` or :data:`BY_CHANCE`)."""
     if fallback is not None:
         masked = torch.where(open_mask, fallback.min_sq, torch.full_like(fallback.min_sq, -1.0))
         gap_sq, arg = masked.max(0)
         if gap_sq > 0.0:
-            return int(arg)
+            return int(arg), BY_FALLBACK
     open_rows = torch.nonzero(open_mask).flatten().cpu().numpy()
-    return int(rng.choice(open_rows))
+    return int(rng.choice(open_rows)), BY_CHANCE
 
 
 def nearest_center(

@@ -68,6 +68,9 @@ class CentralRowsResult:
     iterations: int
     used_fallback: bool
     sampled: bool = False
+    #: When the seeding fell back (:attr:`used_fallback`), ``order`` is the seeding's own picks
+    #: and this says, per pick, which rule took it (:attr:`KCenterResult.picked_by`); else empty.
+    picked_by: tuple[str, ...] = ()
 
 
 def central_rows(
@@ -129,6 +132,7 @@ def central_rows(
             seeding.order,
             0,
             seeding.used_fallback,
+            picked_by=seeding.picked_by if seeding.used_fallback else (),
         )
     sq = points.sq_norms()
     fixed_sq = torch.as_tensor(seeding.initial_distance, dtype=torch.float32).to(device) ** 2

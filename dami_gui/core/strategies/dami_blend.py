@@ -29,7 +29,8 @@ so DAMI+ is the default and the blend is offered for the hedge and its per-row r
 docs/benchmarks.md.
 
 The batch's picks are told apart in ``QueryResult.info["pick_kinds"]`` (one entry per pick, in
-selection order), so "why this row" says which rule picked each row.
+selection order), so "why this row" says which rule picked each row; a round in which DAMI+'s
+search fell back on its tie rule says so per pick, as DAMI+ does.
 """
 
 from __future__ import annotations
@@ -40,9 +41,16 @@ import numpy as np
 
 from dami_gui.core.progress import Reporter
 from dami_gui.core.strategies.base import QueryContext, QueryResult, register
-from dami_gui.core.strategies.dami_variants import DamiPlus
+from dami_gui.core.strategies.dami_variants import (
+    BOUNDARY,
+    REASONS,
+    TYPICAL,
+    DamiPlus,
+    pick_kind,
+    tie_kinds,
+)
 
-TYPICAL, BOUNDARY = "typical", "boundary"
+__all__ = ["BOUNDARY", "TYPICAL", "DamiBlend", "blend", "boundary_count"]
 
 
 def boundary_count(labeled: int, k: int) -> int:
@@ -97,28 +105,22 @@ class DamiBlend(DamiPlus):
 
     @classmethod
     def why_this_row(cls, info: dict[str, Any], position: int) -> str:
-        kinds = info.get("pick_kinds")
-        kind = kinds[position] if isinstance(kinds, list) and 0 <= position < len(kinds) else None
-        if kind == TYPICAL:
-            return (
-                "DAMI+ blend, a typical row: the network is unsure about a group of rows and "
-                "explains them unlike any labeled row; this row is the most typical of that group "
-                "(its local linear model of the class probabilities is the closest to the group's "
-                "centre), so its label speaks for the whole group."
-            )
-        if kind == BOUNDARY:
-            return (
-                "DAMI+ blend, a boundary row: the network is unsure about this row and explains it "
-                "unlike any labeled row (its local linear model of the class probabilities is far "
-                "from every labeled row's); such rows were drawn with a chance that grows with "
-                "that distance."
-            )
-        return cls.why_picked()
+        """The rule that took the row (typical, boundary or the tie rule's), else the general
+        reason."""
+        kind = pick_kind(info, position)
+        if kind is None:
+            return cls.why_picked()
+        label, reason = REASONS[kind]
+        return f"{cls.title}, {label}: {reason}"
 
     def _select(self, ctx: QueryContext, k: int, seed: int, reporter: Reporter) -> QueryResult:
         res, points = self.central(ctx, k, seed, reporter)
         picks, kinds = blend(res.order, res.seeds, k, boundary_count(int(ctx.labeled.sum()), k))
         result = self.result(ctx, res, points, np.asarray(picks, dtype=np.int64))
-        if not res.used_fallback:  # the tie rule's picks are neither kind: the general reason
+        # after a tie, the picks are the seeding's own and each says which rule took it
+        ties = tie_kinds(res, result.indices) if res.used_fallback else None
+        if ties is not None:
+            result.info["pick_kinds"] = ties
+        elif not res.used_fallback:
             result.info["pick_kinds"] = kinds
         return result

@@ -33,14 +33,21 @@ activation patterns, exactly, so that a 1M-row pool needs neither its whole 2 GB
 interpretation nor a copy of it.
 
 Tie rule: if the candidates cannot be told apart (for instance a model certain of every row,
-J = 0 everywhere), the picks are plain DAMI's (K-Center on vec(A(x))), then seeded random.
+J = 0 everywhere, or a pool whose open rows are copies of labeled ones), the k-means++ draws made
+before the tie are the picks, then plain DAMI's (K-Center on vec(A(x))), then seeded random.
+Such a round says per pick which rule took it (``info["pick_kinds"]``: :data:`BOUNDARY`,
+:data:`TIE`, :data:`CHANCE`), so "why this row" stays exact: a row asked again because it is
+explained exactly like a labeled row is said to be that, not "the most typical row of a group".
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 
+from dami_gui.core.geometry.kcenter import BY_CHANCE, BY_FALLBACK, BY_RULE
 from dami_gui.core.geometry.kmeans import CentralRowsResult, central_rows
 from dami_gui.core.geometry.points import Points, ProbabilityJacobian
 from dami_gui.core.interpret import Interpretation, LocalModels
@@ -50,6 +57,61 @@ from dami_gui.core.strategies.dami import Dami
 
 #: Largest dp/dx (bytes) that DAMI+ forms explicitly; above it, it is formed block by block.
 MATERIALIZE_BYTES = 512 * 1024 * 1024
+
+#: The rules a DAMI+ pick can come from (``QueryResult.info["pick_kinds"]``, one per pick).
+TYPICAL, BOUNDARY, TIE, CHANCE = "typical", "boundary", "tie", "chance"
+
+#: Per kind: how "why this row" names the rule, and why it picked the row.
+REASONS = {
+    TYPICAL: (
+        "a typical row",
+        "the network is unsure about a group of rows and explains them unlike any labeled row; "
+        "this row is the most typical of that group (its local linear model of the class "
+        "probabilities is the closest to the group's centre), so its label speaks for the whole "
+        "group.",
+    ),
+    BOUNDARY: (
+        "a boundary row",
+        "the network is unsure about this row and explains it unlike any labeled row (its local "
+        "linear model of the class probabilities is far from every labeled row's); such rows "
+        "were drawn with a chance that grows with that distance.",
+    ),
+    TIE: (
+        "the tie rule",
+        "every row left has the same local model of its class probabilities as a labeled row or "
+        "a row picked before it, so those models cannot tell the rows apart; of them, this row's "
+        "local linear model of the logits is the farthest from theirs (plain DAMI's rule).",
+    ),
+    CHANCE: (
+        "the tie rule",
+        "every row left is explained exactly like a labeled row or a row picked before it "
+        "(usually it is a copy of one in the columns the model uses), so no rule can tell them "
+        "apart; this row was drawn at random among them. Its label shows how consistent the "
+        "labels of such rows are.",
+    ),
+}
+
+_KIND_OF_PICK = {BY_RULE: BOUNDARY, BY_FALLBACK: TIE, BY_CHANCE: CHANCE}
+
+
+def pick_kind(info: dict[str, Any], position: int) -> str | None:
+    """The rule that took the ``position``-th pick of a round (see :data:`REASONS`), or None
+    when the round does not say (an ordinary DAMI+ round, an older round, a damaged record)."""
+    kinds = info.get("pick_kinds")
+    if isinstance(kinds, list) and 0 <= position < len(kinds) and kinds[position] in REASONS:
+        return str(kinds[position])
+    return None
+
+
+def tie_kinds(res: CentralRowsResult, picks: np.ndarray) -> list[str] | None:
+    """Per pick, the rule that took it when the search fell back on its tie rule (the picks are
+    then the seeding's own: draws, then plain DAMI's or chance picks); None otherwise."""
+    if not res.used_fallback or len(res.picked_by) != len(res.order):
+        return None
+    pairs = zip(res.order, res.picked_by, strict=True)
+    by_row = {int(row): _KIND_OF_PICK[how] for row, how in pairs}
+    kinds = [by_row.get(int(row)) for row in picks]
+    return None if None in kinds else [str(kind) for kind in kinds]
 
 
 def probability_jacobian(
@@ -91,6 +153,15 @@ class DamiPlus(Dami):
             "for the whole group."
         )
 
+    @classmethod
+    def why_this_row(cls, info: dict[str, Any], position: int) -> str:
+        """:meth:`why_picked` for a typical row; the rule that took it for a tie-rule round's."""
+        kind = pick_kind(info, position)
+        if kind is None or kind == TYPICAL:
+            return cls.why_picked()
+        label, reason = REASONS[kind]
+        return f"{cls.title}, {label}: {reason}"
+
     def tie_representation(
         self, ctx: QueryContext, flat: np.ndarray | Points
     ) -> np.ndarray | Points:
@@ -99,7 +170,11 @@ class DamiPlus(Dami):
 
     def _select(self, ctx: QueryContext, k: int, seed: int, reporter: Reporter) -> QueryResult:
         res, points = self.central(ctx, k, seed, reporter)
-        return self.result(ctx, res, points, res.order)
+        result = self.result(ctx, res, points, res.order)
+        kinds = tie_kinds(res, result.indices)
+        if kinds is not None:
+            result.info["pick_kinds"] = kinds
+        return result
 
     def central(
         self, ctx: QueryContext, k: int, seed: int, reporter: Reporter
