@@ -117,10 +117,8 @@ class DamiBlend(DamiPlus):
         res, points = self.central(ctx, k, seed, reporter)
         picks, kinds = blend(res.order, res.seeds, k, boundary_count(int(ctx.labeled.sum()), k))
         result = self.result(ctx, res, points, np.asarray(picks, dtype=np.int64))
-        # after a tie, the picks are the seeding's own and each says which rule took it
-        ties = tie_kinds(res, result.indices) if res.used_fallback else None
-        if ties is not None:
-            result.info["pick_kinds"] = ties
-        elif not res.used_fallback:
+        if not res.used_fallback:
             result.info["pick_kinds"] = kinds
+        elif (ties := tie_kinds(res, result.indices)) is not None:
+            result.info["pick_kinds"] = ties  # the seeding's own picks, each with its rule
         return result
