@@ -194,3 +194,37 @@ def test_the_regions_tab_swatches_are_the_map_colours(demo_window):
         icon = model.data(model.index(position, 0), Qt.ItemDataRole.DecorationRole)
         pixel = icon.pixmap(12, 12).toImage().pixelColor(6, 6).name()
         assert pixel == found.colours[group.index]
+
+
+def test_a_tie_rounds_empty_groups_are_not_counted(qtbot):
+    """Every open row copies a labeled row: DAMI+'s tie-rule picks head no group of their own,
+    and the legend and the colour note count the same groups, those that hold rows."""
+    import pandas as pd
+
+    from dami_gui.core.data.dataset import build_dataset
+    from dami_gui.core.data.roles import infer_roles
+    from dami_gui.core.model import MLPConfig
+
+    rng = np.random.default_rng(3)
+    distinct = rng.normal(size=(6, 2)) * 3
+    X = np.repeat(distinct, 10, axis=0)
+    y = np.repeat(np.arange(6) % 2, 10)
+    frame = pd.DataFrame(X, columns=["a", "b"])
+    dataset = build_dataset(frame, infer_roles(frame), classes=["no", "yes"])
+    s = Session(
+        dataset,
+        batch_size=5,
+        model_config=MLPConfig(hidden=(16, 16), min_epochs=5, min_steps=30),
+        estimate_accuracy=False,
+        truth=y,
+    )
+    for row in range(0, 60, 10):  # one copy of each distinct row
+        s.label(row, int(y[row]))
+    s.run_round()
+    assert s.last_round.info["pick_kinds"] == ["chance"] * 5
+    view = shown_map(qtbot, s)
+    view.set_layout(pca_layout(X), "PCA")
+    groups = np.unique(np.asarray(s.last_round.partition)).size
+    assert len(s.last_round.centers) == 11 and groups <= 6  # the picks' groups are empty
+    assert f"for {groups} DAMI groups" in view.families.title.text()
+    assert f"({groups} groups of rows" in view.legend.text()

@@ -134,7 +134,9 @@ class MapLegend(QWidget):
             return
         fam = colouring.families
         units = "DAMI groups" if colouring.unit == "group" else "linear regions"
-        self.title.setText(f"<b>{fam.n_families} colours</b> for {colouring.n_units} {units}")
+        # groups that hold rows: a pick that copies a labeled row (the tie rule) heads none
+        shown = int((np.asarray(fam.group_size) > 0).sum())
+        self.title.setText(f"<b>{fam.n_families} colours</b> for {shown} {units}")
         self.title.setToolTip(
             f"A hue per class the model predicts for most of a {colouring.unit}'s rows, a shade "
             f"per {colouring.unit} (similar ones side by side). Hover a dot for its exact "

@@ -454,7 +454,9 @@ class MapView(QWidget):
         if view is None:
             colour = "Grey dots: rows not labeled yet (colours appear after the first round)."
         elif self.mode == "groups":
-            n = int(np.max(view.result.partition)) + 1 if view.result.partition is not None else 0
+            part = view.result.partition
+            # groups that hold rows: a pick that copies a labeled row (the tie rule) heads none
+            n = 0 if part is None else int(np.unique(np.asarray(part)[np.asarray(part) >= 0]).size)
             colour = (
                 f"Dot colour: DAMI group ({n} groups of rows whose local explanation is "
                 "closest to the same center): the hue of the class predicted for most of its "
