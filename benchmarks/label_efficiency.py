@@ -146,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.merge:
         runs = merge(args.merge, args.pipelines)
+        found = {r["pipeline"] for r in runs}
+        for missing in [p for p in args.pipelines or [] if p not in found]:
+            print(f"warning: no run of {missing} in the merged files", file=sys.stderr)
         _save(out, config, runs)
         print(f"merged {len(runs)} runs from {len(args.merge)} files into {out}")
     elif args.report_only:

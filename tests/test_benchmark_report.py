@@ -120,3 +120,19 @@ def test_subset_table_on_the_held_out_and_imbalanced_sets():
     row = next(line for line in text.splitlines() if line.startswith("| mlp/dami-blend"))
     # mean ALC (70 + 75) / 2, mean rank (1 + 2) / 2, one win, above random on 1 of 2, worst twonorm
     assert row == "| mlp/dami-blend | 72.5 | 1.5 | 1 | 1/2 | twonorm (-5.0) |"
+
+
+def test_merge_names_a_pipeline_it_found_no_run_of(tmp_path, capsys, monkeypatch):
+    import json
+
+    from benchmarks.label_efficiency import main
+
+    monkeypatch.setattr("benchmarks.report.write_report", lambda *args: "")  # tables: not here
+
+    part = tmp_path / "part.json"
+    part.write_text(json.dumps({"runs": [_run("bupa", "mlp/random", 0, [0.5])]}))
+    out = tmp_path / "merged.json"
+    main(["--merge", str(part), "--pipelines", "mlp/random", "mlp/dami-plsu", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert "no run of mlp/dami-plsu" in err and "mlp/random" not in err
+    assert [r["pipeline"] for r in json.loads(out.read_text())["runs"]] == ["mlp/random"]

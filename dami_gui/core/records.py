@@ -38,8 +38,9 @@ class LabelEvent:
     undoes: int | None = None
 
 
-#: ``RoundResult.info`` entries that hold one value per pick, in pick order (DAMI+ blend's
-#: "typical"/"boundary"). A reopened round whose picks no longer match them (rows gone from a
+#: ``RoundResult.info`` entries that hold one value per pick, in pick order (the rule that took
+#: each pick: DAMI+ blend's "typical"/"boundary", and DAMI+'s or the blend's tie-rule picks'
+#: "boundary"/"tie"/"chance"). A reopened round whose picks no longer match them (rows gone from a
 #: changed CSV) drops them rather than explain a pick by another pick's rule.
 PER_PICK_INFO = ("pick_kinds",)
 

@@ -224,7 +224,13 @@ def test_a_tie_rounds_empty_groups_are_not_counted(qtbot):
     assert s.last_round.info["pick_kinds"] == ["chance"] * 5
     view = shown_map(qtbot, s)
     view.set_layout(pca_layout(X), "PCA")
-    groups = np.unique(np.asarray(s.last_round.partition)).size
+    partition = np.asarray(s.last_round.partition)
+    groups = np.unique(partition).size
     assert len(s.last_round.centers) == 11 and groups <= 6  # the picks' groups are empty
+    assert f"for {groups} DAMI groups" in view.families.title.text()
+    assert f"({groups} groups of rows" in view.legend.text()
+    # an empty group below a full one (a labeled center whose rows all went to a pick's)
+    s.last_round.partition = np.where(partition >= 1, partition + 1, partition)
+    view.set_session(s)
     assert f"for {groups} DAMI groups" in view.families.title.text()
     assert f"({groups} groups of rows" in view.legend.text()

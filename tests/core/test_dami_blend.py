@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from dami_gui.core.progress import as_reporter
 from dami_gui.core.strategies import get_strategy, why_picked, why_this_row
@@ -75,8 +76,32 @@ def test_a_tie_rounds_picks_say_they_came_from_the_tie_rule(name):
     assert all(X[r].tobytes() in labeled for r in result.indices)  # copies indeed
     why = why_this_row(name, result.info, 5)
     title = get_strategy(name).title
-    assert why.startswith(f"{title}, the tie rule: every row left is explained exactly like")
+    assert why.startswith(f"{title}, the tie rule: no rule could tell the rows left apart")
     assert "most typical" not in why and "drawn at random" in why
+
+
+def test_a_certain_network_ties_on_dp_dx_and_plain_dami_takes_over(monkeypatch):
+    # dp/dx = 0 for every row (as when the network is sure of all of them): the picks come from
+    # plain DAMI's rule on the logits' local models, and say so
+    from dami_gui.core.geometry.points import Matrix
+    from dami_gui.core.strategies import dami_variants
+
+    def zeros(ctx, models):
+        return Matrix(torch.zeros((ctx.labeled.size, 4)))
+
+    monkeypatch.setattr(dami_variants, "probability_jacobian", zeros)
+    X, y = blobs(n=120)
+    ctx = context(X, y, np.arange(10) * 3, seed=1)
+    result = get_strategy("dami-plus").query(ctx, 5, seed=0)
+    assert result.info["used_fallback"] and result.info["pick_kinds"] == [TIE] * 5
+    why = why_this_row("dami-plus", result.info, 0)
+    assert why.startswith("DAMI+, the tie rule:") and "plain DAMI's rule" in why
+
+
+@pytest.mark.parametrize("name", ["dami-plus", "dami-blend"])
+@pytest.mark.parametrize("kinds", [[["boundary"]], [{"a": 1}], [None], [3.5], "boundary", {}])
+def test_a_damaged_kind_gets_the_general_reason(name, kinds):
+    assert why_this_row(name, {"pick_kinds": kinds}, 0) == why_picked(name)
 
 
 def test_draws_before_a_tie_are_boundary_rows_and_the_rest_tie_picks():

@@ -74,6 +74,9 @@ def test_each_pick_says_which_rule_took_it():
     assert sorted(res.order[:2].tolist()) == [4, 5]
     assert res.picked_by == (kcenter.BY_RULE,) * 2 + (kcenter.BY_CHANCE,) * 2
     assert k_center_greedy(X, np.array([0]), 2).picked_by == (kcenter.BY_RULE,) * 2
+    # with no center at all, the first pick is a seeded random row, then the rule
+    first = k_center_greedy(X, np.array([], dtype=int), 3, seed=0)
+    assert first.picked_by[0] == kcenter.BY_CHANCE and first.picked_by[1] == kcenter.BY_RULE
 
 
 def test_initial_distances_are_taken_in_bounded_blocks(monkeypatch):

@@ -52,7 +52,8 @@ class KCenterResult:
     final_distance: np.ndarray
     #: Per pick, the rule that took it: :data:`BY_RULE` (the representation told the row apart),
     #: :data:`BY_FALLBACK` (the fallback representation did) or :data:`BY_CHANCE` (neither: a
-    #: seeded random open row, explained exactly like a center in both).
+    #: seeded random open row, at distance 0 (up to rounding) from a center in both, or the first
+    #: pick when there is no center at all).
     picked_by: tuple[str, ...] = ()
 
 
@@ -193,10 +194,11 @@ def k_center_greedy(
     for i in range(k):
         reporter.check()
         how = BY_RULE
-        if not center_rows:
+        if not center_rows:  # nothing to tell the rows apart from: a seeded random row
             open_rows = np.flatnonzero(candidates)
             row = int(rng.choice(open_rows))
             gap = float("inf")
+            how = BY_CHANCE
         else:
             if rule == "farthest":
                 gap_sq, arg = torch.where(open_mask, dist.min_sq, -1.0).max(0)

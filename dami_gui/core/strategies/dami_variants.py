@@ -78,16 +78,18 @@ REASONS = {
     ),
     TIE: (
         "the tie rule",
-        "every row left has the same local model of its class probabilities as a labeled row or "
-        "a row picked before it, so those models cannot tell the rows apart; of them, this row's "
-        "local linear model of the logits is the farthest from theirs (plain DAMI's rule).",
+        "every row left has, up to rounding, the same local model of its class probabilities as "
+        "a labeled row or a row picked before it (for instance the network is certain of all of "
+        "them, or they are copies), so those models cannot tell the rows apart; of them, this "
+        "row's local linear model of the logits is the farthest from theirs (plain DAMI's rule).",
     ),
     CHANCE: (
         "the tie rule",
-        "every row left is explained exactly like a labeled row or a row picked before it "
-        "(usually it is a copy of one in the columns the model uses), so no rule can tell them "
-        "apart; this row was drawn at random among them. Its label shows how consistent the "
-        "labels of such rows are.",
+        "no rule could tell the rows left apart: each has, up to rounding, the same local linear "
+        "model as a labeled row or a row picked before it (the same linear region; a copy of "
+        "one, for instance), or nothing was labeled yet to compare with; so this row was drawn at "
+        "random among them. If it copies a labeled row, its label shows how consistent the labels "
+        "of such rows are.",
     ),
 }
 
@@ -98,9 +100,10 @@ def pick_kind(info: dict[str, Any], position: int) -> str | None:
     """The rule that took the ``position``-th pick of a round (see :data:`REASONS`), or None
     when the round does not say (an ordinary DAMI+ round, an older round, a damaged record)."""
     kinds = info.get("pick_kinds")
-    if isinstance(kinds, list) and 0 <= position < len(kinds) and kinds[position] in REASONS:
-        return str(kinds[position])
-    return None
+    if not isinstance(kinds, list) or not 0 <= position < len(kinds):
+        return None
+    kind = kinds[position]
+    return kind if isinstance(kind, str) and kind in REASONS else None
 
 
 def tie_kinds(res: CentralRowsResult, picks: np.ndarray) -> list[str] | None:
