@@ -85,11 +85,10 @@ REASONS = {
     ),
     CHANCE: (
         "the tie rule",
-        "no rule could tell the rows left apart: each has, up to rounding, the same local linear "
-        "model as a labeled row or a row picked before it (the same linear region; a copy of "
-        "one, for instance), or nothing was labeled yet to compare with; so this row was drawn at "
-        "random among them. If it copies a labeled row, its label shows how consistent the labels "
-        "of such rows are.",
+        "no rule could tell the rows left apart (each has, up to rounding, the same local linear "
+        "model as a labeled row or an earlier pick, a copy of one for instance, or nothing was "
+        "labeled yet), so this row was drawn at random among them; if it copies a labeled row, "
+        "its label shows how consistent such labels are.",
     ),
 }
 
