@@ -456,7 +456,8 @@ class MapView(QWidget):
         elif self.mode == "groups":
             part = view.result.partition
             # groups that hold rows: a pick that copies a labeled row (the tie rule) heads none
-            n = 0 if part is None else int(np.unique(np.asarray(part)[np.asarray(part) >= 0]).size)
+            groups = np.unique(np.asarray(part)) if part is not None else np.empty(0)
+            n = int((groups >= 0).sum())
             colour = (
                 f"Dot colour: DAMI group ({n} groups of rows whose local explanation is "
                 "closest to the same center): the hue of the class predicted for most of its "

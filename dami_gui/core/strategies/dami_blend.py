@@ -105,13 +105,11 @@ class DamiBlend(DamiPlus):
 
     @classmethod
     def why_this_row(cls, info: dict[str, Any], position: int) -> str:
-        """The rule that took the row (typical, boundary or the tie rule's), else the general
-        reason."""
-        kind = pick_kind(info, position)
-        if kind is None:
-            return cls.why_picked()
-        label, reason = REASONS[kind]
-        return f"{cls.title}, {label}: {reason}"
+        """As DAMI+'s, except that a typical row is named as one (half the batch is not)."""
+        if pick_kind(info, position) == TYPICAL:
+            label, reason = REASONS[TYPICAL]
+            return f"{cls.title}, {label}: {reason}"
+        return super().why_this_row(info, position)
 
     def _select(self, ctx: QueryContext, k: int, seed: int, reporter: Reporter) -> QueryResult:
         res, points = self.central(ctx, k, seed, reporter)
