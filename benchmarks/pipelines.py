@@ -25,7 +25,10 @@ import warnings
 
 import numpy as np
 
+from dami_gui.core.learner import DEFAULT_LEARNER, LearnerConfig, fit_learner
+from dami_gui.core.learner.teacher import fit_teacher
 from dami_gui.core.model import LIGHT_CONFIG, MLPConfig, predict_proba, train_mlp
+from dami_gui.core.progress import as_reporter
 from dami_gui.core.simulate import balanced_accuracy
 from dami_gui.core.strategies import ModelOutputs, QueryContext, available, get_strategy
 from dami_gui.core.strategies.base import top_k
@@ -35,6 +38,10 @@ from .protocol import ROUNDS, Split
 
 #: The networks a pipeline can name: today's default and the one part 1 (issue 12) measured.
 MLP_LEARNERS = {"mlp": MLPConfig(), "mlp64": LIGHT_CONFIG}
+#: The ensemble learners (:mod:`dami_gui.core.learner`): ``ens`` is the app's default, the
+#: teacher's answer reproduced by the exact network the strategies read; ``teacher`` is that
+#: teacher itself (its accuracy, and ``teacher/margin`` on its probabilities).
+ENSEMBLES: dict[str, LearnerConfig] = {"ens": DEFAULT_LEARNER}
 MLP_PEERS = ["sk-margin", "sk-badge", "sk-typiclust", "sk-probcover"]
 SK_LEARNERS = ["et", "rf", "hgb", "svc", "lr"]
 SK_STRATEGIES = ["random", "margin"]
@@ -147,38 +154,84 @@ def _mlp_query(strategy: str, model, split: Split, labeled: np.ndarray, k: int, 
     return strat.query(ctx, k, seed=seed).indices, 0
 
 
+def _fit_round(learner: str, split: Split, labeled: np.ndarray, seed: int, cache, key):
+    """This round's model: (predict_proba over rows, the network the strategies read or None,
+    the ensemble's fitted learner or None)."""
+    if cache is not None and key is not None and key in cache:
+        return cache[key]
+    if learner in MLP_LEARNERS:
+        Xl, yl = split.X_pool[labeled], split.y_pool[labeled]
+        model, _ = train_mlp(Xl, yl, split.n_classes, MLP_LEARNERS[learner], seed=seed)
+        fitted = (lambda X: predict_proba(model, X), model, None)
+    elif learner in ENSEMBLES:
+        labels = np.where(labeled, split.y_pool, -1)
+        config = ENSEMBLES[learner]
+        fitted_learner = fit_learner(
+            split.X_pool, labels, split.n_classes, config, MLPConfig(), seed
+        )
+        model = fitted_learner.network
+        fitted = (lambda X: predict_proba(model, X), model, fitted_learner)
+    elif learner == "teacher" and np.unique(split.y_pool[labeled]).size >= 2:
+        # the default ensemble's teacher alone, no student: its own accuracy and margin
+        Xl, yl = split.X_pool[labeled], split.y_pool[labeled]
+        teacher = fit_teacher(
+            Xl, yl, split.n_classes, DEFAULT_LEARNER.members, MLPConfig(), seed, as_reporter(None)
+        )
+        fitted = (teacher.predict_proba, None, None)
+    else:
+        Xl, yl = split.X_pool[labeled], split.y_pool[labeled]
+        clf = _fit_sklearn("et" if learner == "teacher" else learner, Xl, yl, seed)
+        fitted = (lambda X: _sk_proba(clf, X, split.n_classes), None, None)
+    if cache is not None and key is not None:
+        cache[key] = fitted
+    return fitted
+
+
+def _sk_proba(clf, X: np.ndarray, n_classes: int) -> np.ndarray:
+    out = np.zeros((X.shape[0], n_classes))
+    out[:, np.asarray(clf.classes_, dtype=np.int64)] = clf.predict_proba(X)
+    return out
+
+
 def run_curve(
     split: Split, pipeline: str, seed: int, rounds: int = ROUNDS, cache: dict | None = None
 ) -> dict:
-    """One learning curve: test accuracy and balanced accuracy after each round's training."""
+    """One learning curve: test accuracy and balanced accuracy after each round's training.
+
+    Ensemble pipelines also record, per point, the teacher's test accuracy, the fidelity on the
+    test rows (student and teacher predict the same class) and the fidelity the app reports
+    (measured on pool rows or rows made like them, see :mod:`dami_gui.core.learner.fit`).
+    """
     learner, strategy = pipeline.split("/", 1)
-    n, C, B = split.X_pool.shape[0], split.n_classes, split.batch
+    n, B = split.X_pool.shape[0], split.batch
     rng = np.random.default_rng(seed)
     labeled = np.zeros(n, dtype=bool)
     labeled[rng.choice(n, size=min(B, n), replace=False)] = True
     acc, bacc, labels, select_s, train_s = [], [], [], [], []
+    teacher_acc, teacher_bacc, fidelity, app_fidelity = [], [], [], []
     stopped_early = None
     filled = 0
     for r in range(rounds + 1):
         t0 = time.perf_counter()
         train_seed = seed * 1000 + r
-        Xl, yl = split.X_pool[labeled], split.y_pool[labeled]
-        if learner in MLP_LEARNERS:
-            key = (learner, split.name, seed) if r == 0 else None
-            if cache is not None and key in cache:
-                model = cache[key]
-            else:
-                model, _ = train_mlp(Xl, yl, C, MLP_LEARNERS[learner], seed=train_seed)
-                if key is not None and cache is not None:
-                    cache[key] = model
-            pred = predict_proba(model, split.X_test).argmax(1)
-        else:
-            model = _fit_sklearn(learner, Xl, yl, train_seed)
-            pred = model.predict(split.X_test)
+        key = (learner, split.name, seed) if r == 0 else None
+        proba, model, fitted = _fit_round(learner, split, labeled, train_seed, cache, key)
+        pred = proba(split.X_test).argmax(1)
         train_s.append(time.perf_counter() - t0)
         acc.append(float((pred == split.y_test).mean()))
         bacc.append(balanced_accuracy(split.y_test, pred))
         labels.append(int(labeled.sum()))
+        if fitted is not None and fitted.teacher is not None:
+            tpred = fitted.teacher.predict_proba(split.X_test).argmax(1)
+            teacher_acc.append(float((tpred == split.y_test).mean()))
+            teacher_bacc.append(balanced_accuracy(split.y_test, tpred))
+            fidelity.append(float((tpred == pred).mean()))
+            app_fidelity.append(fitted.fidelity)
+        elif learner in ENSEMBLES:  # fewer than two classes: the network alone, no teacher
+            teacher_acc.append(acc[-1])
+            teacher_bacc.append(bacc[-1])
+            fidelity.append(1.0)
+            app_fidelity.append(None)
         if r == rounds:
             break
         left = int((~labeled).sum())
@@ -191,19 +244,22 @@ def run_curve(
         if strategy == "random":  # our random strategy for every learner: the same rows
             ctx = QueryContext(split.X_pool, labeled)
             idx = get_strategy("random").query(ctx, k, qseed).indices
-        elif learner in MLP_LEARNERS:
+        elif (strategy == "margin" and model is None) or strategy == "teacher-margin":
+            # margin on the learner's probabilities (the teacher's, for teacher-margin)
+            teacher = fitted.teacher if fitted is not None else None
+            source = teacher.predict_proba if teacher is not None else proba
+            rows = np.flatnonzero(~labeled)
+            idx = margin_rows(source(split.X_pool[rows]), rows, k, qseed)
+        elif model is not None:
             idx, added = _mlp_query(strategy, model, split, labeled, k, qseed)
             filled += added
-        elif strategy == "margin":
-            rows = np.flatnonzero(~labeled)
-            idx = margin_rows(model.predict_proba(split.X_pool[rows]), rows, k, qseed)
         else:
             raise ValueError(f"unknown pipeline {pipeline!r}")
         select_s.append(time.perf_counter() - t0)
         idx = np.asarray(idx, dtype=np.int64)
         assert len(set(idx.tolist())) == k and not labeled[idx].any(), pipeline
         labeled[idx] = True
-    return {
+    curve = {
         "acc": acc,
         "bacc": bacc,
         "labels": labels,
@@ -212,3 +268,11 @@ def run_curve(
         "stopped_early": stopped_early,
         "filled_at_random": filled,
     }
+    if learner in ENSEMBLES:
+        curve.update(
+            teacher_acc=teacher_acc,
+            teacher_bacc=teacher_bacc,
+            fidelity=fidelity,
+            app_fidelity=app_fidelity,
+        )
+    return curve

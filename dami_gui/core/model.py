@@ -191,7 +191,8 @@ def single_thread() -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def _generator(seed: int) -> torch.Generator:
+def seeded_generator(seed: int) -> torch.Generator:
+    """A private torch random generator for ``seed``: training never touches the global one."""
     return torch.Generator().manual_seed(int(seed) & 0x7FFF_FFFF_FFFF_FFFF)
 
 
@@ -205,7 +206,7 @@ def init_model(
     """
     config = config or MLPConfig()
     model = MLP(n_features, n_classes, config.hidden)
-    gen = _generator(seed)
+    gen = seeded_generator(seed)
     with torch.no_grad():
         for linear in model.layers:
             bound = 1.0 / math.sqrt(linear.in_features)
@@ -278,7 +279,7 @@ def _fit(
 
     xt = torch.from_numpy(X)
     yt = torch.from_numpy(y)
-    gen = _generator(seed + 1)
+    gen = seeded_generator(seed + 1)
     epochs, _ = schedule(n, config)
     optimizer = torch.optim.Adam(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay

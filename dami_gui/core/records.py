@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from dami_gui.core.learner.teacher import Teacher
 from dami_gui.core.model import MLP
 
 #: The kinds of :class:`LabelEvent`, as stored in a project file's ``events.kind`` column.
@@ -52,6 +53,9 @@ class RoundResult:
     ``partition`` gives every row's nearest center (an index into ``centers``: the labeled rows,
     then the queries) in interpretation space, whatever strategy picked the queries, and
     ``center_distance`` the distance to it; ``region_ids`` the exact activation region.
+    ``teacher`` is the ensemble whose answer the round's network reproduces (None for the
+    network alone): held for this session only, never stored (a project keeps the network, the
+    learner's settings in ``info["learner"]`` and its fidelity in ``info["fidelity"]``).
     """
 
     index: int
@@ -73,6 +77,7 @@ class RoundResult:
     center_distance: np.ndarray | None = None
     timings: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    teacher: Teacher | None = field(default=None, repr=False, compare=False)
 
     def model(self) -> MLP:
         """The network trained this round, rebuilt from its weights."""

@@ -28,7 +28,9 @@ from dami_gui.core.coverage import round_coverage
 from dami_gui.core.data.dataset import Dataset
 from dami_gui.core.device import resolve_device
 from dami_gui.core.errors import ParameterError
-from dami_gui.core.model import MLP, MLPConfig, train_mlp
+from dami_gui.core.learner import DEFAULT_LEARNER, LearnerConfig, fit_learner
+from dami_gui.core.learner.estimate import cross_validated_accuracy
+from dami_gui.core.model import MLP, MLPConfig
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 from dami_gui.core.records import EVENT_KINDS, LabelEvent, RoundResult
 from dami_gui.core.strategies import DEFAULT_STRATEGY, ModelOutputs, QueryContext, get_strategy
@@ -38,10 +40,6 @@ Listener = Callable[[str, object], None]
 
 #: Rows asked for per round unless told otherwise.
 DEFAULT_BATCH_SIZE = 20
-#: Fewest labeled rows for which a cross-validated accuracy estimate is given.
-MIN_LABELS_FOR_ESTIMATE = 10
-#: Folds of the cross-validated accuracy estimate (fewer when there are fewer labeled rows).
-ESTIMATE_FOLDS = 5
 
 
 class Journal(Protocol):
@@ -73,6 +71,7 @@ class Session:
         batch_size: int = DEFAULT_BATCH_SIZE,
         seed: int = 0,
         model_config: MLPConfig | None = None,
+        learner: LearnerConfig | None = None,
         truth: np.ndarray | None = None,
         test_set: tuple[np.ndarray, np.ndarray] | None = None,
         estimate_accuracy: bool = True,
@@ -89,6 +88,7 @@ class Session:
         self.rounds: list[RoundResult] = []
         self.queries = np.empty(0, dtype=np.int64)
         self._model_config = model_config or MLPConfig()
+        self._learner = learner or DEFAULT_LEARNER
         self.seed = int(seed)
         self.estimate_accuracy = estimate_accuracy
         #: Where interpretation and K-Center run: an accelerator when torch has one, else the
@@ -127,6 +127,19 @@ class Session:
         if not isinstance(config, MLPConfig):
             raise ParameterError("model_config", "an MLPConfig", type(config).__name__)
         self._model_config = config
+        self._notify("settings", None)
+
+    @property
+    def learner(self) -> LearnerConfig:
+        """What learns from the labels (the ensemble and its exact student, or the network
+        alone; see :mod:`dami_gui.core.learner`); a change applies from the next round."""
+        return self._learner
+
+    @learner.setter
+    def learner(self, config: LearnerConfig) -> None:
+        if not isinstance(config, LearnerConfig):
+            raise ParameterError("learner", "a LearnerConfig", type(config).__name__)
+        self._learner = config
         self._notify("settings", None)
 
     @property
@@ -286,6 +299,7 @@ class Session:
         index = len(self.rounds) + 1
         strategy_name, batch_size = self.strategy, self.batch_size
         config = self.model_config  # taken once: the settings may change while the round runs
+        learner = self.learner
         seed = self.seed * 1_000_003 + index
         X = self.dataset.X
         n_classes = len(self.classes)
@@ -293,15 +307,18 @@ class Session:
         timings: dict[str, float] = {}
 
         t0 = time.perf_counter()
-        model, report = train_mlp(
-            X[labeled],
-            labels[labeled],
+        fitted = fit_learner(
+            X,
+            labels,
             n_classes,
+            learner,
             config,
             seed,
             reporter.sub(0.0, 0.45, "Training the model"),
         )
+        model = fitted.network
         timings["train"] = time.perf_counter() - t0
+        timings.update({f"train_{k}": v for k, v in fitted.timings.items() if k != "train"})
 
         t0 = time.perf_counter()
         outputs = ModelOutputs(model, X, self.device)
@@ -322,6 +339,7 @@ class Session:
                 X[labeled],
                 labels[labeled],
                 n_classes,
+                fitted.learner,
                 config,
                 seed,
                 reporter.sub(0.8, 1.0, "Estimating accuracy"),
@@ -346,9 +364,15 @@ class Session:
             test_accuracy=self._test_accuracy(model, outputs.proba, labeled),
             model_state={k: v.detach().clone() for k, v in model.state_dict().items()},
             model_spec=model.spec(),
-            train_accuracy=None if np.isnan(report.train_accuracy) else report.train_accuracy,
+            train_accuracy=fitted.train_accuracy,
             timings=timings,
-            info={**query.info, "model_config": config.to_dict()},
+            info={
+                **query.info,
+                "model_config": config.to_dict(),
+                "learner": fitted.learner.to_dict(),
+                "fidelity": fitted.fidelity,
+            },
+            teacher=fitted.teacher,
         )
         previous = self.rounds[-1] if self.rounds and self.rounds[-1].index == index - 1 else None
         # Recorded now, while the previous round's per-row arrays are at hand: a reopened
@@ -392,46 +416,3 @@ class Session:
         result = self.compute_round(progress, cancel)
         self.commit_round(result)
         return result
-
-
-def cross_validated_accuracy(
-    X: np.ndarray,
-    y: np.ndarray,
-    n_classes: int,
-    config: MLPConfig,
-    seed: int,
-    progress: ProgressCallback | Reporter | None = None,
-    cancel: CancelToken | None = None,
-) -> float | None:
-    """Accuracy on the labeled rows by stratified k-fold cross-validation (k <= 5).
-
-    Each row is predicted by a network trained, with the same schedule, on the other folds.
-    None when there are fewer than :data:`MIN_LABELS_FOR_ESTIMATE` labels or a single class.
-    Actively chosen rows are harder than average, so this tends to under-estimate the accuracy
-    on the whole pool; it is the honest figure available without a test set.
-    """
-    reporter = as_reporter(progress, cancel)
-    n = len(y)
-    if n < MIN_LABELS_FOR_ESTIMATE or np.unique(y).size < 2:
-        return None
-    folds = min(ESTIMATE_FOLDS, n)
-    rng = np.random.default_rng(seed)
-    fold_of = np.empty(n, dtype=np.int64)
-    order = rng.permutation(n)
-    order = order[np.argsort(y[order], kind="stable")]  # stratify: deal each class round-robin
-    fold_of[order] = np.arange(n) % folds
-    correct = 0
-    for f in range(folds):
-        test = fold_of == f
-        model, _ = train_mlp(
-            X[~test],
-            y[~test],
-            n_classes,
-            config,
-            seed + 17 * (f + 1),
-            reporter.sub(f / folds, (f + 1) / folds),
-        )
-        with torch.no_grad():
-            pred = model(torch.from_numpy(np.asarray(X[test], dtype=np.float32))).argmax(1).numpy()
-        correct += int((pred == y[test]).sum())
-    return correct / n

@@ -24,6 +24,7 @@ from dami_gui.core.data.dataset import Dataset, build_dataset
 from dami_gui.core.data.reader import read_csv
 from dami_gui.core.data.roles import RoleReport, infer_roles, label_values
 from dami_gui.core.errors import DataError
+from dami_gui.core.learner import LearnerConfig
 from dami_gui.core.model import MLPConfig, predict_proba
 from dami_gui.core.progress import CancelToken
 from dami_gui.core.session import Session
@@ -165,6 +166,7 @@ def simulate(
     test_path: str | Path | None = None,
     seed: int = 0,
     model_config: MLPConfig | None = None,
+    learner: LearnerConfig | None = None,
     device: str = "auto",
     progress: Callable[[dict[str, Any]], None] | None = None,
     cancel: CancelToken | None = None,
@@ -196,6 +198,7 @@ def simulate(
         batch_size=batch_size,
         seed=seed,
         model_config=model_config,
+        learner=learner,
         truth=truth,
         test_set=(test.X, test.y),
         estimate_accuracy=False,
@@ -210,11 +213,19 @@ def simulate(
         point: dict[str, Any] = {
             "round": r,
             "labels": result.labeled_count,
+            "learner": result.info["learner"]["kind"],
             "test_accuracy": result.test_accuracy,
             "balanced_accuracy": balanced_accuracy(test.y, predicted),
             "seconds": time.perf_counter() - t0,
             "timings": result.timings,
         }
+        if result.teacher is not None:
+            # how closely the explained network follows the ensemble, on the test rows
+            taught = result.teacher.predict_proba(test.X).argmax(1)
+            point["teacher_accuracy"] = float((taught == test.y).mean())
+            point["teacher_balanced_accuracy"] = balanced_accuracy(test.y, taught)
+            point["fidelity"] = float((taught == predicted).mean())
+            point["fidelity_on_pool"] = result.info.get("fidelity")
         points.append(point)
         if progress is not None:
             progress(point)
@@ -230,10 +241,12 @@ def simulate(
             session.label(int(row), int(truth[row]))
     accuracies = [p["test_accuracy"] for p in points]
     balanced = [p["balanced_accuracy"] for p in points]
+    fidelities = [p["fidelity"] for p in points if "fidelity" in p]
     return {
         "data": str(path),
         "label_column": label_column,
         "strategy": strategy,
+        "learner": session.learner.to_dict(),
         "batch": batch_size,
         "rounds": rounds,
         "initial": initial,
@@ -247,6 +260,7 @@ def simulate(
         "auc": float(np.mean(accuracies)),
         "final_accuracy": accuracies[-1],
         "balanced_auc": float(np.mean(balanced)),
+        "mean_fidelity": float(np.mean(fidelities)) if fidelities else None,
         "final_balanced_accuracy": balanced[-1],
         "stopped_early": stopped_early,
     }

@@ -8,12 +8,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dami_gui.core.learner import LearnerConfig
 from dami_gui.core.model import MLPConfig
 from dami_gui.core.project.creating import create_project_from_csv
 from dami_gui.core.project.journal import Project
 
 #: A network that trains in a few milliseconds: the tests check saving, not learning.
 TINY = MLPConfig(hidden=(8,), min_epochs=3, min_steps=10)
+#: The ensemble with a student trained for a few steps on a small sample: the same path as the
+#: default learner, in a fraction of a second.
+TINY_LEARNER = LearnerConfig(
+    transfer_rows=200, augment_to=0, student_epochs=2, student_min_steps=20
+)
 CLASSES = ["a", "b", "c"]
 
 
@@ -43,6 +49,7 @@ def new_project(folder: Path, name: str = "p.dami", with_id: bool = True, **kwar
         label_column="species",
         id_column="name" if with_id else None,
         model_config=TINY,
+        learner=TINY_LEARNER,
         estimate_accuracy=False,
         batch_size=5,
     )

@@ -19,6 +19,7 @@ import torch
 
 from dami_gui.core.data.kinds import KINDS
 from dami_gui.core.data.roles import ROLES
+from dami_gui.core.learner import LearnerConfig
 from dami_gui.core.model import MLPConfig
 from dami_gui.core.records import EVENT_KINDS
 
@@ -163,6 +164,26 @@ def model_config(value: object) -> MLPConfig | None:
         and config.batch_size <= MAX_ROWS
         and math.isfinite(config.learning_rate)
         and math.isfinite(config.weight_decay)
+    )
+    return config if within else None
+
+
+def learner_config(value: object) -> LearnerConfig | None:
+    """A stored :class:`LearnerConfig` within the limits above, or None (the caller's default)."""
+    try:
+        if not isinstance(value, dict):
+            return None
+        config = LearnerConfig.from_dict(dict(value))
+    except Exception:  # anything a damaged record can raise: the default is used
+        return None
+    within = (
+        config.transfer_rows <= MAX_ROWS
+        and config.augment_to <= MAX_ROWS
+        and config.student_epochs <= MAX_EPOCHS
+        and config.student_min_steps <= MAX_STEPS
+        and config.student_batch_size <= MAX_ROWS
+        and math.isfinite(config.student_learning_rate)
+        and math.isfinite(config.student_weight_decay)
     )
     return config if within else None
 

@@ -18,6 +18,7 @@ import numpy as np
 from dami_gui import __version__
 from dami_gui.core.data.dataset import Dataset, class_codes, load_dataset
 from dami_gui.core.errors import DataError
+from dami_gui.core.learner import LearnerConfig
 from dami_gui.core.model import MLPConfig
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 from dami_gui.core.project.journal import Project
@@ -71,6 +72,7 @@ def create_project_from_csv(
     batch_size: int = DEFAULT_BATCH_SIZE,
     seed: int = 0,
     model_config: MLPConfig | None = None,
+    learner: LearnerConfig | None = None,
     estimate_accuracy: bool = True,
 ) -> Project:
     """Read ``csv``, check it can be labeled, and create the project ``path`` for it.
@@ -99,6 +101,7 @@ def create_project_from_csv(
         batch_size=batch_size,
         seed=seed,
         model_config=model_config,
+        learner=learner,
         estimate_accuracy=estimate_accuracy,
     )
     return create_project(path, session, progress=reporter.sub(0.6, 1.0))

@@ -21,6 +21,7 @@ import contextlib
 import numpy as np
 
 from dami_gui.core.errors import DamiError
+from dami_gui.core.learner import NETWORK_LEARNER
 from dami_gui.core.project import checks
 from dami_gui.core.project.errors import ProjectError
 from dami_gui.core.project.journal import Project
@@ -145,12 +146,18 @@ def _compute_again(
     # The round's own network when it was recorded (since issue 13), so that a project whose
     # network was changed afterwards computes its last round again as it was computed.
     config = checks.model_config(old.info.get("model_config")) or session.model_config
+    # Likewise its learner (since 0.3); a round recorded before then had the network alone.
+    if "learner" in old.info:
+        learner = checks.learner_config(old.info["learner"]) or session.learner
+    else:
+        learner = NETWORK_LEARNER
     scratch = Session(
         session.dataset,
         strategy=session.strategy,
         batch_size=session.batch_size,
         seed=session.seed,
         model_config=config,
+        learner=learner,
         truth=session.truth,
         estimate_accuracy=False,
         device=session.device,
