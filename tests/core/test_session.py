@@ -9,10 +9,10 @@ import pytest
 from dami_gui.core.data.dataset import build_dataset
 from dami_gui.core.data.roles import infer_roles
 from dami_gui.core.errors import Cancelled, ParameterError
-from dami_gui.core.model import MLPConfig
-from dami_gui.core.progress import CancelToken
 from dami_gui.core.learner import NETWORK_LEARNER
 from dami_gui.core.learner.estimate import cross_validated_accuracy
+from dami_gui.core.model import MLPConfig
+from dami_gui.core.progress import CancelToken
 from dami_gui.core.session import Session
 
 SMALL = MLPConfig(hidden=(16, 16), min_epochs=20, min_steps=60)
@@ -196,4 +196,5 @@ def test_cross_validated_accuracy_is_none_when_too_few_and_right_when_easy():
     assert cross_validated_accuracy(X, np.zeros(40, np.int64), 2, NETWORK_LEARNER, SMALL, 0) is None
     assert cross_validated_accuracy(X, y, 2, NETWORK_LEARNER, SMALL, 0) >= 0.85
     noise = np.random.default_rng(1).integers(0, 2, 40)
-    assert cross_validated_accuracy(X, noise, 2, NETWORK_LEARNER, SMALL, 0) < 0.8  # cannot predict noise
+    # it cannot predict noise
+    assert cross_validated_accuracy(X, noise, 2, NETWORK_LEARNER, SMALL, 0) < 0.8
