@@ -5,9 +5,10 @@ What runs where:
 * on the workers, per partition (:mod:`~dami_gui.distributed.tasks`, numpy only): reading the
   partition, its features (the preprocessing replayed), and every pass over the pool;
 * on the client: the fit of the preprocessing from the partitions' reductions
-  (:mod:`~dami_gui.distributed.features`), the training on the labeled rows (gathered: they are
-  few) with :func:`~dami_gui.core.model.train_mlp` exactly as the in-memory round trains, and the
-  small steps between passes.
+  (:mod:`~dami_gui.distributed.features`), the learning from the labeled rows (gathered: they are
+  few) with :func:`~dami_gui.core.learner.fit.fit_on_sample` as the in-memory round learns (the
+  ensemble's student learns its teacher on a seeded sample of pool rows, gathered too, and its
+  fidelity is measured on more of them), and the small steps between passes.
 
 DAMI+ (the in-memory rule: k-means around the labeled rows in the space of dp/dx, the central
 row of each new group) with the seeding of k-means|| (Bahmani et al., VLDB 2012): the labeled
@@ -32,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from dami_gui.core.errors import DamiError
+from dami_gui.core.learner import DEFAULT_LEARNER, LearnerConfig
 from dami_gui.distributed import features, tasks
 from dami_gui.distributed.kernels import Net, nearest, represent
 
@@ -73,6 +75,9 @@ class Selection:
     cold_start: bool
     report: Any
     timings: dict[str, float] = field(default_factory=dict)
+    #: The learner that made the round's network, and how closely it follows the ensemble.
+    learner: LearnerConfig = DEFAULT_LEARNER
+    fidelity: float | None = None
 
 
 def net_of(model: Any) -> Net:
@@ -135,12 +140,15 @@ def select(
     strategy: str,
     batch: int,
     seed: int,
+    learner: LearnerConfig = DEFAULT_LEARNER,
     say: Callable[[str], None] = lambda _: None,
 ) -> Selection:
     """One round of ``strategy`` over ``frame`` (a Dask DataFrame) on ``client`` (see module)."""
     import dask
 
-    from dami_gui.core.model import MLPConfig, train_mlp
+    from dami_gui.core.learner.fit import CHECK_ROWS, fit_on_sample
+    from dami_gui.core.model import MLPConfig
+    from dami_gui.core.progress import as_reporter
 
     if strategy not in STRATEGIES:
         raise DamiError(
@@ -171,9 +179,23 @@ def select(
     t0 = time.perf_counter()
     round_seed = seed * 1_000_003 + 1  # the in-memory session's first round
     cold = np.unique(y_l).size < 2
-    model = None
+    model, fidelity = None, None
     if not cold:
-        model, _ = train_mlp(X_l, y_l, len(facts.classes), MLPConfig(), round_seed)
+        sample, check = _learning_sample(client, parts, facts, learner, CHECK_ROWS, round_seed)
+        fitted = fit_on_sample(
+            X_l,
+            y_l,
+            sample,
+            check,
+            len(facts.classes),
+            learner,
+            MLPConfig(),
+            round_seed,
+            as_reporter(None),
+        )
+        model, fidelity = fitted.network, fitted.fidelity
+        learner = fitted.learner
+        say(_learned(fitted.learner, fidelity))
     net = net_of(model) if model is not None else None
     timings["train"] = time.perf_counter() - t0
 
@@ -225,6 +247,40 @@ def select(
         cold,
         facts.report,
         timings,
+        learner,
+        fidelity,
+    )
+
+
+def _learning_sample(
+    client: Any,
+    parts: list[Any],
+    facts: features.PoolFacts,
+    learner: LearnerConfig,
+    check_rows: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ensemble's transfer sample and fidelity rows, drawn as the in-memory round draws
+    them (a seeded choice of pool rows), gathered from their partitions; none for the network."""
+    from dami_gui.core.learner.transfer import sample_rows
+
+    if not learner.is_ensemble:
+        return np.empty((0, 0), np.float32), np.empty((0, 0), np.float32)
+    n = facts.n_rows
+    sample = sample_rows(n, learner.transfer_rows, seed + 11)
+    left = np.setdiff1d(np.arange(n), sample)
+    check = left[sample_rows(left.size, check_rows, seed + 17)]
+    rows = np.concatenate([sample, check])
+    X, _ = _take(client, parts, None, facts.offsets, rows)
+    return X[: sample.size], X[sample.size :]
+
+
+def _learned(learner: LearnerConfig, fidelity: float | None) -> str:
+    if not learner.is_ensemble or fidelity is None:
+        return "Trained the network on the labeled rows."
+    return (
+        "Trained the ensemble on the labeled rows and the network to reproduce it; they "
+        f"agree on {100 * fidelity:.1f} % of the rows checked."
     )
 
 
