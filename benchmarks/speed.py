@@ -158,13 +158,15 @@ def child(method: str, n: int) -> dict:
 
 
 def round_child(which: str) -> dict:
-    """A full round's breakdown: train, interpret, select (DAMI), PCA layout."""
+    """A full round's breakdown: learn (the network alone, or the ensemble and its student, by
+    stage), the 5-fold estimate, interpret, select (DAMI, DAMI+, the blend), PCA layout."""
     import torch
 
     from dami_gui.core.device import resolve_device
     from dami_gui.core.embedding import pca_layout
+    from dami_gui.core.learner import DEFAULT_LEARNER, NETWORK_LEARNER, fit_learner
+    from dami_gui.core.learner.estimate import cross_validated_accuracy
     from dami_gui.core.model import LIGHT_CONFIG, MLPConfig, train_mlp
-    from dami_gui.core.session import cross_validated_accuracy
     from dami_gui.core.strategies import ModelOutputs, QueryContext, get_strategy
 
     torch.set_num_threads(1)
@@ -176,28 +178,39 @@ def round_child(which: str) -> dict:
         X, y, C = demo.dataset.X, demo.truth, demo.dataset.n_classes
         n_lab, batch = 40, 20
     else:
-        X, y = synthetic_pool(100_000)
+        X, y = synthetic_pool({"100k": 100_000, "1m": 1_000_000}[which])
         C, n_lab, batch = N_CLASSES, N_LABELED, BATCH
     n = X.shape[0]
     labeled = np.zeros(n, dtype=bool)
     labeled[np.random.default_rng(1).choice(n, n_lab, replace=False)] = True
+    labels = np.where(labeled, y, -1)
     t = {}
     train_mlp(X[:50], y[:50], C, MLPConfig(hidden=(4,), min_epochs=1, min_steps=2))  # warm-up
     t0 = time.perf_counter()
     train_mlp(X[labeled], y[labeled], C, LIGHT_CONFIG, seed=0)
     t["train (2 x 64, before 0.2)"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    model, _ = train_mlp(X[labeled], y[labeled], C, seed=0)
-    t["train"] = time.perf_counter() - t0
+    train_mlp(X[labeled], y[labeled], C, seed=0)
+    t["train (network only)"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    cross_validated_accuracy(X[labeled], y[labeled], C, MLPConfig(), seed=0)
-    t["estimate (5-fold)"] = time.perf_counter() - t0
+    fitted = fit_learner(X, labels, C, DEFAULT_LEARNER, MLPConfig(), seed=0)
+    t["learn (ensemble + student)"] = time.perf_counter() - t0
+    for stage, seconds in fitted.timings.items():
+        t[f"  of which {stage}"] = seconds
+    model = fitted.network
+    t0 = time.perf_counter()
+    cross_validated_accuracy(X[labeled], y[labeled], C, NETWORK_LEARNER, MLPConfig(), seed=0)
+    t["estimate (5-fold, network only)"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    cross_validated_accuracy(X[labeled], y[labeled], C, DEFAULT_LEARNER, MLPConfig(), seed=0)
+    t["estimate (5-fold, ensemble)"] = time.perf_counter() - t0
     out = {"data": which, "rows": n, "features": int(X.shape[1]), "labeled": n_lab, "batch": batch}
+    out["fidelity"] = fitted.fidelity
     for name in ("dami", "dami-plus", "dami-blend"):
         outputs = ModelOutputs(model, X, device)
         ctx = QueryContext(X, labeled, outputs, device=device)
         t0 = time.perf_counter()
-        outputs.interpretation()
+        outputs.interpretation() if name == "dami" else outputs.local_models()
         if name != "dami":
             outputs.proba  # noqa: B018  (part of the variant's inputs)
         t[f"interpret ({name})"] = time.perf_counter() - t0
@@ -208,9 +221,13 @@ def round_child(which: str) -> dict:
     pca_layout(X)
     t["layout (PCA)"] = time.perf_counter() - t0
     out["seconds"] = t
-    out["dami_round_s"] = t["train"] + t["interpret (dami)"] + t["select (dami)"]
-    out["dami_plus_round_s"] = t["train"] + t["interpret (dami-plus)"] + t["select (dami-plus)"]
-    out["dami_blend_round_s"] = t["train"] + t["interpret (dami-blend)"] + t["select (dami-blend)"]
+    learn = t["learn (ensemble + student)"]
+    out["dami_round_s"] = learn + t["interpret (dami)"] + t["select (dami)"]
+    out["dami_plus_round_s"] = learn + t["interpret (dami-plus)"] + t["select (dami-plus)"]
+    out["dami_blend_round_s"] = learn + t["interpret (dami-blend)"] + t["select (dami-blend)"]
+    out["network_only_round_s"] = (
+        t["train (network only)"] + t["interpret (dami-plus)"] + t["select (dami-plus)"]
+    )
     out["peak_mb"] = _peak_mb()
     return out
 
@@ -289,7 +306,8 @@ def main(argv=None) -> int:
             results["selection"][f"{m}|{n}"] = r
             print(f"{n:>8} {m:16s} {json.dumps(r)}", flush=True)
     methods = [m for m, _ in runs]
-    for which in () if args.skip_rounds else ("segment", "100k"):
+    rounds = ("segment", "100k") if args.quick else ("segment", "100k", "1m")
+    for which in () if args.skip_rounds else rounds:
         r = _spawn(["--round", which], args.timeout)
         results["rounds"][which] = r
         print(which, json.dumps(r), flush=True)
@@ -381,9 +399,10 @@ def format_tables(results: dict, sizes: list[int], methods: list[str]) -> str:
             if k not in keys:
                 keys.append(k)
     L += [
-        "| data | " + " | ".join(keys) + " | DAMI round (train+interpret+select) | "
-        "dami-plus round (the default) | dami-blend round | peak MB |",
-        "|" + "---|" * (len(keys) + 5),
+        "| data | " + " | ".join(keys) + " | DAMI round (learn+interpret+select) | "
+        "dami-plus round (the default) | dami-blend round | dami-plus round, network only | "
+        "fidelity | peak MB |",
+        "|" + "---|" * (len(keys) + 7),
     ]
     for name, r in rounds.items():
         if "seconds" not in r:
@@ -393,7 +412,8 @@ def format_tables(results: dict, sizes: list[int], methods: list[str]) -> str:
             f"| {name} ({r['rows']:,} × {r['features']}) | "
             + " | ".join(_fmt(r["seconds"].get(k)) for k in keys)
             + f" | {r['dami_round_s']:.2f} | {r['dami_plus_round_s']:.2f} | "
-            f"{r['dami_blend_round_s']:.2f} | {r['peak_mb']:.0f} |"
+            f"{r['dami_blend_round_s']:.2f} | {r['network_only_round_s']:.2f} | "
+            f"{_fmt(r.get('fidelity'), '.3f')} | {r['peak_mb']:.0f} |"
         )
     return "\n".join(L)
 
