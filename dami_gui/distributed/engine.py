@@ -146,7 +146,7 @@ def select(
     """One round of ``strategy`` over ``frame`` (a Dask DataFrame) on ``client`` (see module)."""
     import dask
 
-    from dami_gui.core.learner.fit import CHECK_ROWS, fit_on_sample
+    from dami_gui.core.learner.fit import CHECK_ROWS, describe_learning, fit_on_sample
     from dami_gui.core.model import MLPConfig
     from dami_gui.core.progress import as_reporter
 
@@ -195,7 +195,7 @@ def select(
         )
         model, fidelity = fitted.network, fitted.fidelity
         learner = fitted.learner
-        say(_learned(fitted.learner, fidelity))
+        say(describe_learning(fitted.learner, fidelity))
     net = net_of(model) if model is not None else None
     timings["train"] = time.perf_counter() - t0
 
@@ -273,15 +273,6 @@ def _learning_sample(
     rows = np.concatenate([sample, check])
     X, _ = _take(client, parts, None, facts.offsets, rows)
     return X[: sample.size], X[sample.size :]
-
-
-def _learned(learner: LearnerConfig, fidelity: float | None) -> str:
-    if not learner.is_ensemble or fidelity is None:
-        return "Trained the network on the labeled rows."
-    return (
-        "Trained the ensemble on the labeled rows and the network to reproduce it; they "
-        f"agree on {100 * fidelity:.1f} % of the rows checked."
-    )
 
 
 def _random(client: Any, parts: list[Any], seed: int, k: int) -> tuple[np.ndarray, np.ndarray]:

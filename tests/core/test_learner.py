@@ -213,3 +213,14 @@ def test_cross_validation_predicts_each_labeled_row_without_it():
     assert accuracy == pytest.approx((predicted == y[rows]).mean())
     assert cross_validated_predictions(X[:5], y[:5], 2, FAST, TINY, seed=0) is None
     assert cross_validated_accuracy(X, np.zeros(300, np.int64), 2, FAST, TINY, seed=0) is None
+
+
+def test_the_learning_is_described_in_one_sentence_and_a_poor_follower_is_named():
+    from dami_gui.core.learner import POOR_FIDELITY, describe_learning
+
+    assert "alone" in describe_learning(NETWORK_LEARNER, None)
+    good = describe_learning(FAST, 0.987)
+    assert "99 %" in good and "poorly" not in good
+    poor = describe_learning(FAST, POOR_FIDELITY - 0.01)
+    assert "poorly" in poor and "94 %" in poor
+    assert "99.8 %" in describe_learning(FAST, 0.998)

@@ -14,18 +14,26 @@ from dami_gui.core.learner.config import (
     learner_by_key,
     learner_choice,
 )
-from dami_gui.core.learner.fit import FittedLearner, agreement, fit_learner
+from dami_gui.core.learner.fit import (
+    POOR_FIDELITY,
+    FittedLearner,
+    agreement,
+    describe_learning,
+    fit_learner,
+)
 from dami_gui.core.learner.teacher import Teacher
 
 __all__ = [
     "DEFAULT_LEARNER",
     "LEARNER_CHOICES",
     "NETWORK_LEARNER",
+    "POOR_FIDELITY",
     "FittedLearner",
     "LearnerChoice",
     "LearnerConfig",
     "Teacher",
     "agreement",
+    "describe_learning",
     "fit_learner",
     "learner_by_key",
     "learner_choice",
