@@ -85,14 +85,16 @@ def _numbers(X: np.ndarray, y: np.ndarray, prefix: str = "x") -> pd.DataFrame:
     return frame
 
 
-def _gaussian_class(rng, d, n, spread):
-    """n rows of N(mean, Q diag(lam) Q') with a random rotation Q and eigenvalues log-uniform
+def _gaussian_class(
+    rng: np.random.Generator, d: int, n: int, spread: tuple[float, float]
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """n rows of N(0, Q diag(lam) Q') with a random rotation Q and eigenvalues log-uniform
     in ``spread``; returns the rows and (Q, lam) for the Bayes rule."""
-    q, lam = _rotation(rng, d), _log_uniform(rng, *spread, d)
+    q, lam = _rotation(rng, d), _log_uniform(rng, spread[0], spread[1], d)
     return rng.normal(size=(n, d)) * np.sqrt(lam) @ q.T, (q, lam)
 
 
-def _log_density(X, mean, q, lam):
+def _log_density(X: np.ndarray, mean, q: np.ndarray, lam: np.ndarray) -> np.ndarray:
     z = (X - mean) @ q
     return -0.5 * ((z**2 / lam).sum(1) + np.log(lam).sum())
 
@@ -101,8 +103,9 @@ def _log_density(X, mean, q, lam):
 
 
 def quadratic(rng: np.random.Generator, d: int, n: int = 3000, spread: float = 3.0) -> Draw:
-    """Two Gaussians with different random covariances and a small mean shift: the best
-    boundary is a quadric. ``bayes``: the accuracy of the true densities on this draw."""
+    """Two Gaussians, each with its own random rotation and variances log-uniform in
+    [1/spread, spread], means 0.5 apart: the best boundary is a quadric. ``bayes``: the
+    accuracy of the true densities on this draw."""
     y = _balanced(rng, n, 2)
     X = np.empty((n, d))
     params = []
@@ -138,8 +141,8 @@ LETTERS = np.array(list("ACGT"))
 def motifs(rng: np.random.Generator, classes: int, n: int = 3000, length: int = 60) -> Draw:
     """Sequences of ``length`` letters A/C/G/T, one column per position, each position with its
     own random letter mix. Two motifs of 5 letters, each with its own place (any of 3 shifts);
-    every letter of a planted motif mutates with probability 0.2. Two classes: a motif (either)
-    or none; three: the first motif, the second, or none. Then 3 % label noise."""
+    each letter of a planted motif stays the background's with probability 0.2. Two classes: a
+    motif (either) or none; three: the first motif, the second, or none. Then 3 % label noise."""
     width, shifts = 5, 3
     mix = rng.dirichlet(np.full(4, 3.0), size=length)  # per-position letter frequencies
     codes = (rng.random((n, length, 1)) > mix.cumsum(1)[None, :, :3]).sum(2)

@@ -151,8 +151,7 @@ def test_every_family_is_learnable_but_not_trivially(name, one_thread):
     chance = 0.5 if family.imbalanced else max(np.mean(y == c) for c in np.unique(y))
     models = (ExtraTreesClassifier(n_estimators=25, random_state=0), LogisticRegression())
     learnable = max(
-        _score(y[cut:], m.fit(X[:cut], y[:cut]).predict(X[cut:]), family.imbalanced)
-        for m in models
+        _score(y[cut:], m.fit(X[:cut], y[:cut]).predict(X[cut:]), family.imbalanced) for m in models
     )
     assert learnable > chance + 0.08, f"{name}: {learnable:.3f} against chance {chance:.3f}"
     for model in models:
