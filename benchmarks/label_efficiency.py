@@ -1,6 +1,7 @@
 """Label-efficiency benchmark (issue 12): learning curves of every pipeline on the dev data sets.
 
-    python -m benchmarks.label_efficiency [--quick] [--group dev|tune|holdout] [--datasets ...]
+    python -m benchmarks.label_efficiency [--quick] [--group dev|tune|holdout|synthetic]
+        [--datasets ...]
         [--seeds N] [--first-seed S] [--pipelines ...] [--jobs N] [--out FILE] [--resume]
     python -m benchmarks.label_efficiency --merge A.json B.json[:mlp=mlp64] ... --out ALL.json
     python -m benchmarks.label_efficiency --report-only --out ALL.json
@@ -24,9 +25,10 @@ import sys
 import time
 from pathlib import Path
 
-from .protocol import DEV_DATASETS, HOLDOUT, QUICK, RESULTS, ROUNDS, TUNE
+from .protocol import DEV_DATASETS, HOLDOUT, QUICK, RESULTS, ROUNDS, SYNTHETIC, TUNE
 
-GROUPS = {"dev": DEV_DATASETS, "tune": TUNE, "holdout": HOLDOUT}
+#: ``synthetic``: the families of :mod:`benchmarks.synthetic`, a new draw of each for every seed.
+GROUPS = {"dev": DEV_DATASETS, "tune": TUNE, "holdout": HOLDOUT, "synthetic": SYNTHETIC}
 _SPLITS: dict = {}
 _CACHE: dict = {}
 
@@ -124,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from .pipelines import default_pipelines
-    from .protocol import DEV_DATASETS as ALLOWED
+    from .protocol import ALL_DATASETS as ALLOWED
 
     name = "label_efficiency_quick.json" if args.quick else "label_efficiency.json"
     out = Path(args.out) if args.out else RESULTS / name
@@ -132,7 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     datasets = args.datasets or (QUICK if args.quick else GROUPS[args.group])
     unknown = [d for d in datasets if d not in ALLOWED]
     if unknown:
-        ap.error(f"{unknown[0]!r} is not on the development list (benchmarks/protocol.py)")
+        ap.error(
+            f"{unknown[0]!r} is neither on the development list nor a synthetic family "
+            "(benchmarks/protocol.py, benchmarks/synthetic.py)"
+        )
     pipelines = args.pipelines or default_pipelines()
     n_seeds = args.seeds or (2 if args.quick else 5)
     seeds = list(range(args.first_seed, args.first_seed + n_seeds))
@@ -142,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         "pipelines": pipelines,
         "rounds": args.rounds,
         "protocol": "benchmarks/protocol.py: app CSV path, 70/30 stratified, pool cap 10000, "
-        "B = max(20, 2 x classes), random initial B",
+        "B = max(20, 2 x classes), random initial B; synthetic sets: a new draw per seed",
     }
     if args.merge:
         runs = merge(args.merge, args.pipelines)

