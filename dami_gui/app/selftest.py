@@ -2,7 +2,8 @@
 
 Runs offscreen, with no user: opens the demo, runs a round with each stage (train, interpret,
 select, then both map layouts, UMAP included so numba's compiler is exercised in the bundle),
-labels the queries from the demo's ground truth, runs a second round, shows the session in the
+labels the queries from the demo's ground truth, runs a second round (the ensemble teacher and
+its exact student network: scikit-learn's members must be in the bundle), shows the session in the
 main window and renders it, writes a project file to a temporary folder and reopens it. Each
 step's time is printed; the exit code is 0 only if every step worked.
 """
@@ -63,6 +64,7 @@ def run_selftest(umap: bool = True) -> int:
         app = step("start Qt", lambda: application([]))
         window = step("create the main window", lambda: MainWindow(use_umap=False))
         demo = step("load the demo data set", load_demo)
+        from dami_gui.core.records import RoundResult
         from dami_gui.core.session import Session
 
         session = Session(demo.dataset, truth=demo.truth, batch_size=20)
@@ -80,7 +82,16 @@ def run_selftest(umap: bool = True) -> int:
                 session.label(int(row), int(demo.truth[row]))
 
         step("label the queries from the ground truth", label_queries)
-        second = step("round 2", lambda: session.run_round())
+
+        def teacher_round() -> RoundResult:
+            result = session.run_round()
+            if result.info.get("learner", {}).get("kind") != "ensemble" or result.teacher is None:
+                raise RuntimeError("round 2 did not learn with the ensemble and its student")
+            return result
+
+        second = step("round 2: the ensemble teacher and its exact student", teacher_round)
+        stages = ", ".join(f"{k} {v:.2f} s" for k, v in second.timings.items())
+        print(f"      stages: {stages}; fidelity {second.info.get('fidelity')}")
         print(f"      test accuracy {first.test_accuracy:.3f} -> {second.test_accuracy:.3f}")
 
         def show() -> None:
