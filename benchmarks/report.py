@@ -330,6 +330,58 @@ def subset_table(runs: list[dict], title: str, datasets: list[str]) -> str:
     return "\n".join(out)
 
 
+def fidelity_table(runs: list[dict]) -> str:
+    """For the pipelines whose network is an ensemble's student: per set, the mean fidelity on
+    the test rows (student and teacher predict the same class), its lowest point, the
+    teacher's ALC and the student's ALC minus the teacher's (headline metric, mean over seeds),
+    and the fidelity the app reported (on pool rows or rows made like them); then the means."""
+    taught = [r for r in runs if "fidelity" in r]
+    if not taught:
+        return ""
+    out = [
+        "**Fidelity of the explained network to its ensemble** (test rows; % of rows where "
+        "the student predicts the teacher's class; ALC difference student − teacher in "
+        "points of the headline metric)",
+        "",
+    ]
+    pipelines = _order({r["pipeline"] for r in taught}, [])
+    for p in pipelines:
+        mine = [r for r in taught if r["pipeline"] == p]
+        datasets = _order({r["dataset"] for r in mine}, ALL_DATASETS)
+        out += [
+            f"*{p}*",
+            "",
+            "| set | fidelity | lowest point | app's fidelity | teacher ALC | student − teacher |",
+            "|---|---|---|---|---|---|",
+        ]
+        means: dict[str, list[float]] = {"fid": [], "low": [], "app": [], "t": [], "gap": []}
+        for ds in datasets:
+            rows = [r for r in mine if r["dataset"] == ds]
+            fid = 100 * float(np.mean([np.mean(r["fidelity"]) for r in rows]))
+            low = 100 * float(min(min(r["fidelity"]) for r in rows))
+            app = [a for r in rows for a in r["app_fidelity"] if a is not None]
+            app_mean = 100 * float(np.mean(app)) if app else float("nan")
+            key = "teacher_bacc" if rows[0]["kind"] == "imbalanced" else "teacher_acc"
+            teacher = 100 * float(np.mean([np.mean(r[key]) for r in rows]))
+            student = 100 * float(np.mean([np.mean(headline(r)) for r in rows]))
+            for k, v in zip(means, (fid, low, app_mean, teacher, student - teacher), strict=True):
+                means[k].append(v)
+            out.append(
+                f"| {ds} | {fid:.1f} | {low:.1f} | {_f(app_mean)} | {teacher:.1f} | "
+                f"{student - teacher:+.2f} |"
+            )
+        below = sum(f < 95 for f in means["fid"])
+        out += [
+            f"| **mean of {len(datasets)} sets** | **{np.mean(means['fid']):.2f}** | "
+            f"{np.min(means['low']):.1f} (lowest) | {np.nanmean(means['app']):.2f} | "
+            f"{np.mean(means['t']):.2f} | **{np.mean(means['gap']):+.2f}** |",
+            "",
+            f"Sets below 95 % fidelity: {below} of {len(datasets)}.",
+            "",
+        ]
+    return "\n".join(out)
+
+
 def write_report(runs: list[dict], md: Path, png: Path) -> str:
     runs, left = complete(runs)
     summary = summarise(runs)
@@ -337,6 +389,9 @@ def write_report(runs: list[dict], md: Path, png: Path) -> str:
     for title, datasets in SUBSETS:
         if any(r["dataset"] in datasets for r in runs):
             text += "\n\n" + subset_table(runs, title, datasets)
+    fidelity = fidelity_table(runs)
+    if fidelity:
+        text += "\n\n" + fidelity
     text += "\n\n**Data sets** (as read by the app"
     if any(ds in SYNTHETIC for ds in summary["datasets"]):
         text += "; syn-*: a new draw per seed, the seed-0 draw described"

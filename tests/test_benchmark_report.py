@@ -155,3 +155,25 @@ def test_the_synthetic_group_has_its_own_rank_and_subset_table_apart_from_tune_a
     assert "| 2.0 / 2.0 / 1.0 |" in row
     text = subset_table(runs, "synthetic group", ["syn-xor-2of10", "syn-shells"])
     assert "segment" not in text and text.count("| et/margin | 65.0 | 1.0 | 2 |") == 1
+
+
+def test_the_fidelity_table_gives_each_set_its_agreement_and_the_student_teacher_gap():
+    from benchmarks.report import fidelity_table
+
+    taught = _run("segment", "ens/dami-plus", 0, [0.80, 0.90])
+    taught.update(
+        teacher_acc=[0.82, 0.90],
+        teacher_bacc=[0.82, 0.90],
+        fidelity=[0.94, 1.0],
+        app_fidelity=[0.95, None],
+    )
+    rare = _run("vowel0", "ens/dami-plus", 0, [0.9, 0.9], bacc=[0.6, 0.8], kind="imbalanced")
+    rare.update(
+        teacher_acc=[0.9, 0.9], teacher_bacc=[0.7, 0.8], fidelity=[0.99, 0.99], app_fidelity=[1, 1]
+    )
+    text = fidelity_table([taught, rare, _run("segment", "et/margin", 0, [0.7, 0.8])])
+    assert "| segment | 97.0 | 94.0 | 95.0 | 86.0 | -1.00 |" in text
+    # the imbalanced set compares balanced accuracies: student 70, teacher 75
+    assert "| vowel0 | 99.0 | 99.0 | 100.0 | 75.0 | -5.00 |" in text
+    assert "Sets below 95 % fidelity: 0 of 2." in text and "et/margin" not in text
+    assert fidelity_table([_run("segment", "et/margin", 0, [0.7])]) == ""
