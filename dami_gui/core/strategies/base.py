@@ -66,7 +66,7 @@ class ModelOutputs:
         """A of every row for the passes that read it block by block (DAMI+, the map's groups):
         the kept A (N, C, d) when it takes at most :data:`~dami_gui.core.interpret.KEEP_A_BYTES`
         or is there already, else :class:`LocalModels` that keep that many bytes of it and form
-        the rest from the activation patterns on every pass (exact: bit for bit the same A)."""
+        the rest from the activation patterns on every pass (the same A, to float32 rounding)."""
         n, d = self.X.shape
         kept = self._interpretation is not None and self._interpretation.A is not None
         if kept or n * self.model.n_classes * d * 4 <= KEEP_A_BYTES:
