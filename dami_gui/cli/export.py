@@ -23,7 +23,8 @@ def add_export_parser(parent: Subcommands) -> None:
 def cmd_export(args: argparse.Namespace) -> int:
     from dami_gui.core.project.export import export_labels, export_model
 
-    with open_and_tell(args.project, readonly=True) as project:
+    # The network is read (and torch loaded) only when it is exported too.
+    with open_and_tell(args.project, readonly=True, with_models=args.model is not None) as project:
         n = export_labels(project.session, args.out, all_rows=args.all)
         say(f"Wrote {n} rows to {args.out}.")
         if args.model is not None:

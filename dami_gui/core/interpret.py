@@ -29,12 +29,6 @@ CHUNK_BYTES = 64 * 1024 * 1024
 #: Rows whose A are formed in one product (the scratch buffers hold this many rows' C x n_l).
 A_ROWS = 4096
 
-#: Most bytes of A (N x C x d float32) kept. Smaller pools keep all of it, as they always did;
-#: bigger ones keep the A of their first rows up to this size, and the passes that read A form
-#: the rest block by block from the activation patterns (:class:`LocalModels`): a 1M-row pool of
-#: 10 classes x 50 features keeps 1 GiB instead of 1.9 GB, and forms 46 % of its rows per pass.
-KEEP_A_BYTES = 1024 * 1024 * 1024
-
 
 @dataclass
 class Interpretation:
@@ -212,14 +206,15 @@ def _local_models(
 class LocalModels:
     """A(x) of every row, formed on demand from the bit-packed activation patterns.
 
-    For pools too big to keep A (see :data:`KEEP_A_BYTES`): each pass that reads A (DAMI+'s
-    three, the map's partition) forms it again, one block of rows at a time, from the patterns
-    kept by :func:`interpret` (``keep_patterns=True``; ceil(H / 8) bytes a row), except for the
-    first ``keep_rows`` rows, whose A is formed once and kept. A row's A is the same product of
-    the same masks and weights as in :func:`interpret`, so it is the A that :func:`interpret`
-    keeps: from the very activation patterns (the same regions, exactly), with numbers equal to
-    float32 rounding (the blocks are products of other shapes, which some CPUs round differently
-    in the last bits; the tests check both). The price: one product per formed row and pass.
+    For pools too big to keep A (see :data:`~dami_gui.core.strategies.base.KEEP_A_BYTES`): each
+    pass that reads A (DAMI+'s three, the map's partition) forms it again, one block of rows at
+    a time, from the patterns kept by :func:`interpret` (``keep_patterns=True``; ceil(H / 8)
+    bytes a row), except for the first ``keep_rows`` rows, whose A is formed once and kept. A
+    row's A is the same product of the same masks and weights as in :func:`interpret`, so it is
+    the A that :func:`interpret` keeps: from the very activation patterns (the same regions,
+    exactly), with numbers equal to float32 rounding (the blocks are products of other shapes,
+    which some CPUs round differently in the last bits; the tests check both). The price: one
+    product per formed row and pass.
     """
 
     def __init__(

@@ -17,11 +17,14 @@ import math
 import struct
 import zipfile
 import zlib
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from dami_gui.core.project.errors import ProjectCorrupt
+
+if TYPE_CHECKING:
+    import torch
 
 _ARRAY_MAGIC = b"DAMA"
 _DTYPES = frozenset("?bBhHiIlLqQefdg")
@@ -95,6 +98,8 @@ def decode_array(
 
 def encode_state(state: dict[str, torch.Tensor]) -> bytes:
     """A model's ``state_dict`` as the bytes of ``torch.save`` (tensors only)."""
+    import torch
+
     buffer = io.BytesIO()
     torch.save({k: v.detach().cpu() for k, v in state.items()}, buffer)
     return buffer.getvalue()
@@ -105,7 +110,10 @@ def decode_state(data: object, max_bytes: int = MAX_BYTES) -> dict[str, torch.Te
 
     The file must be what ``torch.save`` writes, an uncompressed zip archive, of at most
     ``max_bytes`` in all; that is checked from its directory before ``torch.load`` reads it.
+    torch is imported here, when weights are read, not with the project file's other parts.
     """
+    import torch
+
     try:
         data = _blob(data)
         if len(data) > max_bytes:

@@ -13,14 +13,15 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from dami_gui.core.data.kinds import KINDS
 from dami_gui.core.data.roles import ROLES
-from dami_gui.core.model import MLPConfig
+from dami_gui.core.network import MLPConfig
 from dami_gui.core.records import EVENT_KINDS
+
+if TYPE_CHECKING:
+    import torch
 
 #: Hidden layers and units per layer a stored network may have.
 MAX_LAYERS = 16
@@ -136,6 +137,8 @@ def state_bytes(spec: Mapping[str, Any]) -> int:
 
 def model_state(state: Mapping[str, torch.Tensor], spec: Mapping[str, Any]) -> None:
     """Refuse weights that are not exactly those of ``spec``, or not finite numbers."""
+    import torch  # only where weights were loaded, so torch is there already
+
     shapes = state_shapes(spec)
     if set(state) != set(shapes):
         raise ValueError("other tensors than the network's")

@@ -18,7 +18,7 @@ import numpy as np
 from dami_gui import __version__
 from dami_gui.core.data.dataset import Dataset, class_codes, load_dataset
 from dami_gui.core.errors import DataError
-from dami_gui.core.model import MLPConfig
+from dami_gui.core.network import MLPConfig
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 from dami_gui.core.project.journal import Project
 from dami_gui.core.project.rounds import write_round

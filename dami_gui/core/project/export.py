@@ -29,15 +29,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from dami_gui.core.errors import DamiError
-from dami_gui.core.prediction.model_file import (
-    model_description,
-    sidecar_path,
-    weights_bytes,
-    weights_format,
-)
 from dami_gui.core.project.errors import no_room
 from dami_gui.core.project.sidecars import create_new, temp_name
 from dami_gui.core.records import RoundResult
@@ -157,8 +150,17 @@ def export_model(
     ``path`` gets the weights: safetensors (``model.safetensors``), or ``torch.save`` of the
     ``state_dict`` for a name ending in ``.pt`` as before; the description (see
     :mod:`dami_gui.core.prediction.model_file`) goes beside it with the suffix ``.json``.
-    Returns both paths.
+    Returns both paths. torch is loaded here, not by the labels' export.
     """
+    import torch
+
+    from dami_gui.core.prediction.model_file import (
+        model_description,
+        sidecar_path,
+        weights_bytes,
+        weights_format,
+    )
+
     result = result or session.last_round
     if result is None:
         raise DamiError("There is no model yet; run a round first, then export the model.")

@@ -19,10 +19,9 @@ import math
 import sqlite3
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from dami_gui.core.coverage import RoundCoverage
 from dami_gui.core.project import checks
@@ -31,6 +30,9 @@ from dami_gui.core.project.errors import ProjectCorrupt
 from dami_gui.core.project.source import RowKeys, remap_arrays, rows_of_old
 from dami_gui.core.project.storage import Row, Store
 from dami_gui.core.records import PER_PICK_INFO, RoundResult
+
+if TYPE_CHECKING:
+    import torch
 
 #: Round arrays kept for every round; the other per-row arrays only for the last round.
 ROUND_ARRAYS_KEPT = frozenset({"queries", "scores", "centers"})
@@ -147,13 +149,21 @@ ROUND_FIELDS = (
 
 
 def read_round(
-    store: Store, row: Row, keys: RowKeys, source_version: int, n_classes: int, n_features: int
+    store: Store,
+    row: Row,
+    keys: RowKeys,
+    source_version: int,
+    n_classes: int,
+    n_features: int,
+    with_model: bool = True,
 ) -> StoredRound:
     """The round of one ``rounds`` row (:data:`ROUND_FIELDS`), on today's rows, each checked.
 
     Arrays saved against an older version of the CSV file are moved onto the rows of ``keys``
     (the file as read now, version ``source_version``); arrays not kept read as empty. Raises
-    :class:`DamagedRound` when the round's figures are unusable.
+    :class:`DamagedRound` when the round's figures are unusable. ``with_model=False`` leaves the
+    network out (empty spec and weights, as for a model that could not be read, but not counted
+    as damage): reading weights loads torch, which labeling from the shell does not need.
     """
     (idx, version, before, strategy, batch, seed, count, estimate, test, train, spec, state,
      extra, _when) = row  # fmt: skip
@@ -176,7 +186,9 @@ def read_round(
         raise DamagedRound(f"round {idx!r}: {error}") from None
     n_rows = len(keys.keys)
     damaged: list[str] = []
-    result.model_spec, result.model_state = _read_model(spec, state, n_features, n_classes, damaged)
+    if with_model:
+        model = _read_model(spec, state, n_features, n_classes, damaged)
+        result.model_spec, result.model_state = model
     arrays = _read_arrays(store, index, version, source_version, keys, n_classes, damaged)
     for name in _ARRAY_SHAPES:  # centers before the partition that points into them
         if name in arrays and _fits(name, arrays[name], n_rows, n_classes, result):
