@@ -111,7 +111,7 @@ def _project_new(args: argparse.Namespace) -> int:
         session = project.session
         print(session.dataset.report.describe())
         print(
-            f"{session.n_rows} rows, {session.dataset.n_features} features, classes "
+            f"{session.n_rows} rows, {session.dataset.preprocessing.describe_inputs()}, classes "
             f"{', '.join(session.classes)}; {session.n_labeled} labeled in the file."
         )
     say(f"Created {args.out}. Next: dami project round {args.out}")
@@ -229,7 +229,7 @@ def _project_status(args: argparse.Namespace) -> int:
         counts = np.bincount(session.labels[session.labels >= 0], minlength=len(session.classes))
         print(f"Project   {project.path}")
         print(f"CSV file  {session.dataset.source}: {_source_status(project)}")
-        print(f"Rows      {session.n_rows}, {session.dataset.n_features} features")
+        print(f"Rows      {session.n_rows}, {session.dataset.preprocessing.describe_inputs()}")
         per_class = ", ".join(f"{c} {n}" for c, n in zip(session.classes, counts, strict=True))
         print(f"Labels    {session.n_labeled} ({from_file} from the file): {per_class}")
         print(f"Skipped   {int(session.skipped.sum())}")

@@ -175,6 +175,30 @@ class Preprocessing:
         """One name per feature, e.g. "age", "color=red", "age (missing)"."""
         return [name for t in self.transforms for name in t.output_names()]
 
+    def describe_inputs(self) -> str:
+        """How many numbers the network reads and why more than the feature columns, e.g.
+        "39 inputs for the network from 36 feature columns (a categorical column gives one 0/1
+        input per category; 2 columns with gaps add a 0/1 flag each)"."""
+        n_inputs, n_columns = len(self.feature_names), len(self.transforms)
+        text = f"{n_inputs} input{'s' if n_inputs != 1 else ''} for the network from "
+        text += f"{n_columns} feature column{'s' if n_columns != 1 else ''}"
+        why = []
+        categorical = [t for t in self.transforms if t.kind == "categorical"]
+        if categorical:
+            many = len(categorical) > 1
+            why.append(
+                f"{len(categorical) if many else 'a'} categorical column{'s' if many else ''} "
+                f"give{'' if many else 's'} one 0/1 input per category"
+            )
+        flagged = sum(t.missing_indicator for t in self.transforms)
+        if flagged:
+            many = flagged > 1
+            why.append(
+                f"{flagged if many else 'a'} column{'s' if many else ''} with gaps "
+                f"add{'' if many else 's'} a 0/1 flag{' each' if many else ''}"
+            )
+        return f"{text} ({'; '.join(why)})" if why and n_inputs != n_columns else text
+
     @property
     def feature_columns(self) -> list[str]:
         """The source column of each feature, so one-hot parts can be grouped back."""
