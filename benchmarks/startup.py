@@ -7,14 +7,17 @@ script), on a small project after one round; the commands are taken in turn, one
 each after the other, ``--repeats`` times, so a change of the machine's load touches them all
 alike. The table gives each command's median wall time, and that median minus the bare
 interpreter's (the issue's target: ``--help`` and ``project label`` within 0.5 s of it on an idle
-machine). ``import torch`` alone is measured too, for scale. The load average before and after
-is printed: the machine is shared.
+machine), and the same for the CPU seconds the process used (user + system, from
+``getrusage``), which a busy machine inflates much less than the wall time. ``import torch``
+alone is measured too, for scale: what every command paid before. The load average before and
+after is printed: the machine is shared.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -63,31 +66,48 @@ def measure(repeats: int) -> dict:
         project = make_project(folder)
         todo = commands(project, folder)
         times: dict[str, list[float]] = {name: [] for name in todo}
+        cpu: dict[str, list[float]] = {name: [] for name in todo}
         for _ in range(repeats):
             for name, argv in todo.items():
-                t0 = time.perf_counter()
+                c0, t0 = _children_cpu(), time.perf_counter()
                 done = subprocess.run(argv, capture_output=True, cwd=folder)
                 times[name].append(time.perf_counter() - t0)
+                cpu[name].append(_children_cpu() - c0)
                 if done.returncode != 0:
                     raise RuntimeError(f"{name} failed: {done.stderr.decode()[-300:]}")
     load_after = os.getloadavg() if hasattr(os, "getloadavg") else None
     medians = {name: statistics.median(t) for name, t in times.items()}
-    return {"medians": medians, "times": times, "load": [load_before, load_after]}
+    cpu_medians = {name: statistics.median(t) for name, t in cpu.items()}
+    return {
+        "medians": medians,
+        "cpu_medians": cpu_medians,
+        "times": times,
+        "load": [load_before, load_after],
+    }
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def format_table(result: dict) -> str:
-    medians = result["medians"]
-    bare = medians["python -c pass"]
+    medians, cpu = result["medians"], result["cpu_medians"]
+    bare, bare_cpu = medians["python -c pass"], cpu["python -c pass"]
     lines = [
         f"Command-line start (median of {len(next(iter(result['times'].values())))} runs each, "
         f"taken in turn; load average {_load(result['load'][0])} before, "
         f"{_load(result['load'][1])} after)",
         "",
-        "| command | median wall time | minus `python -c pass` |",
-        "|---|---|---|",
+        "| command | wall time | minus `python -c pass` | CPU time | minus `python -c pass` |",
+        "|---|---|---|---|---|",
     ]
     for name, value in medians.items():
-        lines.append(f"| `{name}` | {value:.2f} s | {value - bare:+.2f} s |")
+        used = cpu[name]
+        lines.append(
+            f"| `{name}` | {value:.2f} s | {value - bare:+.2f} s | {used:.2f} s | "
+            f"{used - bare_cpu:+.2f} s |"
+        )
     return "\n".join(lines)
 
 
