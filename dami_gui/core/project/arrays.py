@@ -105,31 +105,40 @@ def encode_state(state: dict[str, torch.Tensor]) -> bytes:
     return buffer.getvalue()
 
 
-def decode_state(data: object, max_bytes: int = MAX_BYTES) -> dict[str, torch.Tensor]:
-    """Inverse of :func:`encode_state`, loading tensors only (``weights_only=True``).
-
-    The file must be what ``torch.save`` writes, an uncompressed zip archive, of at most
-    ``max_bytes`` in all; that is checked from its directory before ``torch.load`` reads it.
-    torch is imported here, when weights are read, not with the project file's other parts.
-    """
-    import torch
-
+def check_state(data: object, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of stored weights if they are what ``torch.save`` writes, an uncompressed zip
+    archive of at most ``max_bytes`` in all, checked from its directory without torch (opening
+    a project for its labels only does this much); else :class:`ProjectCorrupt`."""
     try:
-        data = _blob(data)
-        if len(data) > max_bytes:
-            raise ValueError(f"{len(data)} bytes")
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        blob = _blob(data)
+        if len(blob) > max_bytes:
+            raise ValueError(f"{len(blob)} bytes")
+        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
             entries = archive.infolist()
         if any(e.compress_type != zipfile.ZIP_STORED for e in entries):
             raise ValueError("compressed entries")
         if sum(e.file_size for e in entries) > max_bytes:
             raise ValueError("too large")
-        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except Exception as error:  # zipfile and torch raise many kinds for a damaged buffer
-        raise ProjectCorrupt(
-            f"The stored model weights are damaged ({type(error).__name__}); they are "
-            "recomputed from your labels."
-        ) from None
+        if not any(e.filename.endswith("/data.pkl") for e in entries):
+            raise ValueError("no tensors")
+    except Exception as error:  # zipfile raises many kinds for a damaged buffer
+        raise _damaged_weights(error) from None
+    return blob
+
+
+def decode_state(data: object, max_bytes: int = MAX_BYTES) -> dict[str, torch.Tensor]:
+    """Inverse of :func:`encode_state`, loading tensors only (``weights_only=True``).
+
+    The blob is checked first (:func:`check_state`) before ``torch.load`` reads it. torch is
+    imported here, when weights are read, not with the project file's other parts.
+    """
+    import torch
+
+    blob = check_state(data, max_bytes)
+    try:
+        state = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many kinds for a damaged buffer
+        raise _damaged_weights(error) from None
     if not isinstance(state, dict) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):
@@ -138,6 +147,13 @@ def decode_state(data: object, max_bytes: int = MAX_BYTES) -> dict[str, torch.Te
             "labels."
         )
     return state
+
+
+def _damaged_weights(error: Exception) -> ProjectCorrupt:
+    return ProjectCorrupt(
+        f"The stored model weights are damaged ({type(error).__name__}); they are "
+        "recomputed from your labels."
+    )
 
 
 def _blob(data: object) -> bytes:
