@@ -15,13 +15,13 @@ from __future__ import annotations
 import io
 import math
 import struct
-import zipfile
 import zlib
 
 import numpy as np
 import torch
 
 from dami_gui.core.project.errors import ProjectCorrupt
+from dami_gui.core.untrusted import load_torch_state
 
 _ARRAY_MAGIC = b"DAMA"
 _DTYPES = frozenset("?bBhHiIlLqQefdg")
@@ -104,32 +104,15 @@ def decode_state(data: object, max_bytes: int = MAX_BYTES) -> dict[str, torch.Te
     """Inverse of :func:`encode_state`, loading tensors only (``weights_only=True``).
 
     The file must be what ``torch.save`` writes, an uncompressed zip archive, of at most
-    ``max_bytes`` in all; that is checked from its directory before ``torch.load`` reads it.
+    ``max_bytes`` in all; that is checked from its directory before ``torch.load`` reads it
+    (:func:`dami_gui.core.untrusted.load_torch_state`, which reads exported models too).
     """
     try:
-        data = _blob(data)
-        if len(data) > max_bytes:
-            raise ValueError(f"{len(data)} bytes")
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            entries = archive.infolist()
-        if any(e.compress_type != zipfile.ZIP_STORED for e in entries):
-            raise ValueError("compressed entries")
-        if sum(e.file_size for e in entries) > max_bytes:
-            raise ValueError("too large")
-        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except Exception as error:  # zipfile and torch raise many kinds for a damaged buffer
+        return load_torch_state(_blob(data), max_bytes)
+    except ValueError as error:
         raise ProjectCorrupt(
-            f"The stored model weights are damaged ({type(error).__name__}); they are "
-            "recomputed from your labels."
+            f"The stored model weights are damaged ({error}); they are recomputed from your labels."
         ) from None
-    if not isinstance(state, dict) or not all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
-    ):
-        raise ProjectCorrupt(
-            "The stored model weights are not a set of tensors; they are recomputed from your "
-            "labels."
-        )
-    return state
 
 
 def _blob(data: object) -> bytes:
