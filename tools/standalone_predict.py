@@ -106,10 +106,14 @@ def read_safetensors(
     needed = 8 + MAX_WEIGHTS_HEADER + 8 * sum(math.prod(s) for s in expected.values())
     data = read_file(path, needed, "the weights of this network")
     if sha256 is not None and hashlib.sha256(data).hexdigest() != str(sha256).lower():
-        raise ModelError(f"{name} is not the weights file written with model.json.")
+        raise ModelError(
+            f"{name} is not the weights file written with model.json; export the model again."
+        )
 
     def broken(why: str) -> ModelError:
-        return ModelError(f"{name} is not a valid safetensors file ({why}).")
+        return ModelError(
+            f"{name} is not a valid safetensors file ({why}); export the model again."
+        )
 
     if len(data) < 8:
         raise broken("it is shorter than its 8-byte header length")
@@ -152,39 +156,48 @@ def read_safetensors(
 
 def _text(value: object, what: str) -> str:
     if not isinstance(value, str) or "\x00" in value:
-        raise ModelError(f"model.json: {what} is not a text.")
+        raise ModelError(f"model.json: {what} is not a text; export the model again.")
     return value
 
 
 def _number(value: object, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ModelError(f"model.json: {what} is not a finite number.")
+        raise ModelError(f"model.json: {what} is not a finite number; export the model again.")
     return float(value)
 
 
 def _texts(value: object, what: str, distinct: bool = True) -> list[str]:
     if not isinstance(value, list):
-        raise ModelError(f"model.json: {what} are not a list.")
+        raise ModelError(f"model.json: {what} are not a list; export the model again.")
     items = [_text(v, what) for v in value]
     if distinct and ("" in items or len(set(items)) != len(items)):
-        raise ModelError(f"model.json: {what} are empty or repeated.")
+        raise ModelError(f"model.json: {what} are empty or repeated; export the model again.")
     return items
 
 
 def check_transform(transform: object) -> int:
     """Check one recorded transform (see the docs); return the number of inputs it gives."""
     if not isinstance(transform, dict):
-        raise ModelError("model.json: a preprocessing transform is not an object.")
+        raise ModelError(
+            "model.json: a preprocessing transform is not an object; export the model again."
+        )
     column = _text(transform.get("column"), "a column name")
     kind = transform.get("kind")
     if kind not in ("numeric", "boolean", "categorical"):
-        raise ModelError(f"model.json: column '{column}' has no known kind.")
+        raise ModelError(
+            f"model.json: column '{column}' has no known kind; export the model again."
+        )
     for key in ("mean", "std", "fill"):
         _number(transform.get(key), f"the {key} of column '{column}'")
     if transform["std"] <= 0:
-        raise ModelError(f"model.json: the std of column '{column}' is not above 0.")
+        raise ModelError(
+            f"model.json: the std of column '{column}' is not above 0; export the model again."
+        )
     if not isinstance(transform.get("missing_indicator"), bool):
-        raise ModelError(f"model.json: missing_indicator of column '{column}' is not a boolean.")
+        raise ModelError(
+            f"model.json: missing_indicator of column '{column}' is not a boolean; export the "
+            "model again."
+        )
     categories = _texts(transform.get("categories"), f"the categories of '{column}'")
     _texts(transform.get("true_values"), f"the true values of '{column}'", distinct=False)
     width = len(categories) if kind == "categorical" else 1
@@ -199,24 +212,33 @@ def load(description_path: str | Path) -> tuple[dict, list[tuple[np.ndarray, np.
         read_file(path, MAX_DESCRIPTION_BYTES, "a model description"), path.name
     )
     if not isinstance(description, dict) or description.get("format") != "dami-gui model":
-        raise ModelError(f"{path.name} is not a model description written by dami-gui.")
+        raise ModelError(
+            f"{path.name} is not a model description written by dami-gui; export the model again."
+        )
     version = description.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int) or not 2 <= version <= 2:
-        raise ModelError(f"{path.name} has a format_version this example does not read (2).")
+        raise ModelError(
+            f"{path.name} has a format_version this example does not read (2); export the "
+            "model again."
+        )
     weights = description.get("weights")
     if (
         not isinstance(weights, str)
         or weights in ("", ".", "..")
         or re.search(r"[/\\:\x00]", weights)
     ):
-        raise ModelError(f"{path.name} does not name a weights file beside it.")
+        raise ModelError(
+            f"{path.name} does not name a weights file beside it; export the model again."
+        )
     if description.get("weights_format") != "safetensors":
-        raise ModelError(f"{path.name}: this example reads safetensors weights only.")
+        raise ModelError(
+            f"{path.name}: this example reads safetensors weights only; export the model again."
+        )
     classes = _texts(description.get("classes"), "the classes")
     preprocessing = description.get("preprocessing")
     transforms = preprocessing.get("transforms") if isinstance(preprocessing, dict) else None
     if not isinstance(transforms, list) or not transforms:
-        raise ModelError(f"{path.name} has no preprocessing transforms.")
+        raise ModelError(f"{path.name} has no preprocessing transforms; export the model again.")
     n_inputs = sum(check_transform(t) for t in transforms)
     network = description.get("architecture")
     layers = network.get("layers") if isinstance(network, dict) else None
@@ -228,25 +250,35 @@ def load(description_path: str | Path) -> tuple[dict, list[tuple[np.ndarray, np.
         and all(isinstance(layer, dict) for layer in layers)
         and [layer.get("activation") for layer in layers] == ["relu"] * len(hidden) + ["softmax"]
     ):
-        raise ModelError(f"{path.name} does not describe the network's layers.")
+        raise ModelError(
+            f"{path.name} does not describe the network's layers; export the model again."
+        )
     widths = [n_inputs]
     for h in hidden:
         if isinstance(h, bool) or not isinstance(h, int) or not 1 <= h <= MAX_WIDTH:
-            raise ModelError(f"{path.name}: a hidden layer's width is not 1 to {MAX_WIDTH}.")
+            raise ModelError(
+                f"{path.name}: a hidden layer's width is not 1 to {MAX_WIDTH}; export the model "
+                "again."
+            )
         widths.append(h)
     widths.append(len(classes))
     if sum(a * b + b for a, b in itertools.pairwise(widths)) > MAX_PARAMETERS:
-        raise ModelError(f"{path.name} describes a network larger than dami-gui makes.")
+        raise ModelError(
+            f"{path.name} describes a network larger than dami-gui makes; export the model again."
+        )
     expected = {}
     for i, layer in enumerate(layers):
         expected[_text(layer.get("weight"), "a weight's name")] = (widths[i + 1], widths[i])
         expected[_text(layer.get("bias"), "a bias's name")] = (widths[i + 1],)
     if len(expected) != 2 * len(layers):
-        raise ModelError(f"{path.name} names one tensor twice.")
+        raise ModelError(f"{path.name} names one tensor twice; export the model again.")
     tensors = read_safetensors(path.with_name(weights), expected, description.get("weights_sha256"))
     for key, array in tensors.items():
         if not np.isfinite(array).all() or np.abs(array).max(initial=0.0) > MAX_WEIGHT:
-            raise ModelError(f"{weights}: the tensor {key} holds values that are not usable.")
+            raise ModelError(
+                f"{weights}: the tensor {key} holds values that are not finite or beyond "
+                f"{MAX_WEIGHT:g}; export the model again."
+            )
     pairs = [(tensors[layer["weight"]], tensors[layer["bias"]]) for layer in layers]
     return description, pairs
 

@@ -172,7 +172,7 @@ def read_bounded(
     """The bytes of the regular file ``path``, refused (``error``) beyond ``limit`` bytes.
 
     The size is checked before reading (nothing is allocated for a file that is too big), and
-    no more than ``limit`` bytes are read even when the file grows meanwhile.
+    no more than that size is read: a file that grows or shrinks meanwhile is refused.
     """
     path = Path(path)
     too_big = (
@@ -180,16 +180,17 @@ def read_bounded(
         "one; choose the right file."
     )
     with open_regular(path, what, error) as handle:
-        if os.fstat(handle.fileno()).st_size > limit:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
             raise error(too_big)
         try:
-            data = handle.read(limit + 1)
+            data = handle.read(size + 1)  # never a buffer of the limit's size for a small file
         except OSError as exc:
             raise error(
                 f"{path.name} cannot be read ({_reason(exc)}); check access to it."
             ) from None
-    if len(data) > limit:
-        raise error(too_big)
+    if len(data) != size:
+        raise error(f"{path.name} changed while it was being read; read it again.")
     return data
 
 
@@ -201,7 +202,11 @@ def parse_json(data: bytes | str) -> Any:
     """JSON text, strictly: UTF-8, no NaN or Infinity; nesting too deep is a ``ValueError``."""
     try:
         source = data.decode("utf-8") if isinstance(data, bytes) else data
+        if not source.strip():
+            raise ValueError("it is empty")
         return json.loads(source, parse_constant=_no_constant)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"it is not JSON: {error.msg} on line {error.lineno}") from None
     except UnicodeDecodeError:
         raise ValueError("it is not UTF-8 text") from None
     except RecursionError:

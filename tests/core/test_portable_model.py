@@ -140,5 +140,5 @@ def test_load_problems_are_one_sentence(exported, tmp_path: Path):
         load_model(tmp_path / "m.json")
     wrong["architecture"] = {**meta["architecture"], "hidden": [5]}  # both say 5 units
     (tmp_path / "m.json").write_text(json.dumps(wrong))
-    with pytest.raises(DataError, match="has another shape or type for the tensor linears.0"):
+    with pytest.raises(DataError, match=r"has another shape or type for the tensor linears\.0"):
         load_model(tmp_path / "m.json")
