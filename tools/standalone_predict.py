@@ -345,9 +345,8 @@ def prepare(description: dict, columns: dict[str, list[str]]) -> tuple[np.ndarra
             )
         block = _column_features(transform, columns[transform["column"]])
         for i in np.flatnonzero((~(np.abs(block) <= MAX_FEATURE)).any(axis=1)):
-            clamped[i] = (
-                f"{clamped[i]}, {transform['column']}" if clamped[i] else transform["column"]
-            )
+            column = transform["column"]
+            clamped[i] = f"{clamped[i]}, {column}" if clamped[i] else column
         blocks.append(np.clip(block, -MAX_FEATURE, MAX_FEATURE))
     return np.hstack(blocks).astype(np.float32), clamped
 

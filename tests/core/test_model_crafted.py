@@ -301,7 +301,7 @@ def test_predict_refuses_a_file_changed_while_it_reads_it(export, tmp_path, monk
             change(csv)
 
     predictor = Predictor.from_export(export / JSON)
-    with pytest.raises(DataError, match="big.csv changed while it was being read") as info:
+    with pytest.raises(DataError, match=r"big\.csv changed while it was being read") as info:
         predict_file(predictor, csv, tmp_path / "out.csv", progress=during_the_read)
     assert done and "\n" not in str(info.value)
     assert not (tmp_path / "out.csv").exists()

@@ -159,11 +159,11 @@ class PredictionReport:
                 f"Column '{column}': {cells:,} empty or unreadable cell{'s' if cells != 1 else ''}"
                 " filled as in labeling."
             )
-        for column, rows in self.clamped.items():
-            shown = ", ".join(str(r + 1) for r in rows[:5]) + (", …" if len(rows) > 5 else "")
-            plural = "s" if len(rows) != 1 else ""
+        for column, where in self.clamped.items():
+            shown = ", ".join(str(r + 1) for r in where[:5]) + (", …" if len(where) > 5 else "")
+            plural = "s" if len(where) != 1 else ""
             out.append(
-                f"Column '{column}': {len(rows):,} row{plural} ({shown}) with a value more than "
+                f"Column '{column}': {len(where):,} row{plural} ({shown}) with a value more than "
                 f"{MAX_FEATURE:,.0f} standard deviations from the labeling file's, predicted from "
                 "that bound instead and named in the column 'clamped'; check those cells."
             )

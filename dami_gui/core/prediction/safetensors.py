@@ -16,11 +16,12 @@ why a model exported in it can be read anywhere without running any code from th
 the file's first ``8 + N`` bytes, before any tensor is read, so that a reader can compare the
 tensors with what it expects (and the file's size with what they need) before it allocates
 anything; :func:`read_tensors` then reads them. A broken file is a
-:class:`~dami_gui.core.errors.DataError` with one sentence, never a traceback. Stricter than the
-letter of the format where it is ambiguous: a name given twice, a number written as ``2.0`` or
-``true`` in a shape, NaN in the header are refused (the reference implementation, the
-``safetensors`` package, accepts no file that this refuses for other reasons; a test compares
-the two on damaged files where the package is installed).
+:class:`~dami_gui.core.errors.DataError` with one sentence, never a traceback. Where the format
+leaves room, this is the stricter reader: a name given twice, a shape written ``2.0`` or
+``true``, NaN in the header are refused. A test (``tests/core/test_model_fuzz.py``) checks on
+randomly damaged files that whatever this reads, the format's reference implementation (the
+``safetensors`` package) reads too, with the same tensors; docs/portable-model.md says why the
+package is not used instead.
 """
 
 from __future__ import annotations
