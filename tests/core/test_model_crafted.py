@@ -307,3 +307,29 @@ def test_predict_refuses_a_file_changed_while_it_reads_it(export, tmp_path, monk
     assert not (tmp_path / "out.csv").exists()
     predict_file(predictor, csv, tmp_path / "out.csv")  # left alone, it reads
     assert len(pd.read_csv(tmp_path / "out.csv")) > 0
+
+
+def test_a_labeling_file_near_the_float_limits_gives_a_finite_model(tmp_path):
+    """Cells of 1e308 and -1e308: their sum overflows float64, so the mean and scale are taken on
+    the scaled values; the preprocessing stays finite, the export strict JSON, the model usable."""
+    from dami_gui.core.project.creating import create_project_from_csv
+
+    from .predict_data import mixed_frame
+    from .project_data import TINY
+
+    frame = mixed_frame()
+    frame.loc[0, "x1"], frame.loc[1, "x1"] = 1e308, -1e308
+    frame.to_csv(tmp_path / "pool.csv", index=False)
+    with create_project_from_csv(
+        tmp_path / "p.dami", tmp_path / "pool.csv", label_column="species", id_column="name",
+        model_config=TINY, estimate_accuracy=False,
+    ) as project:  # fmt: skip
+        x1 = project.session.dataset.preprocessing.transforms[0]
+        assert x1.column == "x1" and np.isfinite([x1.mean, x1.std, x1.fill]).all()
+        assert np.isfinite(project.session.dataset.X).all()
+        project.session.run_round()
+        export_model(project.session, tmp_path / "model.safetensors")
+    predictor = Predictor.from_export(tmp_path / JSON)
+    table, report = predict_frame(predictor, frame)
+    damage.check_predictions(table, predictor.classes, len(frame))
+    assert report.clamped == {}  # the labeling file's own values are never clamped
