@@ -18,7 +18,6 @@ reference too, with the same tensors.
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -31,6 +30,7 @@ from hypothesis import strategies as st
 from dami_gui.core.errors import DataError
 from dami_gui.core.prediction import safetensors
 
+from . import flips
 from . import model_damage as damage
 from .model_damage import JSON, WEIGHTS
 
@@ -58,27 +58,6 @@ MARKERS = {
     WEIGHTS: (b'"dtype"', b'"shape"', b'"data_offsets"', b"__metadata__", b"linears", b"F32"),
 }  # fmt: skip
 
-#: A few bytes changed (xor), each anywhere in the file or near one of its markers.
-changes = st.lists(
-    st.tuples(
-        st.booleans(),  # near a marker?
-        st.integers(min_value=0, max_value=1 << 20),
-        st.integers(min_value=1, max_value=255),
-    ),
-    min_size=1,
-    max_size=4,
-)
-
-
-def damaged(good: bytes, markers: tuple[bytes, ...], flips: list[tuple[bool, int, int]]) -> bytes:
-    near = [m.start() for marker in markers for m in re.finditer(re.escape(marker), good)]
-    data = bytearray(good)
-    for at_marker, offset, flip in flips:
-        if at_marker and near:
-            offset = near[offset % len(near)] + offset % 41 - 8
-        data[offset % len(data)] ^= flip
-    return bytes(data)
-
 
 @settings(
     max_examples=80,
@@ -87,14 +66,14 @@ def damaged(good: bytes, markers: tuple[bytes, ...], flips: list[tuple[bool, int
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(target=st.sampled_from([JSON, WEIGHTS, "signed weights"]), flips=changes)
+@given(target=st.sampled_from([JSON, WEIGHTS, "signed weights"]), changes=flips.changes)
 def test_any_damage_is_predicted_or_refused_in_one_line(export, tmp_path, capsys, tool, target,
-                                                        flips):  # fmt: skip
+                                                        changes):  # fmt: skip
     folder = damage.copy_export(export, Path(tempfile.mkdtemp(dir=tmp_path)) / "m")
     classes = damage.description(folder)["classes"]
     name = JSON if target == JSON else WEIGHTS
     path = folder / name
-    path.write_bytes(damaged(path.read_bytes(), MARKERS[name], flips))
+    path.write_bytes(flips.damaged(path.read_bytes(), MARKERS[name], changes))
     if target == "signed weights":
         damage.sign(folder)
 
@@ -130,8 +109,8 @@ def _classes(table) -> list[str]:
 
 
 @settings(max_examples=150, deadline=None, derandomize=True, database=None)
-@given(flips=changes)
-def test_our_parser_reads_no_file_the_reference_refuses(flips):
+@given(changes=flips.changes)
+def test_our_parser_reads_no_file_the_reference_refuses(changes):
     reference = pytest.importorskip("safetensors.numpy", reason="the safetensors package")
     good = safetensors.encode(
         {
@@ -141,7 +120,7 @@ def test_our_parser_reads_no_file_the_reference_refuses(flips):
         },
         {"format": "pt"},
     )
-    data = damaged(good, MARKERS[WEIGHTS], flips)
+    data = flips.damaged(good, MARKERS[WEIGHTS], changes)
     try:
         ours, _ = safetensors.decode(data)
     except DataError:
