@@ -44,8 +44,12 @@ def pool_kind(path: str) -> str:
     if not _remote(path) and not files:
         raise DataError(f"No file matches '{path}'; {ADVICE}.")
     for file in files:  # a named pipe or a device would block a worker forever
-        if not _remote(file) and not Path(file).is_dir():
-            regular_file(file, "a CSV or Parquet file")
+        if _remote(file):
+            continue
+        inside = Path(file).rglob("*") if Path(file).is_dir() else [Path(file)]
+        for part in inside:
+            if not part.is_dir():
+                regular_file(part, "a CSV or Parquet file")
     first = files[0]
     if not _remote(first) and Path(first).is_dir():
         return "parquet"

@@ -150,3 +150,11 @@ def test_a_named_pipe_is_refused_before_a_cluster_starts(tmp_path, capsys):
         capsys,
     )  # fmt: skip
     assert "pool.csv is a named pipe, not an ordinary file" in line
+    (tmp_path / "pq").mkdir()  # a Parquet folder with a pipe among its files
+    os.mkfifo(tmp_path / "pq" / "part-1.parquet")
+    line = bad(
+        ["select", str(tmp_path / "pq"), "--engine", "dask", "--label-column", "y",
+         "--out", str(tmp_path / "q.csv")],
+        capsys,
+    )  # fmt: skip
+    assert "part-1.parquet is a named pipe" in line
