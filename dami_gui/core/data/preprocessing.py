@@ -210,7 +210,8 @@ class Preprocessing:
         blocks = []
         clamped: dict[str, np.ndarray] = {}
         for t in self.transforms:
-            block = np.nan_to_num(t.apply(frame[t.column]), nan=0.0)
+            with np.errstate(over="ignore", invalid="ignore"):  # what overflows is clamped below
+                block = np.nan_to_num(t.apply(frame[t.column]), nan=0.0)
             beyond = ~(np.abs(block) <= MAX_FEATURE)
             if beyond.any():
                 clamped[t.column] = beyond.any(axis=1)
