@@ -15,13 +15,13 @@ from __future__ import annotations
 import io
 import math
 import struct
-import zipfile
 import zlib
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from dami_gui.core.project.errors import ProjectCorrupt
+from dami_gui.core.untrusted import check_torch_archive, load_torch_state
 
 if TYPE_CHECKING:
     import torch
@@ -111,17 +111,8 @@ def check_state(data: object, max_bytes: int = MAX_BYTES) -> bytes:
     a project for its labels only does this much); else :class:`ProjectCorrupt`."""
     try:
         blob = _blob(data)
-        if len(blob) > max_bytes:
-            raise ValueError(f"{len(blob)} bytes")
-        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
-            entries = archive.infolist()
-        if any(e.compress_type != zipfile.ZIP_STORED for e in entries):
-            raise ValueError("compressed entries")
-        if sum(e.file_size for e in entries) > max_bytes:
-            raise ValueError("too large")
-        if not any(e.filename.endswith("/data.pkl") for e in entries):
-            raise ValueError("no tensors")
-    except Exception as error:  # zipfile raises many kinds for a damaged buffer
+        check_torch_archive(blob, max_bytes)
+    except ValueError as error:
         raise _damaged_weights(error) from None
     return blob
 
@@ -129,30 +120,20 @@ def check_state(data: object, max_bytes: int = MAX_BYTES) -> bytes:
 def decode_state(data: object, max_bytes: int = MAX_BYTES) -> dict[str, torch.Tensor]:
     """Inverse of :func:`encode_state`, loading tensors only (``weights_only=True``).
 
-    The blob is checked first (:func:`check_state`) before ``torch.load`` reads it. torch is
-    imported here, when weights are read, not with the project file's other parts.
+    The blob is checked first (:func:`check_state`) before ``torch.load`` reads it
+    (:func:`dami_gui.core.untrusted.load_torch_state`, which reads exported models too). torch
+    is imported there, when weights are read, not with the project file's other parts.
     """
-    import torch
-
     blob = check_state(data, max_bytes)
     try:
-        state = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many kinds for a damaged buffer
+        return load_torch_state(blob, max_bytes)
+    except ValueError as error:
         raise _damaged_weights(error) from None
-    if not isinstance(state, dict) or not all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
-    ):
-        raise ProjectCorrupt(
-            "The stored model weights are not a set of tensors; they are recomputed from your "
-            "labels."
-        )
-    return state
 
 
 def _damaged_weights(error: Exception) -> ProjectCorrupt:
     return ProjectCorrupt(
-        f"The stored model weights are damaged ({type(error).__name__}); they are "
-        "recomputed from your labels."
+        f"The stored model weights are damaged ({error}); they are recomputed from your labels."
     )
 
 

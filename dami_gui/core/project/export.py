@@ -179,13 +179,16 @@ def export_model(
     path = Path(path)
     sidecar = sidecar_path(path)
     kind = weights_format(path)
-    description = model_description(session, result, path.name, kind)
     state = {k: v.detach().cpu() for k, v in result.model_state.items()}
     if kind == "torch":
-        write_atomic(path, lambda f: torch.save(state, f), "the model")
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        weights = buffer.getvalue()
     else:
-        write_atomic(path, lambda f: f.write(weights_bytes(state)), "the model")
-    text = json.dumps(description, indent=2)
+        weights = weights_bytes(state)
+    description = model_description(session, result, path.name, kind, weights)
+    text = json.dumps(description, indent=2, allow_nan=False)  # strict JSON: no NaN
+    write_atomic(path, lambda f: f.write(weights), "the model")
     write_atomic(sidecar, lambda f: f.write(text.encode("utf-8")), "the model description")
     return path, sidecar
 

@@ -119,7 +119,11 @@ def _open(
         classes = checks.classes(store.query("SELECT code, name FROM classes ORDER BY code"))
     except (IndexError, ValueError, TypeError, RecursionError) as error:
         raise _damaged(project_path, error) from None
-    preprocessing = Preprocessing.from_dict(preprocessing)
+    preprocessing = Preprocessing.from_dict(
+        preprocessing,
+        where=f"The feature preparation stored in {project_path.name}",
+        advice="open a backup copy, or start a new project from the CSV file",
+    )
     stored_path = stored_csv_path(store.real, stored)
     csv = Path(source).resolve() if source is not None else stored_path
     moved = not _same_file(csv, stored_path)
