@@ -67,6 +67,15 @@ def setup(extras: str = "dev") -> Path:
     return py
 
 
+def window_libraries_missing() -> str | None:
+    """The app's own check of the system libraries Qt needs for a window (Linux, X11), run
+    before the minutes of setup: the sentence naming the packages to install, or None."""
+    sys.path.insert(0, str(ROOT))
+    from dami_gui.app.qt_libraries import missing_message  # standard library only
+
+    return missing_message()
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in {"-h", "--help", "help"}:
         print(USAGE)
@@ -78,6 +87,11 @@ def main(argv: list[str]) -> int:
     if command == "bench" and (not rest or rest[0] not in BENCHMARKS):
         print(USAGE)
         return 2
+    if command == "demo" and sys.version_info[:2] == (3, 11):
+        missing = window_libraries_missing()
+        if missing is not None:
+            print(missing, file=sys.stderr)
+            return 1
     extras = {"package": "dev,packaging", "bench": "dev,bench"}.get(command, "dev")
     py = setup(extras)
     if command == "bench":

@@ -25,7 +25,8 @@ import warnings
 
 import numpy as np
 
-from dami_gui.core.learner import DEFAULT_LEARNER, LearnerConfig, fit_learner
+from dami_gui.core.learner import DEFAULT_LEARNER, LearnerConfig
+from dami_gui.core.learner.fit import fit_learner
 from dami_gui.core.learner.teacher import fit_teacher
 from dami_gui.core.model import LIGHT_CONFIG, MLPConfig, predict_proba, train_mlp
 from dami_gui.core.progress import as_reporter

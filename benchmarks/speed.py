@@ -17,6 +17,9 @@ machine's measured single-thread streaming-read bandwidth (a sum over the same m
 Part 2, a full round on the segment demo (resources/segment.csv) and on a 100k synthetic pool:
 train, interpret, select, PCA layout, each timed.
 
+Part 0, first: how fast the command line starts (:mod:`benchmarks.startup`), each command
+against a bare ``python -c pass`` side by side; ``--startup-only`` runs just that.
+
 All with one thread (torch, OpenMP, MKL), as the machine is shared. ``--device`` (default
 ``auto``: a CUDA or Apple GPU when torch has one, else the CPU) is where our interpretation and
 K-Center run, as in the app; the peers always run on the CPU, and the tables name the device.
@@ -164,8 +167,9 @@ def round_child(which: str) -> dict:
 
     from dami_gui.core.device import resolve_device
     from dami_gui.core.embedding import pca_layout
-    from dami_gui.core.learner import DEFAULT_LEARNER, NETWORK_LEARNER, fit_learner
+    from dami_gui.core.learner import DEFAULT_LEARNER, NETWORK_LEARNER
     from dami_gui.core.learner.estimate import cross_validated_accuracy
+    from dami_gui.core.learner.fit import fit_learner
     from dami_gui.core.model import LIGHT_CONFIG, MLPConfig, train_mlp
     from dami_gui.core.strategies import ModelOutputs, QueryContext, get_strategy
 
@@ -274,6 +278,10 @@ def main(argv=None) -> int:
         "measurement is also taken with it, right after ours, as 'METHOD@before'",
     )
     ap.add_argument("--skip-rounds", action="store_true", help="no full-round measurements")
+    ap.add_argument(
+        "--startup-only", action="store_true", help="only the command line's start times"
+    )
+    ap.add_argument("--startup-repeats", type=int, default=15, help="runs of each command (15)")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--round", dest="round_", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -289,8 +297,14 @@ def main(argv=None) -> int:
     if args.round_:
         print(json.dumps(round_child(args.round_)))
         return 0
+    from benchmarks import startup
+
+    started = startup.measure(args.startup_repeats)
+    print(startup.format_table(started), flush=True)
+    if args.startup_only:
+        return 0
     sizes = args.sizes or ([10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
-    results: dict = {"device": device_label, "selection": {}, "rounds": {}}
+    results: dict = {"device": device_label, "selection": {}, "rounds": {}, "startup": started}
     methods = args.methods or OURS + PEER + SAME_REP
     runs = [(m, None) for m in methods]
     if args.compare_to is not None:

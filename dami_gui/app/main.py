@@ -19,6 +19,7 @@ from dami_gui.app.application import application
 from dami_gui.app.main_window import MainWindow
 from dami_gui.app.panels.log_panel import setup_file_log
 from dami_gui.app.paths import projects_folder
+from dami_gui.app.qt_libraries import missing_message
 from dami_gui.app.selftest import run_selftest
 from dami_gui.app.tasks import Worker
 from dami_gui.core.errors import DamiError
@@ -62,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     if args.selftest:
         return leave(run_selftest(umap=not args.no_umap))
+    missing = missing_message()  # before Qt stops with its own, misleading, message
+    if missing is not None:
+        print(missing, file=sys.stderr)
+        return 2
     app = application()
     log_path = setup_file_log()
     logging.getLogger("dami_gui.app").info("dami-gui %s starting", __version__)

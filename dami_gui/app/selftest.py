@@ -6,6 +6,11 @@ labels the queries from the demo's ground truth, runs a second round (the ensemb
 its exact student network: scikit-learn's members must be in the bundle), shows the session in the
 main window and renders it, writes a project file to a temporary folder and reopens it. Each
 step's time is printed; the exit code is 0 only if every step worked.
+
+On Linux it also says whether the system libraries Qt needs for a window (X11) are here, in the
+bundle or on the system, and which packages to install if not (:mod:`.qt_libraries`): the
+self-test itself runs offscreen, so a missing one is a warning about this machine, not a failure
+of the installation.
 """
 
 from __future__ import annotations
@@ -49,6 +54,25 @@ class _Steps:
         return value
 
 
+def window_libraries() -> str:
+    """One line: whether every library Qt's X11 plugin needs is found, and where."""
+    from dami_gui.app.qt_libraries import (
+        LIBRARIES,
+        bundle_folders,
+        install_sentence,
+        missing_libraries,
+    )
+
+    missing = missing_libraries()
+    if missing:
+        return f"WARN  system libraries for a window: {install_sentence(missing)}"
+    bundled = [s for s in LIBRARIES if any((f / s).exists() for f in bundle_folders())]
+    return (
+        f"ok    system libraries for a window (X11): all {len(LIBRARIES)} found, "
+        f"{len(bundled)} of them in the bundle"
+    )
+
+
 def run_selftest(umap: bool = True) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from dami_gui.app.application import application
@@ -60,6 +84,8 @@ def run_selftest(umap: bool = True) -> int:
 
     step = _Steps()
     print(f"dami-gui self-test ({sys.platform}, frozen={getattr(sys, 'frozen', False)})")
+    if sys.platform.startswith("linux"):
+        print(window_libraries(), flush=True)
     try:
         app = step("start Qt", lambda: application([]))
         window = step("create the main window", lambda: MainWindow(use_umap=False))

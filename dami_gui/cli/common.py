@@ -55,7 +55,8 @@ def say(text: str) -> None:
 
 
 def open_and_tell(path: Path, **options: Any) -> Project:
-    """Open a project (``open_project``'s options) and say what opening found damaged.
+    """Open a project (``open_project``'s options: ``with_models=False`` for the commands that
+    only read or write labels, which then need no torch) and say what opening found damaged.
 
     A damaged part of the file that was set aside or computed again is one line on stderr
     (``project.notes``); the command goes on.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -66,7 +67,9 @@ def run_dask_select(args: argparse.Namespace) -> int:
         )
     memory = cluster.memory_bytes(args.memory_per_worker) if args.memory_per_worker else None
     classes = class_list(args.classes)
-    reading.pool_kind(str(args.pool))  # a bad path: one sentence before any cluster starts
+    # a bad path or file (a pipe, an empty file): one sentence before any cluster starts
+    if reading.pool_kind(str(args.pool)) == "csv":
+        reading.check_csv_files(str(args.pool))
     with cluster.connect(args.scheduler, args.workers, memory) as (client, where):
         say(f"Running on {where}.")
         workers = max(len(client.scheduler_info().get("workers", {})), 1)
@@ -75,6 +78,7 @@ def run_dask_select(args: argparse.Namespace) -> int:
             result = engine.select(
                 client,
                 frame,
+                name=Path(str(args.pool)).name,
                 label_column=args.label_column,
                 id_column=args.id_column,
                 classes=classes,

@@ -47,7 +47,7 @@ def build_parser() -> Parser:
     add_select_parsers(sub, available(), DEFAULT_STRATEGY)
     add_gui_parser(sub)
     add_project_parsers(sub, available())
-    add_export_parser(sub)
+    add_export_parser(sub, alias=True)  # `dami export`: `dami project export`'s first name
     add_explain_parser(sub)
     add_predict_parser(sub)
     return parser

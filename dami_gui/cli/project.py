@@ -111,7 +111,7 @@ def _project_new(args: argparse.Namespace) -> int:
         session = project.session
         print(session.dataset.report.describe())
         print(
-            f"{session.n_rows} rows, {session.dataset.n_features} features, classes "
+            f"{session.n_rows} rows, {session.dataset.preprocessing.describe_inputs()}, classes "
             f"{', '.join(session.classes)}; {session.n_labeled} labeled in the file."
         )
     say(f"Created {args.out}. Next: dami project round {args.out}")
@@ -156,7 +156,7 @@ def _project_label(args: argparse.Namespace) -> int:
         raise DamiError(
             "Give ROW_ID and LABEL (a class name), or ROW_ID --skip, or --from FILE.csv."
         )
-    with open_and_tell(args.project) as project:
+    with open_and_tell(args.project, with_models=False) as project:
         session = project.session
         row = project.row_of_id(row_id)
         if args.skip:
@@ -172,7 +172,7 @@ def _project_label(args: argparse.Namespace) -> int:
 
 
 def _label_from_file(project_path: Path, source: Path) -> int:
-    with open_and_tell(project_path) as project:
+    with open_and_tell(project_path, with_models=False) as project:
         todo = _labels_from_file(project, source)
         with project.transaction():  # all or nothing
             for row, code in todo:
@@ -206,7 +206,7 @@ def _labels_from_file(project: Project, path: Path) -> list[tuple[int, int]]:
 
 
 def _project_undo(args: argparse.Namespace) -> int:
-    with open_and_tell(args.project) as project:
+    with open_and_tell(args.project, with_models=False) as project:
         session = project.session
         event = session.undo()
         if event is None:
@@ -223,13 +223,13 @@ def _project_undo(args: argparse.Namespace) -> int:
 
 
 def _project_status(args: argparse.Namespace) -> int:
-    with open_and_tell(args.project, readonly=True) as project:
+    with open_and_tell(args.project, readonly=True, with_models=False) as project:
         session = project.session
         from_file = int((session.dataset.y >= 0).sum())
         counts = np.bincount(session.labels[session.labels >= 0], minlength=len(session.classes))
         print(f"Project   {project.path}")
         print(f"CSV file  {session.dataset.source}: {_source_status(project)}")
-        print(f"Rows      {session.n_rows}, {session.dataset.n_features} features")
+        print(f"Rows      {session.n_rows}, {session.dataset.preprocessing.describe_inputs()}")
         per_class = ", ".join(f"{c} {n}" for c, n in zip(session.classes, counts, strict=True))
         print(f"Labels    {session.n_labeled} ({from_file} from the file): {per_class}")
         print(f"Skipped   {int(session.skipped.sum())}")

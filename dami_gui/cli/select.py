@@ -85,7 +85,6 @@ def cmd_select(args: argparse.Namespace) -> int:
 
     from dami_gui.core.data.dataset import load_dataset
     from dami_gui.core.project.creating import check_labels_usable
-    from dami_gui.core.project.export import write_table
     from dami_gui.core.session import Session
 
     if args.engine == "dask":
@@ -98,12 +97,15 @@ def cmd_select(args: argparse.Namespace) -> int:
     n_labeled = int((dataset.y >= 0).sum())
     print(dataset.report.describe(), file=sys.stderr)
     print(
-        f"{dataset.n_rows} rows, {dataset.n_features} features, {len(dataset.classes)} classes, "
+        f"{dataset.n_rows} rows, {dataset.preprocessing.describe_inputs()}, "
+        f"{len(dataset.classes)} classes, "
         f"{n_labeled} labeled.",
         file=sys.stderr,
     )
     if n_labeled or dataset.classes:
         check_labels_usable(dataset)  # a single class, or far too many: one sentence, exit 2
+    if n_labeled == dataset.n_rows:  # said before any training, not after it
+        return _write_picks(args, pd.DataFrame({name: [] for name in PICK_COLUMNS}))
     if len(np.unique(dataset.y[dataset.y >= 0])) < 2:
         return _select_cold_start(args, dataset)
     session = Session(
@@ -130,10 +132,25 @@ def cmd_select(args: argparse.Namespace) -> int:
             else "",
         }
     )
-    write_table(table, args.out, "the rows to label")  # atomic, formula-like text escaped
-    print(table.to_string(index=False, max_rows=40))
+    return _write_picks(args, table)
+
+
+#: The columns of the rows to label next, whatever picked them.
+PICK_COLUMNS = ("rank", "id", "row", "score", "region", "group", "predicted")
+
+
+def _write_picks(args: argparse.Namespace, table, explain: str | None = None) -> int:
+    """Write the rows to label next (atomic, formula-like text escaped), show them, and say
+    what was done; no table at all when there is nothing left to select."""
+    from dami_gui.core.project.export import write_table
+
+    write_table(table, args.out, "the rows to label")
     if len(table) == 0:
         print("Every row already has a label: there is nothing left to select.", file=sys.stderr)
+    else:
+        print(table.to_string(index=False, max_rows=40))
+        if explain is not None:
+            print(explain, file=sys.stderr)
     print(f"Wrote {len(table)} rows to label next to {args.out}.", file=sys.stderr)
     return 0
 
@@ -144,7 +161,6 @@ def _select_cold_start(args: argparse.Namespace, dataset) -> int:
 
     from dami_gui.core.cold_start import cold_start_batch
     from dami_gui.core.device import resolve_device
-    from dami_gui.core.project.export import write_table
 
     labeled = dataset.y >= 0
     batch = cold_start_batch(
@@ -162,25 +178,19 @@ def _select_cold_start(args: argparse.Namespace, dataset) -> int:
             "predicted": "",
         }
     )
-    write_table(table, args.out, "the rows to label")  # atomic, formula-like text escaped
-    print(table.to_string(index=False, max_rows=40))
     if labeled.any():
         known = dataset.classes[int(dataset.y[labeled][0])]
         why = f"Only the class '{known}' is labeled so far, so no model can tell classes apart"
         what = "the parts of the pool that the labeled rows leave uncovered"
     else:
         why, what = "No row is labeled yet, so no model can be trained", "the pool"
-    if len(table):
-        print(
-            f"{why}: these {len(rows)} rows cover {what} (the most typical row of each group of "
-            "similar rows, by k-means++ on the features; score: the share of the pool its group "
-            "holds). Label them, then run select again.",
-            file=sys.stderr,
-        )
-    else:
-        print("Every row already has a label: there is nothing left to select.", file=sys.stderr)
-    print(f"Wrote {len(table)} rows to label next to {args.out}.", file=sys.stderr)
-    return 0
+    return _write_picks(
+        args,
+        table,
+        f"{why}: these {len(rows)} rows cover {what} (the most typical row of each group of "
+        "similar rows, by k-means++ on the features; score: the share of the pool its group "
+        "holds). Label them, then run select again.",
+    )
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dami_gui.core.data.dataset import Dataset
-from dami_gui.core.interpret import interpret
-from dami_gui.core.model import MLP
 from dami_gui.core.validation import check_int
+
+if TYPE_CHECKING:  # the label conflicts (``dami project status``) need no torch
+    from dami_gui.core.model import MLP
 
 
 @dataclass
@@ -108,6 +109,8 @@ def explain_row(
             maximum=n_classes - 1,
             expected=f"a class code in 0..{n_classes - 1}",
         )
+    from dami_gui.core.interpret import interpret
+
     labeled_rows = np.flatnonzero(labels >= 0)
     rows = np.concatenate([[row], labeled_rows[labeled_rows != row]])
     local = interpret(model, X[rows])

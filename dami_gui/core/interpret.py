@@ -29,12 +29,6 @@ CHUNK_BYTES = 64 * 1024 * 1024
 #: Rows whose A are formed in one product (the scratch buffers hold this many rows' C x n_l).
 A_ROWS = 4096
 
-#: Most bytes of A (N x C x d float32) kept. Smaller pools keep all of it, as they always did;
-#: bigger ones keep the A of their first rows up to this size, and the passes that read A form
-#: the rest block by block from the activation patterns (:class:`LocalModels`): a 1M-row pool of
-#: 10 classes x 50 features keeps 1 GiB instead of 1.9 GB, and forms 46 % of its rows per pass.
-KEEP_A_BYTES = 1024 * 1024 * 1024
-
 
 @dataclass
 class Interpretation:
@@ -139,7 +133,8 @@ def interpret(
     patterns = np.empty((n, nbytes), dtype=np.uint8) if keep_patterns else None
     # Two scratch buffers for the C x n_l products of A_ROWS rows, reused by every chunk: a
     # fresh tensor per product costs its page faults again (about a third of the time on 1M
-    # rows). A row's A does not depend on how many rows share the product (checked bit for bit).
+    # rows). A row's A is the same product whichever rows share it: equal to float32 rounding,
+    # since some CPUs' kernels round a product of another shape differently in the last bits.
     width = min(chunk, n, A_ROWS) * n_classes * max(model.hidden)
     buffers = [torch.empty(width if with_A else 0, device=device or "cpu") for _ in range(2)]
 
@@ -187,8 +182,9 @@ def _local_models(
     """A = W_L D_{L-1} W_{L-1} ... D_1 W_1 for one chunk, written into ``out`` (rows, C, d).
 
     The same products as ``G = (G @ W_l) * mask`` with fresh tensors, taken in the two reused
-    ``buffers`` (and, on the device of ``out``, straight into it), so the values are bit for bit
-    the same.
+    ``buffers`` (and, on the device of ``out``, straight into it): the same values for the same
+    rows, to float32 rounding where the BLAS kernel rounds products of other shapes (more or
+    fewer rows) differently, as AVX2 CPUs do and AVX-512 ones did not where this was measured.
     """
     rows, n_classes = out.shape[0], out.shape[1]
 
@@ -210,13 +206,15 @@ def _local_models(
 class LocalModels:
     """A(x) of every row, formed on demand from the bit-packed activation patterns.
 
-    For pools too big to keep A (see :data:`KEEP_A_BYTES`): each pass that reads A (DAMI+'s
-    three, the map's partition) forms it again, one block of rows at a time, from the patterns
-    kept by :func:`interpret` (``keep_patterns=True``; ceil(H / 8) bytes a row), except for the
-    first ``keep_rows`` rows, whose A is formed once and kept. A row's A is the same product of
-    the same masks and weights as in :func:`interpret`, and does not depend on which rows share
-    the product, so it is bit for bit the A that :func:`interpret` keeps (the tests check it).
-    Exact, at the price of one product per formed row and pass (the interpretation's).
+    For pools too big to keep A (see :data:`~dami_gui.core.strategies.base.KEEP_A_BYTES`): each
+    pass that reads A (DAMI+'s three, the map's partition) forms it again, one block of rows at
+    a time, from the patterns kept by :func:`interpret` (``keep_patterns=True``; ceil(H / 8)
+    bytes a row), except for the first ``keep_rows`` rows, whose A is formed once and kept. A
+    row's A is the same product of the same masks and weights as in :func:`interpret`, so it is
+    the A that :func:`interpret` keeps: from the very activation patterns (the same regions,
+    exactly), with numbers equal to float32 rounding (the blocks are products of other shapes,
+    which some CPUs round differently in the last bits; the tests check both). The price: one
+    product per formed row and pass.
     """
 
     def __init__(

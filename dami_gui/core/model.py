@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
@@ -32,100 +32,23 @@ import torch
 from torch import nn
 
 from dami_gui.core.errors import ParameterError
-from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
-from dami_gui.core.validation import check_float, check_int
-
-
-@dataclass(frozen=True)
-class MLPConfig:
-    """Architecture and training schedule of the MLP; plain values, serialisable with ``asdict``."""
-
-    hidden: tuple[int, ...] = (128, 128)
-    min_epochs: int = 100
-    min_steps: int = 500
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    weight_decay: float = 1e-2
-
-    def __post_init__(self) -> None:
-        # Checked, then stored as plain Python numbers (a numpy integer would not go to JSON).
-        widths = "a non-empty tuple of positive layer widths"
-        if not isinstance(self.hidden, tuple | list) or not self.hidden:
-            raise ParameterError("hidden", widths, self.hidden)
-        hidden = []
-        for width in self.hidden:
-            try:
-                hidden.append(check_int("hidden", width, minimum=1))
-            except ParameterError:
-                raise ParameterError("hidden", widths, self.hidden) from None
-        values: dict[str, object] = {"hidden": tuple(hidden)}
-        for name in ("min_epochs", "min_steps", "batch_size"):
-            values[name] = check_int(
-                name, getattr(self, name), minimum=1, expected="a positive integer"
-            )
-        values["learning_rate"] = check_float(
-            "learning_rate",
-            self.learning_rate,
-            minimum=0.0,
-            strict=True,
-            expected="a positive number",
-        )
-        values["weight_decay"] = check_float(
-            "weight_decay", self.weight_decay, minimum=0.0, expected="a number >= 0"
-        )
-        for name, value in values.items():
-            object.__setattr__(self, name, value)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["hidden"] = list(self.hidden)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MLPConfig:
-        data = dict(data)
-        data["hidden"] = tuple(data.get("hidden", MLPConfig.hidden))
-        return cls(**data)
-
-
-#: The default network before 0.2 (2 x 64, weight decay 1e-4): "light" in the settings, the
-#: network of older projects and of part 1's benchmark curves.
-LIGHT_CONFIG = MLPConfig(hidden=(64, 64), weight_decay=1e-4)
-
-
-@dataclass(frozen=True)
-class NetworkChoice:
-    """A network the settings offer by name: what the user picks instead of raw numbers."""
-
-    key: str
-    title: str
-    description: str
-    config: MLPConfig
-
-
-#: The networks offered in the settings, the default first. "light" is the default of projects
-#: made before issue 13; they keep it (it is stored with them) until the user picks another.
-NETWORK_CHOICES = (
-    NetworkChoice(
-        "regularised",
-        "2 × 128, regularised",
-        "Two layers of 128 ReLU units with a strong weight penalty: the default; in the "
-        "benchmark it learned more from the same labels than the light network on 17 of 24 sets.",
-        MLPConfig(),
-    ),
-    NetworkChoice(
-        "light",
-        "2 × 64, light",
-        "Two layers of 64 ReLU units with a weak weight penalty: the network of projects made "
-        "before version 0.2; faster to train, but it over-fits a few labels more easily.",
-        LIGHT_CONFIG,
-    ),
+from dami_gui.core.network import (
+    LIGHT_CONFIG as LIGHT_CONFIG,
 )
-
-
-def network_choice(config: MLPConfig) -> NetworkChoice | None:
-    """The offered network ``config`` is, or None for a configuration of one's own."""
-    return next((choice for choice in NETWORK_CHOICES if choice.config == config), None)
+from dami_gui.core.network import (
+    NETWORK_CHOICES as NETWORK_CHOICES,
+)
+from dami_gui.core.network import (
+    MLPConfig as MLPConfig,
+)
+from dami_gui.core.network import (
+    NetworkChoice as NetworkChoice,
+)
+from dami_gui.core.network import (
+    network_choice as network_choice,
+)
+from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
+from dami_gui.core.validation import check_int
 
 
 class MLP(nn.Module):

@@ -8,13 +8,15 @@ the exports) can name them without importing the session, and no import runs in 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
-from dami_gui.core.learner.teacher import Teacher
-from dami_gui.core.model import MLP
+if TYPE_CHECKING:  # torch is loaded when a model is rebuilt, not by the records themselves
+    import torch
+
+    from dami_gui.core.learner.teacher import Teacher
+    from dami_gui.core.model import MLP
 
 #: The kinds of :class:`LabelEvent`, as stored in a project file's ``events.kind`` column.
 EVENT_KINDS = ("label", "skip", "undo")
@@ -81,4 +83,6 @@ class RoundResult:
 
     def model(self) -> MLP:
         """The network trained this round, rebuilt from its weights."""
+        from dami_gui.core.model import MLP
+
         return MLP.from_spec(self.model_spec, self.model_state)

@@ -13,28 +13,33 @@ every committed round before the in-memory state changes, so nothing the user se
 lost; if the journal raises, the change is not made and the error reaches the caller. The rules
 of label, skip and undo live in :meth:`Session.apply`, used alike by the live calls and by a
 project's replay of its stored history.
+
+torch is loaded by the first round (training, the device), not by the session itself: a session
+restored to take a label from the shell never loads it.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import torch
 
 from dami_gui.core.coverage import round_coverage
 from dami_gui.core.data.dataset import Dataset
-from dami_gui.core.device import resolve_device
 from dami_gui.core.errors import ParameterError
-from dami_gui.core.learner import DEFAULT_LEARNER, LearnerConfig, fit_learner
-from dami_gui.core.learner.estimate import cross_validated_accuracy
-from dami_gui.core.model import MLP, MLPConfig
+from dami_gui.core.learner.config import DEFAULT_LEARNER, LearnerConfig
+from dami_gui.core.network import MLPConfig
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 from dami_gui.core.records import EVENT_KINDS, LabelEvent, RoundResult
 from dami_gui.core.strategies import DEFAULT_STRATEGY, ModelOutputs, QueryContext, get_strategy
 from dami_gui.core.validation import check_int
+
+if TYPE_CHECKING:
+    import torch
+
+    from dami_gui.core.model import MLP
 
 Listener = Callable[[str, object], None]
 
@@ -91,9 +96,9 @@ class Session:
         self._learner = learner or DEFAULT_LEARNER
         self.seed = int(seed)
         self.estimate_accuracy = estimate_accuracy
-        #: Where interpretation and K-Center run: an accelerator when torch has one, else the
-        #: CPU (None); see :mod:`dami_gui.core.device`.
-        self.device = resolve_device(device)
+        self._device_spec = device
+        self._device: torch.device | None = None
+        self._device_known = False
         if truth is not None:
             truth = np.asarray(truth, dtype=np.int64)
             if truth.shape != (n,):
@@ -107,6 +112,17 @@ class Session:
         self.batch_size = batch_size
 
     # ----------------------------------------------------------------- settings and listeners
+    @property
+    def device(self) -> torch.device | None:
+        """Where interpretation and K-Center run: an accelerator when torch has one, else the
+        CPU (None); see :mod:`dami_gui.core.device`. Resolved on first use (it loads torch)."""
+        if not self._device_known:
+            from dami_gui.core.device import resolve_device
+
+            self._device = resolve_device(self._device_spec)
+            self._device_known = True
+        return self._device
+
     @property
     def strategy(self) -> str:
         return self._strategy
@@ -306,6 +322,10 @@ class Session:
         labeled = labels >= 0
         timings: dict[str, float] = {}
 
+        from dami_gui.core.learner.estimate import cross_validated_accuracy
+        from dami_gui.core.learner.fit import fit_learner
+
+        device = self.device  # a device torch cannot use is refused before training
         t0 = time.perf_counter()
         fitted = fit_learner(
             X,
@@ -321,8 +341,8 @@ class Session:
         timings.update({f"train_{k}": v for k, v in fitted.timings.items() if k != "train"})
 
         t0 = time.perf_counter()
-        outputs = ModelOutputs(model, X, self.device)
-        ctx = QueryContext(X, labeled, outputs, candidates=~skipped, device=self.device)
+        outputs = ModelOutputs(model, X, device)
+        ctx = QueryContext(X, labeled, outputs, candidates=~skipped, device=device)
         strategy = get_strategy(strategy_name)
         query = strategy.query(
             ctx, batch_size, seed, reporter.sub(0.45, 0.8, "Choosing rows to label")
@@ -382,6 +402,8 @@ class Session:
 
     def _test_accuracy(self, model: MLP, proba: np.ndarray, labeled: np.ndarray) -> float | None:
         if self.test_set is not None:
+            import torch
+
             X_test, y_test = self.test_set
             with torch.no_grad():
                 pred = (

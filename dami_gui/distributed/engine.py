@@ -19,8 +19,10 @@ iterations on the weighted draws (the core's own, as for the in-memory coreset);
 :data:`FULL_STEPS` Lloyd steps on the whole pool and one pass for the central rows. About
 ``ROUNDS + FULL_STEPS + 2`` passes, whatever the pool's size. The picks are not the in-memory
 ones (which on more than 50,000 rows come from a coreset): docs/dask.md compares their quality.
-``random``: a seeded key per open row, the ``k`` smallest. With fewer than two classes labeled
-(no model yet) the same k-means runs on the features: a first batch that covers the pool.
+``random``: a seeded key per open row, the ``k`` smallest. With no label yet, or one class
+labeled while ``classes`` names the others (no model yet), the same k-means runs on the
+features: a first batch that covers the pool; one class without ``classes`` is refused, as in
+memory.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from dami_gui.core.data.dataset import check_classes
 from dami_gui.core.errors import DamiError
 from dami_gui.core.learner import DEFAULT_LEARNER, LearnerConfig
 from dami_gui.distributed import features, tasks
@@ -108,9 +111,15 @@ def _gather(client: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> l
 
 
 def fit_features(
-    client: Any, frame: Any, label: str | None, id_column: str | None, classes: list[str] | None
+    client: Any,
+    frame: Any,
+    label: str | None,
+    id_column: str | None,
+    classes: list[str] | None,
+    name: str = "The pool",
 ) -> tuple[features.PoolFacts, list[Any]]:
-    """The preprocessing of the pool (see :mod:`features`) and its partitions (delayed)."""
+    """The preprocessing of the pool (see :mod:`features`) and its partitions (delayed); a
+    pool with a NUL byte in a cell is refused (``name`` starts the sentence)."""
     import dask
 
     sample = frame.head(features.SAMPLE_ROWS, npartitions=-1, compute=True)
@@ -121,6 +130,7 @@ def fit_features(
     stats = list(
         client.gather(client.compute([fit(p, sample_fit.transforms, label) for p in parts]))
     )
+    features.refuse_nul(stats, name)
     gappy = features.gappy_columns(sample_fit, stats)
     medians: dict[str, float] = {}
     if gappy:
@@ -142,11 +152,18 @@ def select(
     seed: int,
     learner: LearnerConfig = DEFAULT_LEARNER,
     say: Callable[[str], None] = lambda _: None,
+    name: str = "The pool",
 ) -> Selection:
-    """One round of ``strategy`` over ``frame`` (a Dask DataFrame) on ``client`` (see module)."""
+    """One round of ``strategy`` over ``frame`` (a Dask DataFrame) on ``client`` (see module).
+
+    The same bad input gets the in-memory ``select``'s answer: a NUL byte in a cell, or a
+    single labeled class without ``classes`` naming the others, is refused with its sentence
+    (``name``, the pool's, starts the first).
+    """
     import dask
 
-    from dami_gui.core.learner.fit import CHECK_ROWS, describe_learning, fit_on_sample
+    from dami_gui.core.learner import describe_learning
+    from dami_gui.core.learner.fit import CHECK_ROWS, fit_on_sample
     from dami_gui.core.model import MLPConfig
     from dami_gui.core.progress import as_reporter
 
@@ -157,7 +174,7 @@ def select(
         )
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    facts, raw = fit_features(client, frame, label_column, id_column, classes)
+    facts, raw = fit_features(client, frame, label_column, id_column, classes, name)
     timings["features"] = time.perf_counter() - t0
     say(f"{facts.n_rows} rows in {len(raw)} partitions; features fitted.")
 
@@ -175,6 +192,8 @@ def select(
     X_l = np.concatenate([f[1] for f in found]).astype(np.float32)
     y_l = np.concatenate([f[2] for f in found])
     timings["prepare"] = time.perf_counter() - t0
+    if rows_l.size or facts.classes:  # as the in-memory select: one class, or far too many
+        check_classes(label, facts.classes, int(rows_l.size))
 
     t0 = time.perf_counter()
     round_seed = seed * 1_000_003 + 1  # the in-memory session's first round

@@ -19,8 +19,11 @@ import glob
 from pathlib import Path
 from typing import Any
 
+from dami_gui.core.data import pieces
 from dami_gui.core.data.dialect import detect_separator
+from dami_gui.core.data.reader import SAMPLE_BYTES, empty_file, no_rows, reject_non_csv
 from dami_gui.core.errors import DataError
+from dami_gui.core.untrusted import regular_file
 
 PARQUET = (".parquet", ".parq", ".pq")
 CSV = (".csv", ".txt", ".tsv")
@@ -40,6 +43,13 @@ def pool_kind(path: str) -> str:
     files = [path] if _remote(path) else sorted(glob.glob(path))
     if not _remote(path) and not files:
         raise DataError(f"No file matches '{path}'; {ADVICE}.")
+    for file in files:  # a named pipe or a device would block a worker forever
+        if _remote(file):
+            continue
+        inside = Path(file).rglob("*") if Path(file).is_dir() else [Path(file)]
+        for part in inside:
+            if not part.is_dir():
+                regular_file(part, "a CSV or Parquet file")
     first = files[0]
     if not _remote(first) and Path(first).is_dir():
         return "parquet"
@@ -51,13 +61,33 @@ def pool_kind(path: str) -> str:
     raise DataError(f"'{first}' is neither CSV nor Parquet (by its name); {ADVICE}.")
 
 
-def _separator(path: str) -> str:
+def check_csv_files(path: str) -> str:
+    """Check a local CSV pool's files as the core's reader checks a file, before Dask reads
+    them; return the separator guessed from the first file's first lines (``,`` when remote).
+
+    Each file must be a regular file (a named pipe would block a worker forever) that does not
+    look like another format (a workbook, binary data: a NUL byte in its first 8 KB); an empty
+    file, or a pool of headers without rows, gets the core's sentence. NUL bytes further on are
+    found by the workers (:func:`~dami_gui.distributed.features.first_nul_row`).
+    """
     if _remote(path):
         return ","
-    first = sorted(glob.glob(path))[0]
-    with open(first, encoding="utf-8-sig", errors="replace") as f:
-        lines = [line.rstrip("\r\n") for _, line in zip(range(50), f, strict=False)]
-    return detect_separator([line for line in lines if line])
+    files = sorted(glob.glob(path))
+    name = Path(files[0]).name if len(files) == 1 else path
+    header_only = []
+    first: list[str] = []
+    for file in files:
+        regular_file(file, "a CSV file")
+        raw, stamp = pieces.read_start(Path(file), SAMPLE_BYTES)
+        reject_non_csv(raw, Path(file).name)
+        if not raw.strip(b" \t\r\n\x00\xef\xbb\xbf"):
+            raise empty_file(Path(file).name)
+        lines = [line for line in raw.decode("utf-8-sig", "replace").splitlines() if line.strip()]
+        header_only.append(stamp.size <= len(raw) and len(lines) < 2)  # the whole file read
+        first = first or lines[:50]
+    if all(header_only):
+        raise no_rows(name)
+    return detect_separator(first)
 
 
 def open_pool(path: str, workers: int) -> Any:
@@ -65,13 +95,14 @@ def open_pool(path: str, workers: int) -> Any:
     import dask.dataframe as dd
 
     kind = pool_kind(path)
+    separator = check_csv_files(path) if kind == "csv" else ","
     try:
         if kind == "csv":
             frame = dd.read_csv(
                 path,
                 dtype=str,
                 keep_default_na=False,
-                sep=_separator(path),
+                sep=separator,
                 blocksize=CSV_BLOCK,
                 encoding="utf-8-sig",
             )

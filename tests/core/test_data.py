@@ -317,9 +317,12 @@ def test_explicit_classes_define_the_codes() -> None:
 def test_unknown_column_lists_the_columns() -> None:
     frame = mixed_frame()
     with pytest.raises(DataError) as info:
-        infer_roles(frame, label_column="Label ")
+        infer_roles(frame, label_column="kind")
     message = str(info.value)
-    assert "'Label '" in message and "'age'" in message and "'color'" in message
+    assert "'kind'" in message and "'age'" in message and "'color'" in message
+    with pytest.raises(DataError) as info:  # a near match is suggested instead (issue 24)
+        infer_roles(frame, label_column="Label ")
+    assert str(info.value).endswith("did you mean 'label'?") and "'age'" not in str(info.value)
     with pytest.raises(DataError, match="no column 'nope'"):
         infer_roles(frame, roles={"nope": "feature"})
     with pytest.raises(DataError, match=r"'maybe'.*feature, id, label, ignore"):

@@ -7,6 +7,8 @@ import torch
 from dami_gui.core.interpret import hash_patterns, interpret, region_sizes
 from dami_gui.core.model import MLPConfig, init_model
 
+from .floats import assert_float32_close
+
 
 @pytest.mark.parametrize(
     ("d", "hidden", "C"),
@@ -69,13 +71,15 @@ def test_interpret_without_A_gives_same_regions_and_chunks_bound_memory():
 
 
 @pytest.mark.parametrize(("hidden", "chunk"), [((16, 16), 7), ((32, 8, 16), 64), ((6,), 1000)])
-def test_A_equals_the_plain_product_with_fresh_tensors_bit_for_bit(hidden, chunk, monkeypatch):
-    """The chunk's products run in reused buffers, A_ROWS rows at a time; the values must not
-    change by one bit."""
+def test_A_equals_the_plain_product_with_fresh_tensors(hidden, chunk, monkeypatch):
+    """The chunk's products run in reused buffers, A_ROWS rows at a time; the values are those
+    of the plain products of the whole chunk, to float32 rounding (products of other shapes are
+    rounded differently on some CPUs), and the patterns behind them are the same."""
     monkeypatch.setattr("dami_gui.core.interpret.A_ROWS", 5)
     model = init_model(5, 3, MLPConfig(hidden=hidden), seed=3)
     X = np.random.default_rng(4).normal(size=(150, 5)).astype(np.float32)
-    res = interpret(model, X, chunk_rows=chunk)
+    res = interpret(model, X, chunk_rows=chunk, keep_patterns=True)
+    assert res.patterns is not None
     weights = [lin.weight.detach() for lin in model.linears]
     with torch.no_grad():
         for start in range(0, 150, chunk):
@@ -87,4 +91,6 @@ def test_A_equals_the_plain_product_with_fresh_tensors_bit_for_bit(hidden, chunk
             G = weights[-1].unsqueeze(0) * masks[-1].unsqueeze(1).to(torch.float32)
             for layer in range(len(masks) - 1, 0, -1):
                 G = (G @ weights[layer]) * masks[layer - 1].unsqueeze(1).to(torch.float32)
-            np.testing.assert_array_equal(res.A[start : start + chunk], (G @ weights[0]).numpy())
+            bits = np.packbits(torch.cat(masks, dim=1).numpy(), axis=1)
+            np.testing.assert_array_equal(res.patterns[start : start + chunk], bits)
+            assert_float32_close(res.A[start : start + chunk], (G @ weights[0]).numpy())

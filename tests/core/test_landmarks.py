@@ -167,3 +167,25 @@ def test_after_the_warm_up_the_nn_descent_path_places_rows_as_exact_neighbours_w
     by_index = place(X, others, layout, index, 15)
     by_exact = place(X, others, layout, L, 15)
     np.testing.assert_allclose(by_index[same], by_exact[same], rtol=1e-3, atol=1e-4)
+
+
+def test_numba_leaves_torch_its_thread_count():
+    """numba's first parallel launch in a process sets the calling thread's OpenMP count to every
+    core; the maps give torch back the count its caller chose (a fresh process: first launch).
+    Without the guard this printed 1 then 2 on the 2-core development machine (it cannot fail
+    on a single core)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, torch\n"
+        "torch.set_num_threads(1)\n"
+        "print(torch.get_num_threads())\n"
+        "from dami_gui.core.embedding.landmarks import place\n"
+        "rng = np.random.default_rng(0)\n"
+        "L = rng.normal(size=(20, 3)).astype(np.float32)\n"
+        "place(rng.normal(size=(5, 3)), np.arange(5), L[:, :2], L, 4)\n"
+        "print(torch.get_num_threads())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "1"]

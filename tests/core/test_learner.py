@@ -13,11 +13,11 @@ from dami_gui.core.learner import (
     LEARNER_CHOICES,
     NETWORK_LEARNER,
     LearnerConfig,
-    fit_learner,
     learner_by_key,
     learner_choice,
 )
 from dami_gui.core.learner.estimate import cross_validated_accuracy, cross_validated_predictions
+from dami_gui.core.learner.fit import fit_learner
 from dami_gui.core.learner.transfer import made_like, nearest_neighbours, sample_rows
 from dami_gui.core.model import MLP, MLPConfig, predict_proba
 from dami_gui.core.progress import CancelToken

@@ -1,8 +1,10 @@
-"""Big pools do not keep A: it is formed block by block from the activation patterns, exactly.
+"""Big pools do not keep A: it is formed block by block from the kept activation patterns.
 
 Every consumer of the block-wise A (DAMI+'s passes, its tie rule, the map's partition) must see
-the very numbers the kept A holds, so a small pool forced through the block-wise path must give
-the same A, picks, scores and partition as the kept-A path, bit for bit.
+the numbers the kept A holds, so a small pool forced through the block-wise path must give the
+same picks and partition as the kept-A path, and the same A, scores and distances to float32
+rounding: the blocks are products of other shapes than the kept A's, which some CPUs (AVX2, or
+more than one thread) round differently in the last bits (see ``floats.py``).
 """
 
 import numpy as np
@@ -15,6 +17,8 @@ from dami_gui.core.geometry.points import LocalModelPoints, Matrix
 from dami_gui.core.interpret import LocalModels, interpret
 from dami_gui.core.model import MLPConfig, init_model, train_mlp
 from dami_gui.core.strategies import ModelOutputs, QueryContext, dami_variants, get_strategy
+
+from .floats import assert_float32_close
 
 SMALL = MLPConfig(hidden=(16, 16), min_epochs=20, min_steps=60)
 
@@ -39,7 +43,7 @@ def block_wise(monkeypatch, keep_bytes=0):
 
 @pytest.mark.parametrize("keep_rows", [0, 50])
 @pytest.mark.parametrize("hidden", [(16, 16), (32, 8, 16), (6,)])
-def test_blocks_and_rows_are_the_kept_A_bit_for_bit(hidden, keep_rows, monkeypatch):
+def test_blocks_and_rows_are_the_kept_A(hidden, keep_rows, monkeypatch):
     monkeypatch.setattr("dami_gui.core.interpret.A_ROWS", 7)  # several products per block
     model = init_model(5, 3, MLPConfig(hidden=hidden), seed=3)
     X = np.random.default_rng(4).normal(size=(150, 5)).astype(np.float32)
@@ -47,10 +51,13 @@ def test_blocks_and_rows_are_the_kept_A_bit_for_bit(hidden, keep_rows, monkeypat
     assert kept.patterns is not None
     models = LocalModels(model, kept.patterns, keep_rows=keep_rows)
     for start, stop in [(0, 150), (0, 1), (3, 40), (64, 150), (149, 150)]:
-        np.testing.assert_array_equal(models.block(start, stop).numpy(), kept.A[start:stop])
+        assert_float32_close(models.block(start, stop).numpy(), kept.A[start:stop])
     rows = np.array([149, 0, 77, 77, 12])
-    np.testing.assert_array_equal(models.rows(torch.from_numpy(rows)).numpy(), kept.A[rows])
-    np.testing.assert_array_equal(models.full(), kept.A)
+    assert_float32_close(models.rows(torch.from_numpy(rows)).numpy(), kept.A[rows])
+    assert_float32_close(models.full(), kept.A)
+    if keep_rows:  # the kept rows are formed once and handed out as they are
+        kept_part = models.rows(torch.arange(keep_rows)).numpy()
+        np.testing.assert_array_equal(models.block(0, keep_rows).numpy(), kept_part)
 
 
 def test_patterns_of_another_network_are_refused():
@@ -78,9 +85,9 @@ def test_vec_A_points_give_the_kept_matrix_numbers(fitted):
     assert kept.patterns is not None
     lazy = LocalModelPoints(LocalModels(model, kept.patterns))
     flat = Matrix(torch.from_numpy(kept.flat()))
-    assert torch.equal(lazy.sq_norms(), flat.sq_norms())
+    assert_float32_close(lazy.sq_norms(), flat.sq_norms())
     V = flat.vectors(torch.tensor([3, 5]))
-    assert torch.equal(lazy.block_dots(10, 90, V), flat.block_dots(10, 90, V))
+    assert_float32_close(lazy.block_dots(10, 90, V), flat.block_dots(10, 90, V))
 
 
 @pytest.mark.parametrize("keep_bytes", [0, 7200])
@@ -105,10 +112,10 @@ def test_dami_plus_picks_and_scores_are_the_kept_paths(fitted, sampled, keep_byt
     assert ctx.outputs.local_models().keep_rows == keep_bytes // 48
     assert lazy.info["sampled"] == sampled
     assert lazy.indices.tolist() == kept.indices.tolist()
-    np.testing.assert_array_equal(lazy.scores, kept.scores)
+    assert_float32_close(lazy.scores, kept.scores)
     lazy_map = strategy.map_partition(ctx, lazy)
     np.testing.assert_array_equal(lazy_map.partition, kept_map.partition)
-    np.testing.assert_array_equal(lazy_map.center_distance, kept_map.center_distance)
+    assert_float32_close(lazy_map.center_distance, kept_map.center_distance)
 
 
 def test_the_tie_rule_reads_the_block_wise_A_too(fitted, monkeypatch):

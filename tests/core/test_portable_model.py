@@ -136,5 +136,9 @@ def test_load_problems_are_one_sentence(exported, tmp_path: Path):
     wrong = {**meta, "spec": {**meta["spec"], "hidden": [5]}, "weights": "x.safetensors"}
     (tmp_path / "x.safetensors").write_bytes((folder / "model.safetensors").read_bytes())
     (tmp_path / "m.json").write_text(json.dumps(wrong))
-    with pytest.raises(DataError, match="does not match the network"):
+    with pytest.raises(DataError, match="its architecture and its spec differ"):
+        load_model(tmp_path / "m.json")
+    wrong["architecture"] = {**meta["architecture"], "hidden": [5]}  # both say 5 units
+    (tmp_path / "m.json").write_text(json.dumps(wrong))
+    with pytest.raises(DataError, match=r"has another shape or type for the tensor linears\.0"):
         load_model(tmp_path / "m.json")

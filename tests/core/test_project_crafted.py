@@ -261,3 +261,29 @@ def test_a_changed_file_inside_the_folder_is_compared_but_never_quoted(played: P
     code, _, err = run(capsys, "project", "status", played)
     assert code == 2 and "SECRET-CELL" not in err and "calc" not in err
     assert "not the file this project was saved with" in err
+
+
+# ------------------------------------------------------------------- the stored preprocessing
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda t: t.update(std=0.0), "its scale is not above 0"),
+        (lambda t: t.update(mean="0.5"), "'0.5' is not a finite number"),
+        (lambda t: t.update(fill=True), "True is not a finite number"),
+        (lambda t: t.update(missing_indicator="yes"), "its gap flag is not true or false"),
+        (lambda t: t.update(kind="magic"), "has no known kind"),
+    ],
+)
+def test_a_damaged_preprocessing_is_refused_in_one_line(played: Path, capsys, change, words):
+    """The same checks as an exported model's (Preprocessing.from_dict): every field typed,
+    every number finite; the labels stay in the file."""
+    stored = json.loads(sql(played, "SELECT value FROM meta WHERE key = 'preprocessing'")[0][0])
+    change(stored["transforms"][0])
+    sql(played, "UPDATE meta SET value = ? WHERE key = 'preprocessing'", json.dumps(stored))
+    code, _, err = run(capsys, "project", "status", played)
+    lines = [line for line in err.splitlines() if line.startswith("dami: error")]
+    assert code == 2 and len(lines) == 1 and words in lines[0], err
+    assert "The feature preparation stored in p.dami is damaged" in lines[0]
+    assert len(sql(played, "SELECT * FROM events")) == 4

@@ -148,6 +148,34 @@ def test_new_projects_and_exports_replace_links_never_their_targets(
     ]  # fmt: skip
 
 
+# ------------------------------------------------------------------ files that are not files
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_in_place_of_the_project_or_its_csv_never_blocks(
+    project: Path, tmp_path: Path, capsys
+) -> None:
+    """The one rule for every file read (core/untrusted.py): a regular file or one sentence.
+    Opening a named pipe for reading waits for a writer; dami never does."""
+    from .model_damage import never_blocked
+
+    pipe = tmp_path / "pipe.dami"
+    os.mkfifo(pipe)
+    with never_blocked(tmp_path):
+        for argv in (["project", "status", pipe], ["project", "label", pipe, "r1", "a"],
+                     ["project", "new", pipe, "-o", pipe.with_name("n.dami"),
+                      "--label-column", "y"]):  # fmt: skip
+            code, _, err = run(capsys, *argv)
+            assert code == 2 and "pipe.dami is a named pipe" in error_line(err), err
+    csv = project.with_name("pool.csv")
+    labels = events(project)
+    csv.unlink()
+    os.mkfifo(csv)  # the project's CSV file replaced by a pipe
+    with never_blocked(csv.parent):
+        code, _, err = run(capsys, "project", "status", project)
+    assert code == 2 and "pool.csv" in error_line(err) and events(project) == labels
+
+
 # ------------------------------------------------------------ a full disk, a file-size limit
 
 

@@ -15,7 +15,6 @@ project (two rounds, labels, a skip, an undo) and runs
 from __future__ import annotations
 
 import hashlib
-import re
 import shutil
 import sqlite3
 import tempfile
@@ -25,11 +24,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from dami_gui.cli import main as cli
 from dami_gui.core.project.opening import open_project
 
+from . import flips
 from .project_data import new_project
 
 ROW_TO_LABEL = "r33"
@@ -110,27 +109,6 @@ def run(capsys, *argv: object) -> int:
 MARKERS = (b"label", b"skip", b"undo", b"model_config", b"species", b"pool.csv", b"n_features",
            b"DAMA", b"PK\x03\x04", b"coverage", b"feature", b"r3")  # fmt: skip
 
-#: A few bytes changed (xor), each anywhere in the file or near one of the markers.
-damage = st.lists(
-    st.tuples(
-        st.booleans(),  # near a marker?
-        st.integers(min_value=0, max_value=1 << 20),
-        st.integers(min_value=1, max_value=255),
-    ),
-    min_size=1,
-    max_size=4,
-)
-
-
-def damaged(good: bytes, changes: list[tuple[bool, int, int]]) -> bytes:
-    near = [m.start() for marker in MARKERS for m in re.finditer(re.escape(marker), good)]
-    data = bytearray(good)
-    for at_marker, offset, flip in changes:
-        if at_marker:
-            offset = near[offset % len(near)] + offset % 97 - 48
-        data[offset % len(data)] ^= flip
-    return bytes(data)
-
 
 @settings(
     max_examples=40,
@@ -139,7 +117,7 @@ def damaged(good: bytes, changes: list[tuple[bool, int, int]]) -> bytes:
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(changes=damage)
+@given(changes=flips.changes)
 def test_any_damage_is_handled_or_refused_in_one_line(intact, tmp_path, capsys, changes):
     source = intact.folder
     work = Path(tempfile.mkdtemp(dir=tmp_path))
@@ -149,7 +127,7 @@ def test_any_damage_is_handled_or_refused_in_one_line(intact, tmp_path, capsys, 
     (outside / "precious").write_bytes(b"not dami's")
     shutil.copyfile(source / "pool.csv", folder / "pool.csv")
     path = folder / "p.dami"
-    path.write_bytes(damaged(intact.data, changes))
+    path.write_bytes(flips.damaged(intact.data, MARKERS, changes))
     spared = history(path) == history(source / "p.dami")
     before = history(path)
 

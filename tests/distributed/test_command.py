@@ -93,3 +93,68 @@ def test_labels_in_parquet_as_numbers(client, tmp_path, capsys):
     table = pd.read_csv(out)
     assert set(table["predicted"]) <= {0, 1} and (table["row"] > 30).all()
     assert table["id"].tolist() == (table["row"] - 1).tolist()
+
+
+# ------------------------------------------------------- the same bad input, the same answer
+
+
+def one_class_pool(path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(400, 3)), columns=["a", "b", "c"])
+    frame["y"] = np.where(np.arange(400) < 10, "x", "")
+    frame.to_csv(path, index=False)
+    return path
+
+
+def with_nul(path, at):
+    data = one_class_pool(path).read_bytes()
+    cut = data.index(b"\n", at) + 1  # at the start of a line, in the first cell
+    path.write_bytes(data[:cut] + b"0.5\x00" + data[cut:])
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "extra", "words"),
+    [
+        (one_class_pool, [], "The label column 'y' has only the class 'x'; a classifier needs"),
+        (lambda p: with_nul(p, 100), [], "looks like a binary file"),
+        (lambda p: with_nul(p, 12_000), ["--classes", "x,z"], "holds binary data (a NUL byte"),
+        (lambda p: p.write_bytes(b"") and p, [], "the file is empty; choose a file with a header"),
+        (lambda p: p.write_text("a,b,y\n") and p, [], "the file has a header but no rows"),
+    ],
+    ids=["one class", "NUL at the start", "NUL further on", "empty", "header only"],
+)
+def test_both_engines_give_the_same_answer_to_bad_input(
+    client, tmp_path, capsys, make, extra, words
+):
+    pool = tmp_path / "pool.csv"
+    make(pool)
+    args = ["select", str(pool), "--label-column", "y", "--out", str(tmp_path / "q.csv"), *extra]
+    memory = bad(args, capsys)
+    dask = bad([*args, "--engine", "dask", "--scheduler", client.scheduler.address], capsys)
+    assert words in memory and words in dask, (memory, dask)
+    if "NUL" not in words:  # the in-memory reader names the line, the Dask engine the row
+        assert memory == dask
+    assert not (tmp_path / "q.csv").exists()
+
+
+def test_a_named_pipe_is_refused_before_a_cluster_starts(tmp_path, capsys):
+    import os
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes here")
+    os.mkfifo(tmp_path / "pool.csv")
+    line = bad(
+        ["select", str(tmp_path / "pool.csv"), "--engine", "dask", "--label-column", "y",
+         "--out", str(tmp_path / "q.csv")],
+        capsys,
+    )  # fmt: skip
+    assert "pool.csv is a named pipe, not an ordinary file" in line
+    (tmp_path / "pq").mkdir()  # a Parquet folder with a pipe among its files
+    os.mkfifo(tmp_path / "pq" / "part-1.parquet")
+    line = bad(
+        ["select", str(tmp_path / "pq"), "--engine", "dask", "--label-column", "y",
+         "--out", str(tmp_path / "q.csv")],
+        capsys,
+    )  # fmt: skip
+    assert "part-1.parquet is a named pipe" in line

@@ -49,14 +49,14 @@ def test_features_equal_the_in_memory_preprocessing(client, pool_files, source):
     assert np.array_equal(y, memory.y)
 
 
-def run(client, path, strategy="dami-plus", batch=7, seed=0, label="label"):
+def run(client, path, strategy="dami-plus", batch=7, seed=0, label="label", classes=None):
     frame = reading.open_pool(str(path), 2)
     return engine.select(
         client,
         frame,
         label_column=label,
         id_column="id",
-        classes=None,
+        classes=classes,
         strategy=strategy,
         batch=batch,
         seed=seed,
@@ -101,9 +101,9 @@ def test_no_label_gives_a_first_batch_that_covers_the_pool(client, tmp_path):
 
     frame = make_pool(500)
     frame["label"] = None
-    frame.loc[3, "label"] = "a"  # one class: no model yet
+    frame.loc[3, "label"] = "a"  # one class, the other named: no model yet
     frame.to_parquet(tmp_path / "one.parquet")
-    res = run(client, tmp_path / "one.parquet", batch=6)
+    res = run(client, tmp_path / "one.parquet", batch=6, classes=["a", "b"])
     assert res.cold_start and res.rows.size == 6 and 3 not in res.rows
     assert np.unique(res.rows).size == 6
     assert res.scores.sum() <= 1.0 and (res.scores > 0).all()  # share of the pool

@@ -1,7 +1,7 @@
 """File → Export: the labeled rows or the whole pool as CSV, and the trained model, in a task.
 
 The files are written by :mod:`dami_gui.core.project.export` (atomically, formula-like text
-escaped), the same writer as ``dami export`` on the command line. An export runs in the
+escaped), the same writer as ``dami project export`` on the command line. An export runs in the
 background while the user goes on labeling; one at a time.
 """
 

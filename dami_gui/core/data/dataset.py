@@ -27,7 +27,14 @@ from dami_gui.core.data.roles import RoleReport, check_report, checked_ids, infe
 from dami_gui.core.errors import DataError
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 
-__all__ = ["Dataset", "build_dataset", "class_codes", "load_dataset"]
+__all__ = [
+    "MAX_CLASSES",
+    "Dataset",
+    "build_dataset",
+    "check_classes",
+    "class_codes",
+    "load_dataset",
+]
 
 
 @dataclass
@@ -174,3 +181,30 @@ def load_dataset(
         ) from None
     reporter("Preparing features", 1.0)
     return dataset
+
+
+#: More classes than this and the label column is taken for something else (an id, a number).
+MAX_CLASSES = 100
+
+
+def check_classes(label_column: str | None, classes: list[str], n_labeled: int) -> None:
+    """Refuse, with the count, classes that cannot be labeled with: fewer than 2, or far too many.
+
+    A label column whose values are nearly all different (a measurement, a name, an id) is surely
+    not a list of classes. The in-memory commands (through ``check_labels_usable``) and the Dask
+    engine give the same sentence for the same pool.
+    """
+    label = label_column or "(none)"
+    n_classes = len(classes)
+    if n_classes < 2:
+        have = f"only the class '{classes[0]}'" if n_classes else "no classes"
+        raise DataError(
+            f"The label column '{label}' has {have}; a classifier needs at least two: name them "
+            "all (--classes A,B,... on the command line)."
+        )
+    if n_classes > MAX_CLASSES or (n_classes > 20 and n_classes >= 0.9 * n_labeled):
+        raise DataError(
+            f"The label column '{label}' has {n_classes} different values in {n_labeled} "
+            "labeled rows, so it is surely not a column of classes; choose the column that "
+            "holds the classes (--label-column)."
+        )

@@ -8,17 +8,29 @@ as a valid CSV is still refused when binary data follows, wherever it lies.
 
 A piece can end inside a quoted value that spans lines; the parser says so (``needs_more``) and
 the piece is then extended by the next block and parsed again.
+
+Only a regular file is read (:func:`~dami_gui.core.untrusted.open_regular`: a named pipe would
+block the reader forever), and a file that changes while it is read is refused
+(:func:`refuse_change`): its identity, size and times (:class:`~dami_gui.core.untrusted.Stamp`)
+are taken before the first byte is read and compared after the last, and the bytes read must be
+its size. A file rewritten in place (same size or not), cut short, replaced by another under the
+same name, or rewritten with its modification time set back is refused, never half used.
 """
 
 from __future__ import annotations
 
 import codecs
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 from dami_gui.core.errors import DataError
+from dami_gui.core.untrusted import Stamp, file_stamp, open_regular
 
-__all__ = ["MAX_LINE_BYTES", "read_pieces"]
+__all__ = ["MAX_LINE_BYTES", "read_pieces", "read_start", "refuse_change"]
+
+#: What the reader says a table file must be, in its sentences.
+A_CSV_FILE = "a CSV file"
 
 #: Longest line (or quoted value over several lines) a table may hold; past it the file is
 #: refused. A row of 100 000 numbers fits; a file of binary data or one endless line does not.
@@ -36,8 +48,9 @@ def read_pieces(
     chunk_bytes: int,
     parse: Parse,
     progress: Callable[[int], None],
-) -> int:
-    """Hand ``parse`` the whole file in pieces of complete lines; return the bytes read.
+) -> tuple[int, Stamp]:
+    """Hand ``parse`` the whole file in pieces of complete lines; return the bytes read and
+    the :class:`Stamp` of the file that was opened (for :func:`refuse_change`).
 
     ``encoding``: the file's encoding; UTF-16 is turned into UTF-8 first, so that a line break
     is one byte in every piece (``parse`` then reads UTF-8). ``progress(bytes_read)`` is called
@@ -48,7 +61,8 @@ def read_pieces(
     decoder = codecs.getincrementaldecoder(encoding)() if encoding == "utf-16" else None
     pending = b""  # bytes read but not parsed yet; they start at a record boundary
     lines = 0  # line breaks before ``pending``
-    with path.open("rb") as handle:
+    with open_regular(path, A_CSV_FILE) as handle:
+        opened = file_stamp(os.fstat(handle.fileno()))
         while True:
             block = handle.read(chunk_bytes)
             last = not block
@@ -88,7 +102,53 @@ def read_pieces(
                     "table."
                 )
             if last:
-                return handle.tell()
+                return handle.tell(), opened
+
+
+def read_start(path: Path, sample_bytes: int) -> tuple[bytes, Stamp]:
+    """The file's first lines (at least ``sample_bytes``, or all of it) and its :class:`Stamp`,
+    taken on the open file before the first byte is read; plain errors."""
+    with open_regular(path, A_CSV_FILE) as handle:
+        try:
+            stamp = file_stamp(os.fstat(handle.fileno()))
+            raw = handle.read(sample_bytes)
+            # a header wider than the sample: read on until two lines are complete
+            while raw.count(b"\n") + raw.count(b"\r") < 2 and len(raw) < MAX_LINE_BYTES:
+                more = handle.read(len(raw))
+                if not more:
+                    break
+                raw += more
+        except OSError as error:
+            raise DataError(
+                f"{path.name}: the file cannot be read ({error.strerror or error}); check access "
+                "to it."
+            ) from None
+    return raw, stamp
+
+
+def refuse_change(path: Path, stamp: Stamp, opened: Stamp, read: int) -> None:
+    """Refuse the file if it changed between :func:`read_start` (``stamp``) and the end of
+    :func:`read_pieces` (the file ``opened`` there, the bytes ``read``)."""
+    try:
+        now = file_stamp(os.stat(path))
+    except OSError:
+        now = None
+    if now == stamp and opened[:2] == stamp[:2] and read == stamp.size:
+        return
+    if now is None:
+        what = "it is gone"
+    elif now.size != stamp.size:
+        what = f"it had {stamp.size:,} bytes and now has {now.size:,}"
+    elif read != stamp.size:
+        what = f"it has {stamp.size:,} bytes but {read:,} could be read"
+    elif opened[:2] != stamp[:2] or now[:2] != stamp[:2]:
+        what = "another file took its name meanwhile"
+    else:
+        what = "it was saved again meanwhile"
+    raise DataError(
+        f"{path.name} changed while it was being read ({what}); wait until the program writing "
+        "it has finished, then open it again."
+    )
 
 
 def _size(n_bytes: int) -> str:

@@ -7,7 +7,7 @@ The record is plain JSON, so a saved session replays it exactly on the same file
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,10 +22,21 @@ from dami_gui.core.data.cells import (
 from dami_gui.core.data.kinds import column_facts
 from dami_gui.core.data.roles import RoleReport, check_report
 from dami_gui.core.errors import DataError
+from dami_gui.core.untrusted import names, real, text, whole
 
-__all__ = ["DEFAULT_TRUE_VALUES", "PREPROCESSING_VERSION", "ColumnTransform", "Preprocessing"]
+__all__ = [
+    "DEFAULT_TRUE_VALUES",
+    "MAX_FEATURE",
+    "PREPROCESSING_VERSION",
+    "ColumnTransform",
+    "Preprocessing",
+]
 
 DEFAULT_TRUE_VALUES = ["true", "yes", "t", "y", "1"]
+#: The largest standardised value a feature takes: a million standard deviations from the
+#: labeling file's mean. Beyond it (a cell of 1e300 in next month's file) the value is clamped
+#: and the row flagged (:meth:`Preprocessing.transform_flagged`); float32 could not hold it.
+MAX_FEATURE = 1e6
 #: 2: the table was read with the reader's rules 2, which keep what the user wrote (leading
 #: zeros, a class called "NA"); 1: with the first versions' rules. A saved record is replayed on
 #: its file read with the same rules (:attr:`Preprocessing.reader_rules`), so a project keeps its
@@ -106,10 +117,23 @@ class ColumnTransform:
         transform.missing_indicator = bool(missing.any())
         transform.fill = float(np.median(values[~missing])) if (~missing).any() else 0.0
         values[missing] = transform.fill
-        transform.mean = float(values.mean()) if values.size else 0.0
-        std = float(values.std()) if values.size else 0.0
+        transform.mean, std = _moments(values)
         transform.std = std if np.isfinite(std) and std > 1e-12 else 1.0
         return transform
+
+
+def _moments(values: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation of finite ``values``, finite even where their sum is not
+    (cells near ±1e308): then computed on the values divided by the largest one."""
+    if not values.size:
+        return 0.0, 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = float(values.mean()), float(values.std())
+        if not (np.isfinite(mean) and np.isfinite(std)):
+            scale = float(np.abs(values).max())
+            scaled = values / scale
+            mean, std = float(scaled.mean()) * scale, float(scaled.std()) * scale
+    return mean, std
 
 
 def _transform_kind(series: pd.Series) -> str:
@@ -158,7 +182,24 @@ class Preprocessing:
         return cls(transforms, report.column("id"), report.column("label"))
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
-        """The feature matrix of ``frame``: float32 of shape (N, d), finite everywhere."""
+        """The feature matrix of ``frame``: float32 of shape (N, d), finite everywhere.
+
+        A value beyond :data:`MAX_FEATURE` standard deviations is clamped to it (see
+        :meth:`transform_flagged`, which also says where).
+        """
+        return self.transform_flagged(frame)[0]
+
+    def transform_flagged(self, frame: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The feature matrix of ``frame``, and per column the rows whose value was clamped.
+
+        A cell far enough from the labeling file's values (``1e300`` where the mean is 5) gives
+        a standardised value no float32 holds: cast as it is, it would become infinite and every
+        probability of its row NaN. Such values, and any beyond ±:data:`MAX_FEATURE`, are
+        clamped to ±:data:`MAX_FEATURE`; the second result maps each column where that happened
+        to a boolean mask of its rows (empty when nothing was clamped), so that predictions can
+        say which rows were computed from a clamped value. On the labeling file itself nothing
+        is ever clamped: no value lies more than sqrt(N) standard deviations from the mean.
+        """
         frame = named_columns(frame)
         missing = [t.column for t in self.transforms if t.column not in frame.columns]
         if missing:
@@ -166,14 +207,47 @@ class Preprocessing:
                 f"The column '{missing[0]}' used to set up the features is not in this file; "
                 "open the file the session was made with."
             )
-        blocks = [t.apply(frame[t.column]) for t in self.transforms]
+        blocks = []
+        clamped: dict[str, np.ndarray] = {}
+        for t in self.transforms:
+            with np.errstate(over="ignore", invalid="ignore"):  # what overflows is clamped below
+                block = np.nan_to_num(t.apply(frame[t.column]), nan=0.0)
+            beyond = ~(np.abs(block) <= MAX_FEATURE)
+            if beyond.any():
+                clamped[t.column] = beyond.any(axis=1)
+                block = np.clip(block, -MAX_FEATURE, MAX_FEATURE)
+            blocks.append(block)
         matrix = np.hstack(blocks) if blocks else np.zeros((len(frame), 0))
-        return np.nan_to_num(matrix, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+        return matrix.astype(np.float32), clamped
 
     @property
     def feature_names(self) -> list[str]:
         """One name per feature, e.g. "age", "color=red", "age (missing)"."""
         return [name for t in self.transforms for name in t.output_names()]
+
+    def describe_inputs(self) -> str:
+        """How many numbers the network reads and why more than the feature columns, e.g.
+        "39 inputs for the network from 36 feature columns (a categorical column gives one 0/1
+        input per category; 2 columns with gaps add a 0/1 flag each)"."""
+        n_inputs, n_columns = len(self.feature_names), len(self.transforms)
+        text = f"{n_inputs} input{'s' if n_inputs != 1 else ''} for the network from "
+        text += f"{n_columns} feature column{'s' if n_columns != 1 else ''}"
+        why = []
+        categorical = [t for t in self.transforms if t.kind == "categorical"]
+        if categorical:
+            many = len(categorical) > 1
+            why.append(
+                f"{len(categorical) if many else 'a'} categorical column{'s' if many else ''} "
+                f"give{'' if many else 's'} one 0/1 input per category"
+            )
+        flagged = sum(t.missing_indicator for t in self.transforms)
+        if flagged:
+            many = flagged > 1
+            why.append(
+                f"{flagged if many else 'a'} column{'s' if many else ''} with gaps "
+                f"add{'' if many else 's'} a 0/1 flag{' each' if many else ''}"
+            )
+        return f"{text} ({'; '.join(why)})" if why and n_inputs != n_columns else text
 
     @property
     def feature_columns(self) -> list[str]:
@@ -190,31 +264,64 @@ class Preprocessing:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
-        """Rebuild from :meth:`to_dict`; a damaged or newer record is a DataError."""
+    def from_dict(
+        cls,
+        data: dict[str, Any],
+        where: str = "The saved feature preparation",
+        advice: str = "start a new session",
+    ) -> Preprocessing:
+        """Rebuild from :meth:`to_dict`; a damaged or newer record is a DataError.
+
+        Nothing is taken on trust (a project file or an exported model may be damaged or made
+        to harm): every field must have its type, every number be finite (a scale above 0), the
+        texts be texts and the categories distinct. The sentence starts with ``where`` and ends
+        with ``advice``.
+        """
         try:
-            version = int(data.get("version", 1))
+            if not isinstance(data, dict):
+                raise ValueError("it is not a record")
+            version = whole(data.get("version", 1), 1, 1 << 31)
             if version > PREPROCESSING_VERSION:
                 raise DataError(
-                    "The saved feature preparation comes from a newer version of dami-gui; "
-                    "update dami-gui to open it."
+                    f"{where} comes from a newer version of dami-gui; update dami-gui to open it."
                 )
-            known = {f.name for f in fields(ColumnTransform)}
-            transforms = []
-            for item in data["transforms"]:
-                t = ColumnTransform(**{k: v for k, v in item.items() if k in known})
-                if t.kind not in ("numeric", "boolean", "categorical"):
-                    raise ValueError(t.kind)
-                t.mean, t.std, t.fill = float(t.mean), float(t.std), float(t.fill)
-                t.categories = [str(c) for c in t.categories]
-                if len(set(t.categories)) != len(t.categories):
-                    raise ValueError("repeated category")
-                t.true_values = [str(v) for v in t.true_values]
-                transforms.append(t)
-            return cls(transforms, data.get("id_column"), data.get("label_column"), version)
-        except DataError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError):
-            raise DataError(
-                "The saved feature preparation is damaged and cannot be read; start a new session."
-            ) from None
+            items = data.get("transforms")
+            if not isinstance(items, list) or not items:
+                raise ValueError("it has no columns")
+            transforms = [_transform(item) for item in items]
+            id_column, label_column = data.get("id_column"), data.get("label_column")
+            for value in (id_column, label_column):
+                if value is not None:
+                    text(value)
+            return cls(transforms, id_column, label_column, version)
+        except ValueError as error:
+            raise DataError(f"{where} is damaged and cannot be read ({error}); {advice}.") from None
+
+
+def _transform(item: object) -> ColumnTransform:
+    """One stored :class:`ColumnTransform`, every field checked (see ``from_dict``)."""
+    if not isinstance(item, dict):
+        raise ValueError("a column is not a record")
+    column = text(item.get("column"))
+    kind = item.get("kind")
+    if kind not in ("numeric", "boolean", "categorical"):
+        raise ValueError(f"column '{column[:40]}' has no known kind")
+    try:
+        mean, std = real(item.get("mean", 0.0)), real(item.get("std", 1.0))
+        fill = real(item.get("fill", 0.0))
+        if std <= 0:
+            raise ValueError("its scale is not above 0")
+        missing = item.get("missing_indicator", False)
+        if not isinstance(missing, bool):
+            raise ValueError("its gap flag is not true or false")
+        levels = item.get("categories", [])
+        categories = names(levels, "categories", 1 << 24) if levels else []
+        true_values = item.get("true_values", DEFAULT_TRUE_VALUES)
+        if not isinstance(true_values, list):
+            raise ValueError("its true values are not a list")
+        true_values = [text(v, 1000) for v in true_values]
+    except ValueError as error:
+        raise ValueError(f"column '{column[:40]}': {error}") from None
+    return ColumnTransform(
+        column, kind, mean, std, fill, missing, list(categories), list(true_values)
+    )

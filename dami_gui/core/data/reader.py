@@ -42,8 +42,17 @@ from dami_gui.core.data.number_columns import (
 )
 from dami_gui.core.errors import DataError, ParameterError
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
+from dami_gui.core.untrusted import Stamp
 
-__all__ = ["CHUNK_BYTES", "READER_RULES", "read_csv"]
+__all__ = [
+    "CHUNK_BYTES",
+    "READER_RULES",
+    "SAMPLE_BYTES",
+    "empty_file",
+    "no_rows",
+    "read_csv",
+    "reject_non_csv",
+]
 
 #: Files larger than this are read in pieces of about this many bytes, with progress and cancel.
 CHUNK_BYTES = 4 * 1024 * 1024
@@ -90,15 +99,13 @@ def read_csv(
         if cancel is not None:
             cancel.check()
 
-    raw, stamp = _read_start(path)
+    raw, stamp = pieces.read_start(path, SAMPLE_BYTES)
     name = path.name
-    _reject_non_csv(raw, name)
+    reject_non_csv(raw, name)
     if not raw.strip(b" \t\r\n\x00\xef\xbb\xbf"):
-        raise DataError(
-            f"{name}: the file is empty; choose a file with a header row and data rows."
-        )
+        raise empty_file(name)
 
-    size = stamp[0]
+    size = stamp.size
     for encoding in _candidate_encodings(raw):
         try:
             text = _decode_sample(raw, encoding, complete=size <= len(raw))
@@ -116,37 +123,12 @@ def read_csv(
     )
 
 
-def _read_start(path: Path) -> tuple[bytes, tuple[int, int]]:
-    """The file's first lines (at least :data:`SAMPLE_BYTES`, or all of it) and its (size,
-    modification time), with plain errors."""
-    if not path.exists():
-        raise DataError(f"The file {path} does not exist; check its name and folder.")
-    if path.is_dir():
-        raise DataError(f"{path} is a folder, not a file; choose a CSV file inside it.")
-    try:
-        stat = path.stat()
-        with path.open("rb") as handle:
-            raw = handle.read(SAMPLE_BYTES)
-            # a header wider than the sample: read on until two lines are complete
-            while raw.count(b"\n") + raw.count(b"\r") < 2 and len(raw) < pieces.MAX_LINE_BYTES:
-                more = handle.read(len(raw))
-                if not more:
-                    break
-                raw += more
-        return raw, (stat.st_size, stat.st_mtime_ns)
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise DataError(
-            f"{path.name}: the file cannot be opened ({reason}); check access to it."
-        ) from None
-
-
 def _parse(
     path: Path,
     sample: str,
     complete: bool,
     encoding: str,
-    stamp: tuple[int, int],
+    stamp: Stamp,
     chunk_bytes: int,
     rules: int,
     reporter: Reporter,
@@ -169,9 +151,7 @@ def _parse(
     else:
         sep = detect_separator(lines)
     if not lines:
-        raise DataError(
-            f"{name}: the file is empty; choose a file with a header row and data rows."
-        )
+        raise empty_file(name)
     header = header_names(lines, sep, name)
     # pandas silently drops the cells beyond the header when the first data row has more of them
     # (it takes them for an index); read them into extra columns and refuse them unless empty
@@ -203,7 +183,7 @@ def _parse(
         if extra:
             frame = _drop_empty_extra(frame, extra, len(header), name)
         convert = convert_columns if rules == 2 else convert_columns_v1
-        sub = None if stamp[0] <= chunk_bytes else (reporter.sub(READ_SHARE, 1.0), check)
+        sub = None if stamp.size <= chunk_bytes else (reporter.sub(READ_SHARE, 1.0), check)
         frame = convert(frame, decimal, sub)
     reporter("Reading file", 1.0)
     return frame
@@ -310,7 +290,7 @@ class _Pass:
         self,
         path: Path,
         encoding: str,
-        stamp: tuple[int, int],
+        stamp: Stamp,
         chunk_bytes: int,
         reporter: Reporter,
         check: Callable[[], None],
@@ -323,7 +303,7 @@ class _Pass:
     def run(self, options: dict[str, Any], numbers: _NumberPieces | None) -> pd.DataFrame | None:
         """The table of pieces parsed with ``options``: with ``numbers``, converted (None to give
         up); without, every cell as text."""
-        path, name, size = self.path, self.path.name, self.stamp[0]
+        path, name, size = self.path, self.path.name, self.stamp.size
         chunks: list[pd.DataFrame] = []
         breaks: list[int] = []  # line breaks in the piece of each chunk
 
@@ -358,8 +338,10 @@ class _Pass:
 
         self.check()
         try:
-            read = pieces.read_pieces(path, self.encoding, self.chunk_bytes, parse, progress)
-            now = path.stat()
+            read, opened = pieces.read_pieces(
+                path, self.encoding, self.chunk_bytes, parse, progress
+            )
+            pieces.refuse_change(path, self.stamp, opened, read)
         except _GiveUp:
             return None
         except OSError as error:
@@ -370,20 +352,10 @@ class _Pass:
                 f"{name}: the file is too big for this computer's memory; use fewer rows or "
                 "columns."
             ) from None
-        if (now.st_size, now.st_mtime_ns) != self.stamp or read != size:
-            raise DataError(
-                f"{name} changed while it was being read "
-                f"({_change(self.stamp, now.st_size, read)}); "
-                "wait until the program writing it has finished, then open it again."
-            )
         if not chunks:
-            raise DataError(
-                f"{name}: the file is empty; choose a file with a header row and data rows."
-            )
+            raise empty_file(name)
         if sum(len(chunk) for chunk in chunks) == 0:
-            raise DataError(
-                f"{name}: the file has a header but no rows; add data rows below the header."
-            )
+            raise no_rows(name)
         if numbers is None:
             return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
         sub = None if size <= self.chunk_bytes else (self.reporter.sub(READ_SHARE, 1.0), self.check)
@@ -402,20 +374,20 @@ def _lines_before(chunks: list[pd.DataFrame], breaks: list[int]) -> int:
     return sum(breaks) - quoted
 
 
-def _change(stamp: tuple[int, int], size_now: int, read: int) -> str:
-    """What differs between the file found before reading and after, in a few words."""
-    size = stamp[0]
-    if size_now != size:
-        return f"it had {size:,} bytes and now has {size_now:,}"
-    if read != size:
-        return f"it has {size:,} bytes but {read:,} could be read"
-    return "it was saved again meanwhile"
-
-
 _EXTRA = "\x00extra "
 
 
-def _reject_non_csv(raw: bytes, name: str) -> None:
+def empty_file(name: str) -> DataError:
+    """The sentence for an empty table file (the Dask engine says the same)."""
+    return DataError(f"{name}: the file is empty; choose a file with a header row and data rows.")
+
+
+def no_rows(name: str) -> DataError:
+    """The sentence for a table file with a header and no rows."""
+    return DataError(f"{name}: the file has a header but no rows; add data rows below the header.")
+
+
+def reject_non_csv(raw: bytes, name: str) -> None:
     """Raise a DataError naming what the file looks like when it is clearly not a CSV file."""
     what = None
     if raw.startswith(b"PK\x03\x04"):
@@ -492,9 +464,7 @@ def _parser_error(error: Exception, name: str, lines_before: int = 0) -> DataErr
             "the file."
         )
     if isinstance(error, pd.errors.EmptyDataError):
-        return DataError(
-            f"{name}: the file is empty; choose a file with a header row and data rows."
-        )
+        return empty_file(name)
     return DataError(
         f"{name}: the file cannot be read as CSV ({message.strip()}); check its format."
     )

@@ -12,6 +12,7 @@ for gaps, and quote cells only as a short preview.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from dataclasses import dataclass
 
 import numpy as np
@@ -284,8 +285,23 @@ def _explicit_roles(
 
 def _check_column(column: object, columns: list[str]) -> None:
     if str(column) not in columns:
+        near = near_columns(str(column), columns)
+        if near:
+            listed = " or ".join(f"'{c}'" for c in near)
+            raise DataError(f"There is no column '{column}' in the file; did you mean {listed}?")
         listed = ", ".join(f"'{c}'" for c in columns)
         raise DataError(f"There is no column '{column}' in the file; the columns are {listed}.")
+
+
+def near_columns(name: str, columns: list[str]) -> list[str]:
+    """The columns a mistyped ``name`` most likely meant: those equal but for the case (and
+    surrounding spaces), else up to three that difflib finds close; none when nothing is."""
+    folded = {c: c.strip().casefold() for c in columns}
+    same = [c for c, f in folded.items() if f == name.strip().casefold()]
+    if same:
+        return same
+    close = difflib.get_close_matches(name.strip().casefold(), list(folded.values()), 3, 0.75)
+    return [c for f in close for c, g in folded.items() if g == f][:3]
 
 
 def checked_ids(series: pd.Series, column: str) -> np.ndarray:

@@ -1,10 +1,14 @@
-"""What every map shares: the input as a finite float64 matrix, the output's scale, and the hook
-that turns umap's epoch bar into progress and cancellation."""
+"""What every map shares: the input as a finite float64 matrix, the output's scale, the hook
+that turns umap's epoch bar into progress and cancellation, and the guard that keeps numba from
+changing torch's thread count."""
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Any
+import sys
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -22,6 +26,37 @@ def as_matrix(X: Any) -> np.ndarray:
     if not np.all(np.isfinite(matrix)):
         matrix = np.where(np.isfinite(matrix), matrix, 0.0)
     return matrix
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def keeps_torch_threads(function: Callable[P, R]) -> Callable[P, R]:
+    """Run ``function`` (which runs umap's numba code), then give torch back its thread count.
+
+    The first time numba's OpenMP layer runs parallel code in a process it sets the calling
+    thread's OpenMP thread count to every core, and torch's CPU products use that count too: a
+    caller that had set ``torch.set_num_threads(1)`` (a benchmark, the tests) would afterwards
+    multiply on all cores, and a matrix product split over two threads is rounded differently
+    in the last bits. torch is not imported here for that; if it is not loaded yet, there is
+    nothing to keep.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if "torch" not in sys.modules:
+            return function(*args, **kwargs)
+        import torch
+
+        threads = torch.get_num_threads()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            if torch.get_num_threads() != threads:
+                torch.set_num_threads(threads)
+
+    return wrapper
 
 
 def normalise(Y: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from dami_gui.core.embedding.base import TqdmHook, normalise
+from dami_gui.core.embedding.base import TqdmHook, keeps_torch_threads, normalise
 from dami_gui.core.progress import CancelToken, ProgressCallback
 
 #: Landmark rows the UMAP fit runs on; a pool of at most this many rows gets the full fit.
@@ -96,6 +96,7 @@ def exact_neighbours(
     return idx.astype(np.int32), dist
 
 
+@keeps_torch_threads
 def place(
     X: np.ndarray,
     rows: np.ndarray,
@@ -141,6 +142,7 @@ def place(
     return out
 
 
+@keeps_torch_threads
 def landmark_layout(
     X: np.ndarray,
     seed: int = 0,

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from dami_gui.core.embedding.base import TqdmHook, as_matrix, normalise
+from dami_gui.core.embedding.base import TqdmHook, as_matrix, keeps_torch_threads, normalise
 from dami_gui.core.embedding.landmarks import LANDMARKS, landmark_layout
 from dami_gui.core.embedding.pca import pca_layout
 from dami_gui.core.progress import CancelToken, ProgressCallback
@@ -32,6 +32,7 @@ _warm_lock = threading.Lock()
 _warm = False
 
 
+@keeps_torch_threads
 def umap_layout(
     X: Any,
     seed: int = 0,

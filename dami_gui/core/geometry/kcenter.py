@@ -285,7 +285,8 @@ def _nearest_center_one_pass(
     """:func:`nearest_center` for points formed block by block (vec A(x) of a big pool): the
     norms and the distances in one pass over the rows instead of two, each block formed once.
     The same blocks, norms and products as :class:`_Distances` takes on the explicit matrix, so
-    the same numbers (the tests compare them bit for bit)."""
+    the same nearest centers and the same distances, to float32 rounding where the formed blocks
+    differ from the kept A in the last bits (the tests compare them)."""
     n, device = points.n, points.device
     rows = torch.as_tensor(centers, device=device)
     C = points.vectors(rows)

@@ -2,7 +2,10 @@
 
 The model the rest of the program reads is always one ReLU network (:mod:`dami_gui.core.model`);
 this room decides how it is trained: on the labels alone, or as the exact student of an ensemble
-of diverse learners (see :mod:`.config`).
+of diverse learners (see :mod:`.config`). The package itself exports only what needs no torch
+(the settings and the fidelity's wording), so the command line can read a project's settings
+without loading it; the learning is in :mod:`.fit` (one round), :mod:`.teacher`,
+:mod:`.student`, :mod:`.transfer` and :mod:`.estimate`.
 """
 
 from dami_gui.core.learner.config import (
@@ -14,27 +17,17 @@ from dami_gui.core.learner.config import (
     learner_by_key,
     learner_choice,
 )
-from dami_gui.core.learner.fit import (
-    POOR_FIDELITY,
-    FittedLearner,
-    agreement,
-    describe_learning,
-    fit_learner,
-)
-from dami_gui.core.learner.teacher import Teacher
+from dami_gui.core.learner.fidelity import POOR_FIDELITY, agreement, describe_learning
 
 __all__ = [
     "DEFAULT_LEARNER",
     "LEARNER_CHOICES",
     "NETWORK_LEARNER",
     "POOR_FIDELITY",
-    "FittedLearner",
     "LearnerChoice",
     "LearnerConfig",
-    "Teacher",
     "agreement",
     "describe_learning",
-    "fit_learner",
     "learner_by_key",
     "learner_choice",
 ]

@@ -15,6 +15,12 @@ named with how many rows have it; empty or unreadable cells are filled as in tra
 model does not use are ignored and named; a column the model needs but the file lacks is one
 :class:`~dami_gui.core.errors.DataError` sentence. The output is written atomically, with text
 that a spreadsheet would run as a formula escaped.
+
+A prediction is never silently wrong: a value too far from the labeling file's for the network's
+float32 inputs (``1e300``) is clamped to the bound
+:data:`~dami_gui.core.data.preprocessing.MAX_FEATURE` (in standard deviations), and its row is
+named in a ``clamped`` column (present only then) and in the report; probabilities that are not
+finite numbers are refused with the row's number before anything is written.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from dami_gui.core.data.preprocessing import Preprocessing
+from dami_gui.core.data.preprocessing import MAX_FEATURE, Preprocessing
 from dami_gui.core.data.reader import read_csv
 from dami_gui.core.errors import DamiError, DataError
 from dami_gui.core.explain import region_hex
@@ -134,6 +140,7 @@ class PredictionReport:
     filled: dict[str, int] = field(default_factory=dict)
     class_counts: dict[str, int] = field(default_factory=dict)
     agreement: tuple[int, int] | None = None  # (rows agreeing, rows with a label), label column
+    clamped: dict[str, np.ndarray] = field(default_factory=dict)  # column -> rows (0-based)
 
     def lines(self) -> list[str]:
         """A few sentences: counts per class, then each difference from the labeling file."""
@@ -151,6 +158,14 @@ class PredictionReport:
             out.append(
                 f"Column '{column}': {cells:,} empty or unreadable cell{'s' if cells != 1 else ''}"
                 " filled as in labeling."
+            )
+        for column, where in self.clamped.items():
+            shown = ", ".join(str(r + 1) for r in where[:5]) + (", …" if len(where) > 5 else "")
+            plural = "s" if len(where) != 1 else ""
+            out.append(
+                f"Column '{column}': {len(where):,} row{plural} ({shown}) with a value more than "
+                f"{MAX_FEATURE:,.0f} standard deviations from the labeling file's, predicted from "
+                "that bound instead and named in the column 'clamped'; check those cells."
             )
         if self.ignored_columns:
             names = ", ".join(f"'{c}'" for c in self.ignored_columns)
@@ -212,8 +227,9 @@ def predict_frame(
     prep = predictor.preprocessing
     report = _check_columns(predictor, frame)
     reporter("Preparing features", 0.0)
-    X = prep.transform(frame)
+    X, clamped = prep.transform_flagged(frame)
     _describe_inputs(prep, frame, report)
+    report.clamped = {c: np.flatnonzero(rows) for c, rows in clamped.items()}
 
     n = len(frame)
     n_classes = len(predictor.classes)
@@ -223,6 +239,7 @@ def predict_frame(
         reporter.check()
         stop = min(n, start + CHUNK_ROWS)
         proba[start:stop] = predict_proba(predictor.model, X[start:stop])
+        _refuse_non_finite(proba[start:stop], start, frame, report.id_column)
         if explained is not None:
             explained.add(start, X[start:stop], proba[start:stop])
         reporter("Predicting", stop / max(n, 1))
@@ -238,6 +255,8 @@ def predict_frame(
     table[_free("predicted", taken)] = classes[predicted] if n else []
     for k, name in enumerate(predictor.classes):
         table[_free(f"p_{name}", taken)] = proba[:, k]
+    if report.clamped:
+        table[_free("clamped", taken)] = _clamped_column(n, report.clamped)
     if explained is not None:
         for name, values in explained.columns():
             table[_free(name, taken)] = values
@@ -245,6 +264,35 @@ def predict_frame(
     report.class_counts = {c: int(k) for c, k in zip(predictor.classes, counts, strict=True)}
     report.agreement = _agreement(prep.label_column, frame, classes[predicted] if n else [])
     return table, report
+
+
+def _refuse_non_finite(
+    proba: np.ndarray, start: int, frame: pd.DataFrame, id_column: str | None
+) -> None:
+    """Refuse, naming the first such row, probabilities that are not finite numbers.
+
+    With the inputs clamped (:data:`~dami_gui.core.data.preprocessing.MAX_FEATURE`) and the
+    weights bounded (:data:`~dami_gui.core.untrusted.MAX_WEIGHT`) a trained network never gets
+    there; a network made to overflow does, and then no row gets a class it did not compute.
+    """
+    bad = ~np.isfinite(proba).all(axis=1)
+    if not bad.any():
+        return
+    row = start + int(bad.argmax())
+    named = f" ({id_column} {frame[id_column].iloc[row]})" if id_column is not None else ""
+    raise DataError(
+        f"The model gives no finite probabilities for row {row + 1}{named}: its values lie too "
+        "far outside what the model was trained on for its numbers to hold; fix or remove that "
+        "row (nothing was written)."
+    )
+
+
+def _clamped_column(n: int, clamped: dict[str, np.ndarray]) -> np.ndarray:
+    """Per row, the columns whose value was clamped (``"x1, x2"``), empty for the others."""
+    out = np.full(n, "", dtype=object)
+    for column, rows in clamped.items():
+        out[rows] = [f"{v}, {column}" if v else column for v in out[rows]]
+    return out
 
 
 def _free(name: str, taken: set[str]) -> str:

@@ -15,13 +15,16 @@ from __future__ import annotations
 import io
 import math
 import struct
-import zipfile
 import zlib
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from dami_gui.core.project.errors import ProjectCorrupt
+from dami_gui.core.untrusted import check_torch_archive, load_torch_state
+
+if TYPE_CHECKING:
+    import torch
 
 _ARRAY_MAGIC = b"DAMA"
 _DTYPES = frozenset("?bBhHiIlLqQefdg")
@@ -95,41 +98,43 @@ def decode_array(
 
 def encode_state(state: dict[str, torch.Tensor]) -> bytes:
     """A model's ``state_dict`` as the bytes of ``torch.save`` (tensors only)."""
+    import torch
+
     buffer = io.BytesIO()
     torch.save({k: v.detach().cpu() for k, v in state.items()}, buffer)
     return buffer.getvalue()
 
 
+def check_state(data: object, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of stored weights if they are what ``torch.save`` writes, an uncompressed zip
+    archive of at most ``max_bytes`` in all, checked from its directory without torch (opening
+    a project for its labels only does this much); else :class:`ProjectCorrupt`."""
+    try:
+        blob = _blob(data)
+        check_torch_archive(blob, max_bytes)
+    except ValueError as error:
+        raise _damaged_weights(error) from None
+    return blob
+
+
 def decode_state(data: object, max_bytes: int = MAX_BYTES) -> dict[str, torch.Tensor]:
     """Inverse of :func:`encode_state`, loading tensors only (``weights_only=True``).
 
-    The file must be what ``torch.save`` writes, an uncompressed zip archive, of at most
-    ``max_bytes`` in all; that is checked from its directory before ``torch.load`` reads it.
+    The blob is checked first (:func:`check_state`) before ``torch.load`` reads it
+    (:func:`dami_gui.core.untrusted.load_torch_state`, which reads exported models too). torch
+    is imported there, when weights are read, not with the project file's other parts.
     """
+    blob = check_state(data, max_bytes)
     try:
-        data = _blob(data)
-        if len(data) > max_bytes:
-            raise ValueError(f"{len(data)} bytes")
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            entries = archive.infolist()
-        if any(e.compress_type != zipfile.ZIP_STORED for e in entries):
-            raise ValueError("compressed entries")
-        if sum(e.file_size for e in entries) > max_bytes:
-            raise ValueError("too large")
-        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except Exception as error:  # zipfile and torch raise many kinds for a damaged buffer
-        raise ProjectCorrupt(
-            f"The stored model weights are damaged ({type(error).__name__}); they are "
-            "recomputed from your labels."
-        ) from None
-    if not isinstance(state, dict) or not all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
-    ):
-        raise ProjectCorrupt(
-            "The stored model weights are not a set of tensors; they are recomputed from your "
-            "labels."
-        )
-    return state
+        return load_torch_state(blob, max_bytes)
+    except ValueError as error:
+        raise _damaged_weights(error) from None
+
+
+def _damaged_weights(error: Exception) -> ProjectCorrupt:
+    return ProjectCorrupt(
+        f"The stored model weights are damaged ({error}); they are recomputed from your labels."
+    )
 
 
 def _blob(data: object) -> bytes:

@@ -4,65 +4,63 @@ A project file can be damaged, or made by someone else to harm; nothing in it is
 Each check here returns the value in the form the code uses, or raises ``ValueError`` saying what
 is wrong, and the caller decides what that costs: a label event that does not make sense is set
 aside (:mod:`.replay`), a round's model that does not is recomputed, damaged classes or columns
-refuse the project with one sentence. Limits are far above anything the app makes, and far below
-what would exhaust a computer: a model spec cannot ask for 160 GB of weights.
+refuse the project with one sentence. The rules every reader shares (numbers, texts, the limits
+of a network and its weights) live in :mod:`dami_gui.core.untrusted`, so an exported model meets
+the same ones; they are imported here under their usual names.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Mapping
 from typing import Any
-
-import torch
 
 from dami_gui.core.data.kinds import KINDS
 from dami_gui.core.data.roles import ROLES
-from dami_gui.core.learner import LearnerConfig
-from dami_gui.core.model import MLPConfig
+from dami_gui.core.learner.config import LearnerConfig
+from dami_gui.core.network import MLPConfig
 from dami_gui.core.records import EVENT_KINDS
 
-#: Hidden layers and units per layer a stored network may have.
-MAX_LAYERS = 16
-MAX_WIDTH = 16384
-#: Weights and biases of a stored network, all layers together (200 MB of float32).
-MAX_PARAMETERS = 50_000_000
+# the rules shared with every reader (an exported model's too): one place, see core.untrusted
+from dami_gui.core.untrusted import (
+    MAX_LAYERS,
+    MAX_PARAMETERS,
+    MAX_WIDTH,
+    model_spec,
+    model_state,
+    real_or_none,
+    state_bytes,
+    state_shapes,
+    text,
+    whole,
+)
+
+__all__ = [
+    "MAX_EPOCHS",
+    "MAX_LAYERS",
+    "MAX_PARAMETERS",
+    "MAX_PATH",
+    "MAX_ROWS",
+    "MAX_STEPS",
+    "MAX_WIDTH",
+    "classes",
+    "columns",
+    "event",
+    "model_config",
+    "model_spec",
+    "model_state",
+    "real_or_none",
+    "state_bytes",
+    "state_shapes",
+    "text",
+    "whole",
+]
+
 #: Training schedule a stored configuration may ask for.
 MAX_EPOCHS = 100_000
 MAX_STEPS = 10_000_000
 #: Rows a stored version of the CSV file may have had, and the longest stored path.
 MAX_ROWS = 1 << 31
 MAX_PATH = 4096
-
-
-def whole(value: object, minimum: int = 0, maximum: int = 1 << 62) -> int:
-    """``value`` as an int in ``minimum..maximum``; bool and anything else is refused."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{value!r} is not a whole number")
-    if not minimum <= value <= maximum:
-        raise ValueError(f"{value} is not in {minimum}..{maximum}")
-    return value
-
-
-def real_or_none(value: object) -> float | None:
-    """A finite number (as float) or None; anything else is refused."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{value!r} is not a number")
-    return float(value)
-
-
-def text(value: object, max_length: int = 10_000) -> str:
-    """A string of valid UTF-8 without NUL characters, at most ``max_length`` long."""
-    if not isinstance(value, str) or "\x00" in value or len(value) > max_length:
-        raise ValueError("not a text")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # bytes that were not UTF-8 in the file (see Store)
-        raise ValueError("not a text") from None
-    return value
 
 
 # ------------------------------------------------------------------------------ label events
@@ -100,51 +98,6 @@ def event(row: tuple[Any, ...], n_classes: int) -> Event:
 
 
 # ------------------------------------------------------------------------------ the model
-
-
-def model_spec(value: object, n_features: int, n_classes: int) -> dict[str, Any]:
-    """A network spec (:meth:`MLP.spec`) for this dataset, within the limits above."""
-    if not isinstance(value, Mapping):
-        raise ValueError("not a spec")
-    features = whole(value.get("n_features"), 1, MAX_WIDTH * 64)
-    classes = whole(value.get("n_classes"), 1, MAX_WIDTH)
-    if (features, classes) != (n_features, n_classes):
-        raise ValueError(f"a network for {features} features and {classes} classes")
-    hidden = value.get("hidden")
-    if not isinstance(hidden, list | tuple) or not 1 <= len(hidden) <= MAX_LAYERS:
-        raise ValueError("hidden layers")
-    widths = [features, *(whole(h, 1, MAX_WIDTH) for h in hidden), classes]
-    if sum(a * b + b for a, b in itertools.pairwise(widths)) > MAX_PARAMETERS:
-        raise ValueError("too many weights")
-    return {"n_features": features, "n_classes": classes, "hidden": widths[1:-1]}
-
-
-def state_shapes(spec: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
-    """The names and shapes of the tensors of a network with a checked ``spec``."""
-    widths = [spec["n_features"], *spec["hidden"], spec["n_classes"]]
-    shapes: dict[str, tuple[int, ...]] = {}
-    for i, (a, b) in enumerate(itertools.pairwise(widths)):
-        shapes[f"linears.{i}.weight"] = (b, a)
-        shapes[f"linears.{i}.bias"] = (b,)
-    return shapes
-
-
-def state_bytes(spec: Mapping[str, Any]) -> int:
-    """The most bytes ``torch.save`` of such a network can take (tensors, names, alignment)."""
-    shapes = state_shapes(spec)
-    return sum(8 * math.prod(s) for s in shapes.values()) + 4096 * (len(shapes) + 4)
-
-
-def model_state(state: Mapping[str, torch.Tensor], spec: Mapping[str, Any]) -> None:
-    """Refuse weights that are not exactly those of ``spec``, or not finite numbers."""
-    shapes = state_shapes(spec)
-    if set(state) != set(shapes):
-        raise ValueError("other tensors than the network's")
-    for name, tensor in state.items():
-        if tuple(tensor.shape) != shapes[name] or not tensor.dtype.is_floating_point:
-            raise ValueError(f"tensor {name}")
-        if not bool(torch.isfinite(tensor).all()):
-            raise ValueError(f"tensor {name} is not finite")
 
 
 def model_config(value: object) -> MLPConfig | None:

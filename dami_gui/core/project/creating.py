@@ -16,10 +16,16 @@ from pathlib import Path
 import numpy as np
 
 from dami_gui import __version__
-from dami_gui.core.data.dataset import Dataset, class_codes, load_dataset
+from dami_gui.core.data.dataset import (
+    MAX_CLASSES,
+    Dataset,
+    check_classes,
+    class_codes,
+    load_dataset,
+)
 from dami_gui.core.errors import DataError
-from dami_gui.core.learner import LearnerConfig
-from dami_gui.core.model import MLPConfig
+from dami_gui.core.learner.config import LearnerConfig
+from dami_gui.core.network import MLPConfig
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 from dami_gui.core.project.journal import Project
 from dami_gui.core.project.rounds import write_round
@@ -31,31 +37,15 @@ from dami_gui.core.strategies import DEFAULT_STRATEGY
 
 __all__ = ["MAX_CLASSES", "check_labels_usable", "create_project", "create_project_from_csv"]
 
-#: More classes than this and the label column is taken for something else (an id, a number).
-MAX_CLASSES = 100
-
 
 def check_labels_usable(dataset: Dataset) -> None:
     """Refuse, with the count, classes that cannot be labeled with: fewer than 2, or far too many.
 
-    A label column whose values are nearly all different (a measurement, a name, an id) is surely
-    not a list of classes; the app can call this in its import dialog, the CLI calls it in
-    ``project new``.
+    The app can call this in its import dialog, the CLI calls it in ``project new`` and
+    ``select``; the Dask engine applies the same rule (:func:`check_classes`) to its pool.
     """
-    label = dataset.report.column("label") or "(none)"
-    n_classes, n_labeled = len(dataset.classes), int((dataset.y >= 0).sum())
-    if n_classes < 2:
-        have = f"only the class '{dataset.classes[0]}'" if n_classes else "no classes"
-        raise DataError(
-            f"The label column '{label}' has {have}; a classifier needs at least two: name them "
-            "all (--classes A,B,... on the command line)."
-        )
-    if n_classes > MAX_CLASSES or (n_classes > 20 and n_classes >= 0.9 * n_labeled):
-        raise DataError(
-            f"The label column '{label}' has {n_classes} different values in {n_labeled} "
-            "labeled rows, so it is surely not a column of classes; choose the column that "
-            "holds the classes (--label-column)."
-        )
+    label = dataset.report.column("label")
+    check_classes(label, dataset.classes, int((dataset.y >= 0).sum()))
 
 
 def create_project_from_csv(

@@ -12,8 +12,8 @@
 Every file is written under a new hidden name (created new, never through a link) and renamed
 when complete (:func:`write_atomic`), so a failure (a full disk, a cancelled export) never leaves
 half a file where the user expects a whole one, and a link at the target is replaced, not written
-through. :func:`write_table` is the one way a table leaves dami as CSV: ``dami export``, the app's
-File → Export and ``dami select --out`` all write through it.
+through. :func:`write_table` is the one way a table leaves dami as CSV: ``dami project export``,
+the app's File → Export, ``dami predict`` and ``dami select --out`` all write through it.
 """
 
 from __future__ import annotations
@@ -29,15 +29,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from dami_gui.core.errors import DamiError
-from dami_gui.core.prediction.model_file import (
-    model_description,
-    sidecar_path,
-    weights_bytes,
-    weights_format,
-)
 from dami_gui.core.project.errors import no_room
 from dami_gui.core.project.sidecars import create_new, temp_name
 from dami_gui.core.records import RoundResult
@@ -100,10 +93,16 @@ def labels_table(session: Session, all_rows: bool = False) -> pd.DataFrame:
     The label column (``label`` when the table had none) holds the current class names, empty
     where there is none; a ``round`` column the round of each label (empty for labels from the
     file) and a ``status`` column one of "labeled", "from file", "skipped" or "unlabeled".
+    A table without an id column gets a first column ``row``, each row's number in the file
+    (1-based, as ``dami select`` and ``dami project label`` count), so that the labels join
+    back to the pool.
     """
     dataset = session.dataset
     frame = dataset.frame.copy()
     taken = {str(c) for c in frame.columns}
+    if dataset.report.column("id") is None:
+        frame.insert(0, _free_name("row", taken), np.arange(1, session.n_rows + 1))
+        taken = {str(c) for c in frame.columns}
     label_column = dataset.report.column("label") or _free_name("label", taken)
     round_column = _free_name("round", taken | {label_column})
     status_column = _free_name("status", taken | {label_column, round_column})
@@ -132,19 +131,25 @@ def export_labels(session: Session, path: str | Path, all_rows: bool = False) ->
     return write_table(labels_table(session, all_rows), path, "the CSV")
 
 
+#: How every number dami computes is written (scores, probabilities, contributions): 7
+#: significant digits, what float32, the precision they are computed in, carries; 16 digits
+#: were noise. The cells read from the user's file are text and are written as they were read.
+FLOAT_FORMAT = "%.7g"
+
+
 def write_table(table: pd.DataFrame, path: str | Path, what: str = "the CSV") -> int:
     """Write ``table`` to ``path`` as UTF-8 CSV, atomically, formula-like text escaped.
 
     Text cells and column names that a spreadsheet would run as a formula get a leading ``'``
-    (:func:`escape_cell`); numbers stay numbers. ``what`` names the file in an error ("the rows
-    to label"). Returns the number of rows written.
+    (:func:`escape_cell`); numbers stay numbers, floats with :data:`FLOAT_FORMAT`. ``what``
+    names the file in an error ("the rows to label"). Returns the number of rows written.
     """
     table = table.copy()
     for column in table.columns:
         if not pd.api.types.is_numeric_dtype(table[column]):  # text (object or str) columns
             table[column] = table[column].map(escape_cell)
     table.columns = [escape_cell(str(c)) for c in table.columns]
-    text = table.to_csv(index=False, lineterminator="\n")
+    text = table.to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT)
     write_atomic(Path(path), lambda f: f.write(text.encode("utf-8")), what)
     return len(table)
 
@@ -157,21 +162,33 @@ def export_model(
     ``path`` gets the weights: safetensors (``model.safetensors``), or ``torch.save`` of the
     ``state_dict`` for a name ending in ``.pt`` as before; the description (see
     :mod:`dami_gui.core.prediction.model_file`) goes beside it with the suffix ``.json``.
-    Returns both paths.
+    Returns both paths. torch is loaded here, not by the labels' export.
     """
+    import torch
+
+    from dami_gui.core.prediction.model_file import (
+        model_description,
+        sidecar_path,
+        weights_bytes,
+        weights_format,
+    )
+
     result = result or session.last_round
     if result is None:
         raise DamiError("There is no model yet; run a round first, then export the model.")
     path = Path(path)
     sidecar = sidecar_path(path)
     kind = weights_format(path)
-    description = model_description(session, result, path.name, kind)
     state = {k: v.detach().cpu() for k, v in result.model_state.items()}
     if kind == "torch":
-        write_atomic(path, lambda f: torch.save(state, f), "the model")
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        weights = buffer.getvalue()
     else:
-        write_atomic(path, lambda f: f.write(weights_bytes(state)), "the model")
-    text = json.dumps(description, indent=2)
+        weights = weights_bytes(state)
+    description = model_description(session, result, path.name, kind, weights)
+    text = json.dumps(description, indent=2, allow_nan=False)  # strict JSON: no NaN
+    write_atomic(path, lambda f: f.write(weights), "the model")
     write_atomic(sidecar, lambda f: f.write(text.encode("utf-8")), "the model description")
     return path, sidecar
 

@@ -23,7 +23,7 @@ from dami_gui.core.data.preprocessing import Preprocessing
 from dami_gui.core.data.reader import read_csv
 from dami_gui.core.data.roles import ColumnDecision, RoleReport
 from dami_gui.core.errors import DataError
-from dami_gui.core.model import NETWORK_CHOICES, network_choice
+from dami_gui.core.network import NETWORK_CHOICES, network_choice
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 from dami_gui.core.project import checks
 from dami_gui.core.project.arrays import decode_array
@@ -52,6 +52,7 @@ def open_project(
     source: str | Path | None = None,
     accept_changes: bool = False,
     readonly: bool = False,
+    with_models: bool = True,
     progress: ProgressCallback | Reporter | None = None,
     cancel: CancelToken | None = None,
 ) -> Project:
@@ -62,11 +63,15 @@ def open_project(
     :class:`SourceStatus`) unless ``accept_changes``: then labels follow their rows by id or
     content and labels of removed rows are set aside (kept in the file's history). ``readonly``
     opens without lock and refuses writes (status, export, a read-only folder).
+    ``with_models=False`` leaves the rounds' networks unread (their spec and weights empty): for
+    work on the labels only (label, skip, undo, status, the labels' export), which then needs no
+    torch; a damaged network is found, and its round computed again, by the next open that
+    reads it.
     """
     reporter = as_reporter(progress, cancel)
     store = Store(path, readonly=readonly)
     try:
-        return _open(store, source, accept_changes, reporter)
+        return _open(store, source, accept_changes, reporter, with_models)
     except MemoryError:
         _close_quietly(store)
         raise DataError(
@@ -85,7 +90,11 @@ def _close_quietly(store: Store) -> None:
 
 
 def _open(
-    store: Store, source: str | Path | None, accept_changes: bool, reporter: Reporter
+    store: Store,
+    source: str | Path | None,
+    accept_changes: bool,
+    reporter: Reporter,
+    with_models: bool = True,
 ) -> Project:
     project_path = store.path
     try:
@@ -110,7 +119,11 @@ def _open(
         classes = checks.classes(store.query("SELECT code, name FROM classes ORDER BY code"))
     except (IndexError, ValueError, TypeError, RecursionError) as error:
         raise _damaged(project_path, error) from None
-    preprocessing = Preprocessing.from_dict(preprocessing)
+    preprocessing = Preprocessing.from_dict(
+        preprocessing,
+        where=f"The feature preparation stored in {project_path.name}",
+        advice="open a backup copy, or start a new project from the CSV file",
+    )
     stored_path = stored_csv_path(store.real, stored)
     csv = Path(source).resolve() if source is not None else stored_path
     moved = not _same_file(csv, stored_path)
@@ -167,7 +180,8 @@ def _open(
     project = Project(store, session, keys, version)
     project.status = status
     reporter("Restoring the session", 0.9)
-    replay(project, events, store.query(f"SELECT {ROUND_FIELDS} FROM rounds ORDER BY idx"))
+    rounds = store.query(f"SELECT {ROUND_FIELDS} FROM rounds ORDER BY idx")
+    replay(project, events, rounds, with_models)
     _tell_older_network(project)
     session.journal = project
     reporter("Restoring the session", 1.0)

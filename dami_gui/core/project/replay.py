@@ -33,16 +33,19 @@ from dami_gui.core.session import Session
 __all__ = ["replay"]
 
 
-def replay(project: Project, events: list[Row], round_rows: list[Row]) -> None:
+def replay(
+    project: Project, events: list[Row], round_rows: list[Row], with_models: bool = True
+) -> None:
     """Rebuild labels, skips, events, rounds and current queries from the stored history.
 
     Events are applied in order to the file's labels; an event whose row is no longer in the file
     is set aside (it stays in the history). ``previous_*`` are recomputed from the replayed state,
-    so undo restores exactly what the user saw.
+    so undo restores exactly what the user saw. ``with_models=False``: the rounds' networks are
+    not read (see :func:`~dami_gui.core.project.rounds.read_round`).
     """
     session, keys = project.session, project.keys
     n_classes = len(session.classes)
-    stored = _read_rounds(project, round_rows)
+    stored = _read_rounds(project, round_rows, with_models)
     last_before = stored[-1].events_before if stored else -1
     then: tuple[np.ndarray, np.ndarray] | None = None  # labels and skips when it was computed
     index: dict[str, int] | None = None
@@ -83,7 +86,7 @@ def replay(project: Project, events: list[Row], round_rows: list[Row]) -> None:
         session.queries = queries[open_rows[queries]]
 
 
-def _read_rounds(project: Project, round_rows: list[Row]) -> list[StoredRound]:
+def _read_rounds(project: Project, round_rows: list[Row], with_models: bool) -> list[StoredRound]:
     """The stored rounds up to the first one that cannot be read; older damage is noted."""
     session, name = project.session, project.path.name
     n_classes, n_features = len(session.classes), session.dataset.n_features
@@ -91,7 +94,13 @@ def _read_rounds(project: Project, round_rows: list[Row]) -> list[StoredRound]:
     for position, row in enumerate(round_rows, start=1):
         try:
             round_ = read_round(
-                project.store, row, project.keys, project.source_version, n_classes, n_features
+                project.store,
+                row,
+                project.keys,
+                project.source_version,
+                n_classes,
+                n_features,
+                with_model=with_models,
             )
             if round_.result.index != position:
                 raise DamagedRound(f"round {round_.result.index} in place {position}")

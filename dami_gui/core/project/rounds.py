@@ -19,18 +19,26 @@ import math
 import sqlite3
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from dami_gui.core.coverage import RoundCoverage
 from dami_gui.core.project import checks
-from dami_gui.core.project.arrays import decode_array, decode_state, encode_array, encode_state
+from dami_gui.core.project.arrays import (
+    check_state,
+    decode_array,
+    decode_state,
+    encode_array,
+    encode_state,
+)
 from dami_gui.core.project.errors import ProjectCorrupt
 from dami_gui.core.project.source import RowKeys, remap_arrays, rows_of_old
 from dami_gui.core.project.storage import Row, Store
 from dami_gui.core.records import PER_PICK_INFO, RoundResult
+
+if TYPE_CHECKING:
+    import torch
 
 #: Round arrays kept for every round; the other per-row arrays only for the last round.
 ROUND_ARRAYS_KEPT = frozenset({"queries", "scores", "centers"})
@@ -147,13 +155,23 @@ ROUND_FIELDS = (
 
 
 def read_round(
-    store: Store, row: Row, keys: RowKeys, source_version: int, n_classes: int, n_features: int
+    store: Store,
+    row: Row,
+    keys: RowKeys,
+    source_version: int,
+    n_classes: int,
+    n_features: int,
+    with_model: bool = True,
 ) -> StoredRound:
     """The round of one ``rounds`` row (:data:`ROUND_FIELDS`), on today's rows, each checked.
 
     Arrays saved against an older version of the CSV file are moved onto the rows of ``keys``
     (the file as read now, version ``source_version``); arrays not kept read as empty. Raises
-    :class:`DamagedRound` when the round's figures are unusable.
+    :class:`DamagedRound` when the round's figures are unusable. ``with_model=False`` leaves the
+    network out (empty spec and weights, as for a model that could not be read): reading weights
+    loads torch, which labeling from the shell does not need. Its spec and the stored weights'
+    archive are still checked (without torch), so a damaged model is found all the same, but
+    for damage inside the tensors themselves (found by the next open that reads them).
     """
     (idx, version, before, strategy, batch, seed, count, estimate, test, train, spec, state,
      extra, _when) = row  # fmt: skip
@@ -176,7 +194,8 @@ def read_round(
         raise DamagedRound(f"round {idx!r}: {error}") from None
     n_rows = len(keys.keys)
     damaged: list[str] = []
-    result.model_spec, result.model_state = _read_model(spec, state, n_features, n_classes, damaged)
+    model = _read_model(spec, state, n_features, n_classes, damaged, with_model)
+    result.model_spec, result.model_state = model
     arrays = _read_arrays(store, index, version, source_version, keys, n_classes, damaged)
     for name in _ARRAY_SHAPES:  # centers before the partition that points into them
         if name in arrays and _fits(name, arrays[name], n_rows, n_classes, result):
@@ -196,12 +215,20 @@ def read_round(
 
 
 def _read_model(
-    spec: object, state: object, n_features: int, n_classes: int, damaged: list[str]
+    spec: object,
+    state: object,
+    n_features: int,
+    n_classes: int,
+    damaged: list[str],
+    with_model: bool = True,
 ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     try:
         model_spec = checks.model_spec(
             json.loads(checks.text(spec, 100_000)), n_features, n_classes
         )
+        if not with_model:
+            check_state(state, checks.state_bytes(model_spec))
+            return {}, {}
         model_state = decode_state(state, checks.state_bytes(model_spec))
         checks.model_state(model_state, model_spec)
         return model_spec, model_state

@@ -28,6 +28,7 @@ from dami_gui.core.errors import DataError
 from dami_gui.core.progress import Reporter
 from dami_gui.core.project.arrays import encode_array
 from dami_gui.core.project.errors import ProjectError
+from dami_gui.core.untrusted import open_regular
 
 __all__ = [
     "RowKeys",
@@ -108,8 +109,8 @@ def hash_file(path: Path, reporter: Reporter | None = None) -> tuple[str, int]:
     reporter = reporter or Reporter()
     digest = hashlib.sha256()
     try:
-        size = path.stat().st_size
-        with path.open("rb") as handle:
+        with open_regular(path, "a CSV file") as handle:  # never a named pipe: it would wait
+            size = os.fstat(handle.fileno()).st_size
             while block := handle.read(4 << 20):
                 digest.update(block)
                 reporter("Checking the file", handle.tell() / max(size, 1))

@@ -47,6 +47,7 @@ from dami_gui.core.project.schema import (
     refuse_newer,
     run_script,
 )
+from dami_gui.core.untrusted import open_regular
 
 SUFFIX = ".dami"
 #: One row of a query: SQLite values (int, float, str, bytes or None), unchecked.
@@ -67,13 +68,15 @@ def read_header(path: Path) -> tuple[int, int]:
         )
     if path.is_dir():
         raise ProjectError(f"{path} is a folder, not a project file; choose a .dami file.")
-    try:
-        with path.open("rb") as handle:
+    # a regular file only: a named pipe or a device would make this read (or SQLite) wait
+    with open_regular(path, "a project file", ProjectError) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        try:
             head = handle.read(100)
-    except OSError as error:
-        raise ProjectError(
-            f"{path.name} cannot be read ({error.strerror or error}); check access to it."
-        ) from None
+        except OSError as error:
+            raise ProjectError(
+                f"{path.name} cannot be read ({error.strerror or error}); check access to it."
+            ) from None
     if len(head) < 100 or not head.startswith(_SQLITE_MAGIC):
         what = "empty" if not head else "truncated or not a project file"
         raise ProjectCorrupt(
@@ -88,7 +91,6 @@ def read_header(path: Path) -> tuple[int, int]:
     page_size = 65536 if page_size == 1 else page_size
     counter, pages = struct.unpack_from(">II", head, 24)
     (valid_for,) = struct.unpack_from(">I", head, 92)
-    size = path.stat().st_size
     logged = sidecars.wal_has_data(Path(os.path.realpath(path)))
     if counter == valid_for and size < pages * page_size and not logged:
         raise ProjectCorrupt(

@@ -14,12 +14,15 @@ then uniformly at random with the seed (see :mod:`dami_gui.core.geometry.kcenter
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from dami_gui.core.geometry.kcenter import k_center_greedy
-from dami_gui.core.geometry.points import Points
 from dami_gui.core.progress import Reporter
 from dami_gui.core.strategies.base import QueryContext, QueryResult, QueryStrategy, register
+
+if TYPE_CHECKING:
+    from dami_gui.core.geometry.points import Points
 
 
 @register
@@ -48,6 +51,8 @@ class Dami(QueryStrategy):
         return ctx.X
 
     def _select(self, ctx: QueryContext, k: int, seed: int, reporter: Reporter) -> QueryResult:
+        from dami_gui.core.geometry.kcenter import k_center_greedy
+
         outputs = ctx.model_outputs(self.name)
         interpretation = outputs.interpretation(reporter.sub(0.0, 0.5, "Interpreting"))
         flat = interpretation.flat()

@@ -42,18 +42,18 @@ explained exactly like a labeled row is said to be that, not "the most typical r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
-from dami_gui.core.geometry.kcenter import BY_CHANCE, BY_FALLBACK, BY_RULE
-from dami_gui.core.geometry.kmeans import CentralRowsResult, central_rows
-from dami_gui.core.geometry.points import Points, ProbabilityJacobian
-from dami_gui.core.interpret import Interpretation, LocalModels
 from dami_gui.core.progress import Reporter
 from dami_gui.core.strategies.base import QueryContext, QueryResult, flat_models, register
 from dami_gui.core.strategies.dami import Dami
+
+if TYPE_CHECKING:
+    from dami_gui.core.geometry.kmeans import CentralRowsResult
+    from dami_gui.core.geometry.points import Points
+    from dami_gui.core.interpret import Interpretation, LocalModels
 
 #: Largest dp/dx (bytes) that DAMI+ forms explicitly; above it, it is formed block by block.
 MATERIALIZE_BYTES = 512 * 1024 * 1024
@@ -92,8 +92,6 @@ REASONS = {
     ),
 }
 
-_KIND_OF_PICK = {BY_RULE: BOUNDARY, BY_FALLBACK: TIE, BY_CHANCE: CHANCE}
-
 
 def pick_kind(info: dict[str, Any], position: int) -> str | None:
     """The rule that took the ``position``-th pick of a round (see :data:`REASONS`), or None
@@ -108,10 +106,13 @@ def pick_kind(info: dict[str, Any], position: int) -> str | None:
 def tie_kinds(res: CentralRowsResult, picks: np.ndarray) -> list[str] | None:
     """Per pick, the rule that took it when the search fell back on its tie rule (the picks are
     then the seeding's own: draws, then plain DAMI's or chance picks); None otherwise."""
+    from dami_gui.core.geometry.kcenter import BY_CHANCE, BY_FALLBACK, BY_RULE
+
+    kind_of_pick = {BY_RULE: BOUNDARY, BY_FALLBACK: TIE, BY_CHANCE: CHANCE}
     if not res.used_fallback or len(res.picked_by) != len(res.order):
         return None
     pairs = zip(res.order, res.picked_by, strict=True)
-    by_row = {int(row): _KIND_OF_PICK[how] for row, how in pairs}
+    by_row = {int(row): kind_of_pick[how] for row, how in pairs}
     kinds = [by_row.get(int(row)) for row in picks]
     return None if None in kinds else [str(kind) for kind in kinds]
 
@@ -121,6 +122,11 @@ def probability_jacobian(
 ) -> Points:
     """dp/dx of every row as points, on the context's device (see module, Memory); ``models``:
     the interpretation, its A, or the :class:`LocalModels` that form A block by block."""
+    import torch
+
+    from dami_gui.core.geometry.points import ProbabilityJacobian
+    from dami_gui.core.interpret import Interpretation, LocalModels
+
     P = torch.as_tensor(np.asarray(ctx.model_outputs(DamiPlus.name).proba, dtype=np.float32))
     if ctx.device is not None:
         P = P.to(ctx.device)
@@ -182,6 +188,8 @@ class DamiPlus(Dami):
         self, ctx: QueryContext, k: int, seed: int, reporter: Reporter
     ) -> tuple[CentralRowsResult, Points]:
         """The new groups' central rows and seeds, and the points (dp/dx) they were found in."""
+        from dami_gui.core.geometry.kmeans import central_rows
+
         outputs = ctx.model_outputs(self.name)
         models = outputs.local_models(reporter.sub(0.0, 0.4, "Interpreting"))
         points = probability_jacobian(ctx, models)

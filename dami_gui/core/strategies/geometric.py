@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from dami_gui.core.geometry.kcenter import k_center_greedy
 from dami_gui.core.progress import Reporter
 from dami_gui.core.strategies.base import QueryContext, QueryResult, QueryStrategy, register
 
@@ -19,6 +17,8 @@ class CoreSet(QueryStrategy):
     description = "Picks rows far from every labeled row in the network's last hidden layer."
 
     def _select(self, ctx: QueryContext, k: int, seed: int, reporter: Reporter) -> QueryResult:
+        from dami_gui.core.geometry.kcenter import k_center_greedy
+
         res = k_center_greedy(
             ctx.model_outputs(self.name).hidden,
             np.flatnonzero(ctx.labeled),
@@ -54,6 +54,8 @@ class Badge(QueryStrategy):
     description = "Picks rows that are both uncertain and diverse, by their training gradients."
 
     def _select(self, ctx: QueryContext, k: int, seed: int, reporter: Reporter) -> QueryResult:
+        import torch
+
         rng = np.random.default_rng(seed)
         outputs = ctx.model_outputs(self.name)
         proba = torch.from_numpy(outputs.proba.astype(np.float64))

@@ -1,0 +1,43 @@
+"""Fidelity: how closely the explained network (the student) follows the ensemble (its teacher).
+
+The share of rows on which the two predict the same class. The app, the command line and the
+benchmark all report it with the words of :func:`describe_learning`, and below
+:data:`POOR_FIDELITY` they say plainly that the network explains the ensemble only roughly.
+numpy only, so the command line can word a stored round without loading torch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dami_gui.core.learner.config import LearnerConfig
+
+#: Below this fidelity the app and the command line say plainly that the network explains the
+#: ensemble only roughly: its explanations are exact for the network, whose answers then differ
+#: from the ensemble's on more than one row in twenty.
+POOR_FIDELITY = 0.95
+
+
+def agreement(student_proba: np.ndarray, teacher_proba: np.ndarray) -> float | None:
+    """Share of rows whose most probable class is the same for both (None for no row)."""
+    if student_proba.shape[0] == 0:
+        return None
+    return float((student_proba.argmax(1) == teacher_proba.argmax(1)).mean())
+
+
+def describe_learning(learner: LearnerConfig, fidelity: float | None) -> str:
+    """One sentence on what learned this round and, for the ensemble, how closely the network
+    the app explains follows it (plainly a warning when it follows poorly)."""
+    if not learner.is_ensemble or fidelity is None:
+        return "The network learned from the labeled rows alone."
+    share = f"{100 * fidelity:.0f} %" if fidelity < 0.995 else f"{100 * fidelity:.1f} %"
+    if fidelity < POOR_FIDELITY:
+        return (
+            f"The network follows the ensemble poorly this round (the same class on {share} "
+            "of the rows checked): its explanations are exact for the network, whose answers "
+            "differ from the ensemble's more often than usual."
+        )
+    return (
+        f"The network reproduces the ensemble (the same class on {share} of the rows checked), "
+        "so its exact explanations describe the ensemble's answers."
+    )
