@@ -176,7 +176,14 @@ def _fit_round(learner: str, split: Split, labeled: np.ndarray, seed: int, cache
         # the default ensemble's teacher alone, no student: its own accuracy and margin
         Xl, yl = split.X_pool[labeled], split.y_pool[labeled]
         teacher = fit_teacher(
-            Xl, yl, split.n_classes, DEFAULT_LEARNER.members, MLPConfig(), seed, as_reporter(None)
+            Xl,
+            yl,
+            split.n_classes,
+            DEFAULT_LEARNER.members,
+            MLPConfig(),
+            seed,
+            as_reporter(None),
+            DEFAULT_LEARNER.weight_temperature,
         )
         fitted = (teacher.predict_proba, None, None)
     else:

@@ -354,7 +354,10 @@ class Session:
 
         t0 = time.perf_counter()
         estimate = None
-        if self.estimate_accuracy:
+        held_out = fitted.teacher.held_out if fitted.teacher is not None else None
+        if held_out is not None:  # the ensemble cross-validated its members to weigh them
+            estimate = float((held_out == labels[labeled]).mean())
+        elif self.estimate_accuracy:
             estimate = cross_validated_accuracy(
                 X[labeled],
                 labels[labeled],

@@ -224,3 +224,55 @@ def test_the_learning_is_described_in_one_sentence_and_a_poor_follower_is_named(
     poor = describe_learning(FAST, POOR_FIDELITY - 0.01)
     assert "poorly" in poor and "94 %" in poor
     assert "99.8 %" in describe_learning(FAST, 0.998)
+
+
+def test_members_are_weighed_by_their_held_out_log_loss():
+    from dami_gui.core.learner.teacher import member_weights
+
+    y = np.array([0, 1, 1, 0])
+    sure = np.array([[0.9, 0.1], [0.1, 0.9], [0.2, 0.8], [0.8, 0.2]])
+    unsure = np.full((4, 2), 0.5)
+    weights = member_weights({"a": sure, "b": unsure}, y, temperature=0.05)
+    assert weights["a"] + weights["b"] == pytest.approx(1.0)
+    assert weights["a"] > 0.99  # log-loss 0.16 against 0.69: far apart at T = 0.05
+    soft = member_weights({"a": sure, "b": unsure}, y, temperature=10.0)
+    assert soft["a"] == pytest.approx(0.5, abs=0.02)  # a high temperature averages
+    tie = member_weights({"a": sure, "b": sure.copy()}, y, temperature=0.05)
+    assert tie["a"] == pytest.approx(0.5)
+    # a member certain and wrong costs it its weight without any weight underflowing to nan
+    wrong = 1 - sure
+    far = member_weights({"a": sure, "b": wrong}, y, temperature=0.01)
+    assert far["a"] == pytest.approx(1.0) and np.isfinite(far["b"])
+
+
+def test_the_folds_are_stratified_and_seeded():
+    from dami_gui.core.learner.teacher import folds_of
+
+    y = np.repeat([0, 1, 2], [10, 5, 20])
+    folds = folds_of(y, seed=3)
+    assert set(folds) == set(range(5))
+    for c in range(3):
+        counts = np.bincount(folds[y == c], minlength=5)
+        assert counts.max() - counts.min() <= 1
+    np.testing.assert_array_equal(folds, folds_of(y, seed=3))
+
+
+def test_the_teacher_weighs_members_once_there_are_enough_labels_and_its_held_out_is_the_estimate():
+    X, y = ring_pool(600)
+    few = fit_learner(X, some_labels(y, 8), 2, FAST, TINY, seed=0)
+    assert few.teacher is not None and few.teacher.held_out is None
+    assert set(few.teacher.weights.values()) == {1 / len(FAST.members)}
+    labels = some_labels(y, 60)
+    fitted = fit_learner(X, labels, 2, FAST, TINY, seed=0)
+    teacher = fitted.teacher
+    assert teacher is not None and sum(teacher.weights.values()) == pytest.approx(1.0)
+    assert teacher.held_out is not None and teacher.held_out.shape == (60,)
+    # on a round class the kernel and the trees beat logistic regression on held-out labels
+    assert teacher.weights["logistic"] < max(teacher.weights.values())
+    held = (teacher.held_out == labels[labels >= 0]).mean()
+    estimate = cross_validated_accuracy(X[labels >= 0], labels[labels >= 0], 2, FAST, TINY, 0)
+    assert estimate == pytest.approx(held)
+    # the probabilities are the weighted members'
+    rows = X[:20]
+    mixed = sum(w * teacher.members[m](rows) for m, w in teacher.weights.items())
+    np.testing.assert_allclose(teacher.predict_proba(rows), mixed, rtol=1e-5, atol=1e-6)

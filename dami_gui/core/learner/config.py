@@ -2,14 +2,15 @@
 
 Two learners are offered by name (:data:`LEARNER_CHOICES`):
 
-* **ensemble** (the default): a *teacher*, the averaged class probabilities of several diverse
-  learners fitted on the labeled rows (our network, ExtraTrees, an RBF support vector machine,
-  logistic regression), and a *student*, one ReLU network of the session's architecture trained
-  to reproduce the teacher's probabilities over a bounded sample of pool rows (plus rows made
-  like them when the pool is small) and the labeled rows' own classes. The student is the model
-  the app interprets, maps, explains, exports and predicts with: it is exactly piecewise linear,
-  so every explanation stays exact, while its accuracy is the teacher's, as far as *fidelity*
-  (how often the two agree) says.
+* **ensemble** (the default): a *teacher*, the class probabilities of several diverse learners
+  fitted on the labeled rows (our network, ExtraTrees, a random forest, an RBF support vector
+  machine, logistic regression), each weighed by how well it predicts the labels it was not trained
+  on (:mod:`.teacher`), and a *student*, one ReLU network of the session's architecture trained to
+  reproduce the teacher's probabilities over a bounded sample of pool rows (plus rows made like them
+  when the pool is small) and the labeled rows' own classes. The student is the model the app
+  interprets, maps, explains, exports and predicts with: it is exactly piecewise linear, so every
+  explanation stays exact, while its accuracy is the teacher's, as far as *fidelity* (how often the
+  two agree) says.
 * **network**: today's learner before 0.3, the network trained on the labeled rows alone;
   faster, and the learner of every round recorded before the ensemble existed.
 
@@ -26,7 +27,7 @@ from dami_gui.core.errors import ParameterError
 from dami_gui.core.validation import check_float, check_int
 
 #: The teacher's members, by the names stored in a project.
-MEMBERS = ("network", "extra-trees", "rbf-svm", "logistic")
+MEMBERS = ("network", "extra-trees", "random-forest", "rbf-svm", "logistic")
 KINDS = ("ensemble", "network")
 
 
@@ -34,16 +35,18 @@ KINDS = ("ensemble", "network")
 class LearnerConfig:
     """The learner and, for the ensemble, its members and the student's training.
 
-    ``transfer_rows``: most pool rows the teacher labels for the student (a seeded sample above
-    that); ``augment_to``: when the pool has fewer rows, rows made like the pool's (each a pool
-    row with some values taken from its nearest neighbour, MUNGE) fill the transfer set up to
-    this many; ``student_*``: the student's schedule (Adam, cosine-decayed learning rate, at
-    least ``student_epochs`` epochs and ``student_min_steps`` steps) and weight decay, suited to
-    thousands of rows rather than to a few labels.
+    ``weight_temperature``: the members' weights are ``exp(-held-out log-loss / T)``
+    (:mod:`.teacher`); ``transfer_rows``: most pool rows the teacher labels for the student (a
+    seeded sample above that); ``augment_to``: when the pool has fewer rows, rows made like the
+    pool's (each a pool row with some values taken from its nearest neighbour, MUNGE) fill the
+    transfer set up to this many; ``student_*``: the student's schedule (Adam, cosine-decayed
+    learning rate, at least ``student_epochs`` epochs and ``student_min_steps`` steps) and weight
+    decay, suited to thousands of rows rather than to a few labels.
     """
 
     kind: str = "ensemble"
     members: tuple[str, ...] = MEMBERS
+    weight_temperature: float = 0.05
     transfer_rows: int = 5000
     augment_to: int = 4000
     student_epochs: int = 40
@@ -71,6 +74,13 @@ class LearnerConfig:
             )
         values["augment_to"] = check_int(
             "augment_to", self.augment_to, minimum=0, expected="an integer >= 0"
+        )
+        values["weight_temperature"] = check_float(
+            "weight_temperature",
+            self.weight_temperature,
+            minimum=0.0,
+            strict=True,
+            expected="a positive number",
         )
         values["student_learning_rate"] = check_float(
             "student_learning_rate",
@@ -124,10 +134,11 @@ LEARNER_CHOICES = (
     LearnerChoice(
         "ensemble",
         "Ensemble, explained exactly",
-        "Learns with several methods at once (the network, ExtraTrees, an RBF support vector "
-        "machine, logistic regression) and trains the network the app explains to reproduce "
-        "their answer: the accuracy of the best of them, with exact explanations. Each round "
-        "says how closely the network follows the ensemble.",
+        "Learns with several methods at once (the network, ExtraTrees, a random forest, an RBF "
+        "support vector machine, logistic regression), each weighed by how well it predicts "
+        "the labels it did not see, and trains the network the app explains to reproduce their "
+        "answer: the accuracy of the best of them, with exact explanations. Each round says "
+        "how closely the network follows the ensemble.",
         LearnerConfig(),
     ),
     LearnerChoice(

@@ -110,12 +110,19 @@ def fit_on_sample(
 
     t0 = time.perf_counter()
     teacher = fit_teacher(
-        Xl, yl, n_classes, learner.members, network, seed, reporter.sub(0.0, 0.3, "Training")
+        Xl,
+        yl,
+        n_classes,
+        learner.members,
+        network,
+        seed,
+        reporter.sub(0.0, 0.5, "Training"),
+        learner.weight_temperature,
     )
     timings["teacher"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    reporter("Training", 0.3)
+    reporter("Training", 0.5)
     sample = np.asarray(sample, dtype=np.float32)
     rows = np.concatenate([sample, made_like(sample, learner.augment_to - sample.shape[0], seed)])
     targets = teacher.predict_proba(rows)
@@ -130,7 +137,7 @@ def fit_on_sample(
         network,
         learner,
         seed + 3,
-        reporter.sub(0.35, 0.95, "Training"),
+        reporter.sub(0.55, 0.95, "Training"),
     )
     timings["student"] = time.perf_counter() - t0
 

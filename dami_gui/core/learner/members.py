@@ -1,12 +1,11 @@
 """The teacher's members: each one fitted on the labeled rows, each giving class probabilities.
 
 Every member is used with its library defaults (no per-data-set tuning): our network
-(:func:`dami_gui.core.model.train_mlp` with the session's configuration), scikit-learn's
-ExtraTrees (100 trees), an RBF support vector machine with Platt-scaled probabilities, and
-logistic regression. scikit-learn is imported only when a member is fitted, so the command line
-starts without it. A member sees only the classes among the labels; its probabilities are
-placed in the columns of those classes (zero for the others), so all members share the
-session's class codes.
+(:func:`dami_gui.core.model.train_mlp` with the session's configuration), scikit-learn's ExtraTrees
+and random forest (100 trees each), an RBF support vector machine with Platt-scaled probabilities,
+and logistic regression. scikit-learn is imported only when a member is fitted, so the command line
+starts without it. A member sees only the classes among the labels; its probabilities are placed in
+the columns of those classes (zero for the others), so all members share the session's class codes.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ Proba = Callable[[np.ndarray], np.ndarray]
 MEMBER_TITLES = {
     "network": "the network",
     "extra-trees": "ExtraTrees",
+    "random-forest": "a random forest",
     "rbf-svm": "an RBF support vector machine",
     "logistic": "logistic regression",
 }
@@ -41,7 +41,15 @@ def fit_member(
     seed: int,
     reporter: Reporter,
 ) -> Proba:
-    """Fit member ``name`` on the labeled rows ``X``, ``y`` (two classes or more)."""
+    """Fit member ``name`` on the labeled rows ``X``, ``y``.
+
+    Rows of a single class (a fold of few labels can hold only one) make every member predict
+    that class: some of scikit-learn's cannot be fitted on one class.
+    """
+    if np.unique(y).size < 2:
+        only = np.zeros(n_classes, dtype=np.float32)
+        only[int(y[0]) if y.size else 0] = 1.0
+        return lambda rows: np.tile(only, (rows.shape[0], 1))
     if name == "network":
         model, _ = train_mlp(X, y, n_classes, network, seed, reporter)
         return lambda rows: predict_proba(model, rows)
@@ -70,6 +78,10 @@ def _sklearn(name: str, seed: int) -> Any:
         from sklearn.ensemble import ExtraTreesClassifier
 
         return ExtraTreesClassifier(random_state=seed, n_jobs=1)
+    if name == "random-forest":
+        from sklearn.ensemble import RandomForestClassifier
+
+        return RandomForestClassifier(random_state=seed, n_jobs=1)
     if name == "rbf-svm":
         from sklearn.svm import SVC
 
