@@ -47,12 +47,12 @@ class LearnerConfig:
     kind: str = "ensemble"
     members: tuple[str, ...] = MEMBERS
     weight_temperature: float = 0.05
-    transfer_rows: int = 5000
-    augment_to: int = 4000
+    transfer_rows: int = 8000
+    augment_to: int = 8000
     student_epochs: int = 40
-    student_min_steps: int = 1500
-    student_batch_size: int = 128
-    student_learning_rate: float = 1e-3
+    student_min_steps: int = 800
+    student_batch_size: int = 256
+    student_learning_rate: float = 2e-3
     student_weight_decay: float = 1e-4
 
     def __post_init__(self) -> None:

@@ -16,14 +16,15 @@ from __future__ import annotations
 import numpy as np
 
 from dami_gui.core.learner.config import LearnerConfig
-from dami_gui.core.learner.teacher import FOLDS, MIN_LABELS_FOR_WEIGHTS, fit_teacher, folds_of
+from dami_gui.core.learner.teacher import MIN_LABELS_FOR_WEIGHTS, fit_teacher, folds_of
 from dami_gui.core.model import MLPConfig, predict_proba, train_mlp
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 
 #: Fewest labeled rows for which a cross-validated accuracy estimate is given.
 MIN_LABELS_FOR_ESTIMATE = MIN_LABELS_FOR_WEIGHTS
-#: Folds of the cross-validated accuracy estimate (fewer when there are fewer labeled rows).
-ESTIMATE_FOLDS = FOLDS
+#: Folds of the network's cross-validated accuracy estimate (fewer when there are fewer labeled
+#: rows); the ensemble's comes from the teacher's own folds (:data:`.teacher.FOLDS`).
+ESTIMATE_FOLDS = 5
 
 
 def cross_validated_predictions(
@@ -36,7 +37,8 @@ def cross_validated_predictions(
     progress: ProgressCallback | Reporter | None = None,
     cancel: CancelToken | None = None,
 ) -> np.ndarray | None:
-    """Each labeled row's class as predicted without it (k <= 5 stratified folds).
+    """Each labeled row's class as predicted without it (stratified folds: 5 for the network,
+    the teacher's 3 for the ensemble).
 
     None when there are fewer than :data:`MIN_LABELS_FOR_ESTIMATE` labels or a single class.
     """
@@ -50,7 +52,7 @@ def cross_validated_predictions(
             X, y, n_classes, learner.members, network, seed, reporter, learner.weight_temperature
         )
         return teacher.held_out
-    fold_of = folds_of(y, seed)
+    fold_of = folds_of(y, seed, ESTIMATE_FOLDS)
     folds = int(fold_of.max()) + 1
     predicted = np.empty(n, dtype=np.int64)
     for f in range(folds):
