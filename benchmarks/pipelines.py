@@ -49,7 +49,10 @@ SK_STRATEGIES = ["random", "margin"]
 
 
 def default_pipelines() -> list[str]:
-    ours = [f"mlp/{s}" for s in available()]
+    """Every pipeline, the app's default first (also the order of the report's tables)."""
+    ensemble = [f"ens/{s}" for s in ("dami-plus", "dami-blend", "margin", "teacher-margin")]
+    ensemble += ["ens/random", "teacher/margin", "teacher/random"]
+    ours = ensemble + [f"mlp/{s}" for s in available()]
     peers = [f"mlp/{s}" for s in MLP_PEERS]
     others = [f"{learner}/{s}" for learner in SK_LEARNERS for s in SK_STRATEGIES]
     return ours + peers + others
