@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from dami_gui.core.errors import DamiError
+from dami_gui.core.learner import LEARNER_CHOICES, LearnerConfig, learner_by_key
 from dami_gui.core.validation import check_int
 
 if TYPE_CHECKING:
@@ -67,3 +68,31 @@ def open_and_tell(path: Path, **options: Any) -> Project:
     for note in project.notes:
         say(note)
     return project
+
+
+def add_learner_option(p: argparse.ArgumentParser, help_extra: str = "") -> None:
+    """``--learner ensemble|network``: what learns from the labels (core.learner's choices)."""
+    keys = [choice.key for choice in LEARNER_CHOICES]
+    p.add_argument(
+        "--learner",
+        choices=keys,
+        default=None,
+        help="ensemble: several learners weighed by cross-validation, reproduced by the "
+        "network that is explained (the default); network: the network alone, faster" + help_extra,
+    )
+
+
+def learner_of(key: str | None) -> LearnerConfig | None:
+    """The learner ``--learner`` names, or None where it was not given."""
+    return None if key is None else learner_by_key(key)
+
+
+def learned_sentence(info: dict[str, Any]) -> str:
+    """What learned in a round whose ``RoundResult.info`` is ``info``, in one sentence (the
+    learner's own wording); a round from before the ensemble learned with the network alone."""
+    from dami_gui.core.learner import NETWORK_LEARNER, describe_learning
+    from dami_gui.core.project import checks
+
+    learner = checks.learner_config(info.get("learner")) or NETWORK_LEARNER
+    fidelity = info.get("fidelity")
+    return describe_learning(learner, fidelity if isinstance(fidelity, float) else None)

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dami_gui.cli.common import check_positive, class_list, say
+from dami_gui.cli.common import check_positive, class_list, learner_of, say
 from dami_gui.core.errors import DamiError
+from dami_gui.core.learner import DEFAULT_LEARNER
 
 
 def add_dask_options(p: argparse.ArgumentParser) -> None:
@@ -85,6 +86,7 @@ def run_dask_select(args: argparse.Namespace) -> int:
                 strategy=args.strategy,
                 batch=args.batch,
                 seed=args.seed,
+                learner=learner_of(args.learner) or DEFAULT_LEARNER,
                 say=say,
             )
         except Exception as exc:  # a worker's failure comes back as the worker raised it

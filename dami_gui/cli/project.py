@@ -16,9 +16,12 @@ import numpy as np
 
 from dami_gui.cli.common import (
     Subcommands,
+    add_learner_option,
     check_positive,
     class_code,
     class_list,
+    learned_sentence,
+    learner_of,
     open_and_tell,
     say,
 )
@@ -53,6 +56,7 @@ def add_project_parsers(sub: Subcommands, strategies: list[str]) -> None:
     )
     new.add_argument("--batch", type=int, default=20, metavar="B", help="rows per round (20)")
     new.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    add_learner_option(new)
     new.add_argument("-o", "--out", type=Path, required=True, metavar="P.dami")
     new.set_defaults(run=_project_new)
 
@@ -60,6 +64,7 @@ def add_project_parsers(sub: Subcommands, strategies: list[str]) -> None:
     rnd.add_argument("project", type=Path, metavar="P.dami")
     rnd.add_argument("--strategy", choices=strategies, help="change the strategy from now on")
     rnd.add_argument("--batch", type=int, metavar="B", help="change the batch size from now on")
+    add_learner_option(rnd, "; changes the project's learner from now on")
     rnd.set_defaults(run=_project_round)
 
     lab = psub.add_parser(
@@ -107,6 +112,7 @@ def _project_new(args: argparse.Namespace) -> int:
         strategy=args.strategy,
         batch_size=args.batch,
         seed=args.seed,
+        learner=learner_of(args.learner),
     ) as project:
         session = project.session
         print(session.dataset.report.describe())
@@ -126,8 +132,11 @@ def _project_round(args: argparse.Namespace) -> int:
             session.strategy = args.strategy
         if args.batch:
             session.batch_size = args.batch
+        if args.learner:
+            session.learner = learner_of(args.learner) or session.learner
         say(f"Round {len(session.rounds) + 1}: training on {session.n_labeled} labels ...")
         result = session.run_round()
+        say(learned_sentence(result.info))
         dataset = session.dataset
         rows = session.queries
         predicted = result.proba[rows].argmax(1) if rows.size else np.empty(0, np.int64)

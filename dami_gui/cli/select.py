@@ -11,7 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from dami_gui.cli.common import Subcommands, check_positive, class_list
+from dami_gui.cli.common import (
+    Subcommands,
+    add_learner_option,
+    check_positive,
+    class_list,
+    learned_sentence,
+    learner_of,
+)
 from dami_gui.cli.dask_select import add_dask_options, run_dask_select
 
 
@@ -29,6 +36,7 @@ def add_select_parsers(sub: Subcommands, strategies: list[str], default: str) ->
         )
         p.add_argument("--batch", type=int, default=20, metavar="B", help="rows per round (20)")
         p.add_argument("--seed", type=int, default=0, help="random seed (0)")
+        add_learner_option(p)
         p.add_argument(
             "--device",
             default="auto",
@@ -113,10 +121,12 @@ def cmd_select(args: argparse.Namespace) -> int:
         strategy=args.strategy,
         batch_size=args.batch,
         seed=args.seed,
+        learner=learner_of(args.learner),
         estimate_accuracy=False,
         device=args.device,
     )
     result = session.run_round()
+    print(learned_sentence(result.info), file=sys.stderr)
     rows = result.queries
     group = result.partition[rows] if result.partition is not None else np.full(len(rows), -1)
     table = pd.DataFrame(
@@ -210,10 +220,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         test_fraction=args.test_fraction,
         test_path=args.test,
         seed=args.seed,
+        learner=learner_of(args.learner),
         device=args.device,
         progress=_print_round,
     )
-    print(f"\nStrategy {curve['strategy']}, batch {curve['batch']}, seed {curve['seed']}:")
+    print(
+        f"\nStrategy {curve['strategy']}, learner {curve['learner']['kind']}, "
+        f"batch {curve['batch']}, seed {curve['seed']}:"
+    )
     print(f"{'labels':>8}  {'test accuracy':>13}  {'balanced accuracy':>17}")
     for point in curve["points"]:
         print(
@@ -222,6 +236,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         )
     print(f"Area under the learning curve (mean accuracy): {curve['auc']:.4f}")
     print(f"Mean balanced accuracy over the curve: {curve['balanced_auc']:.4f}")
+    if curve["mean_fidelity"] is not None:
+        print(
+            "The network followed the ensemble on "
+            f"{100 * curve['mean_fidelity']:.1f} % of the test rows on average."
+        )
     if curve["stopped_early"]:
         print(curve["stopped_early"])
     if args.out:
@@ -232,9 +251,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _print_round(point: dict[str, Any]) -> None:
+    follows = ""
+    if "fidelity" in point:
+        follows = (
+            f", ensemble {point['teacher_accuracy']:.4f}, the network follows it on "
+            f"{100 * point['fidelity']:.1f} % of the test rows"
+        )
     print(
         f"round {point['round']:>2}: {point['labels']:>5} labels, test accuracy "
-        f"{point['test_accuracy']:.4f} ({point['seconds']:.1f} s)",
+        f"{point['test_accuracy']:.4f}{follows} ({point['seconds']:.1f} s)",
         file=sys.stderr,
         flush=True,
     )

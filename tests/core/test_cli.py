@@ -76,7 +76,43 @@ def test_simulate_runs_rounds_and_writes_the_curve(tmp_path, capsys):
     assert all(0.0 < p["test_accuracy"] <= 1.0 for p in curve["points"])
     assert curve["auc"] == pytest.approx(np.mean([p["test_accuracy"] for p in curve["points"]]))
     assert curve["test_rows"] == 693 and curve["pool_rows"] == 1617  # 30 % held out, stratified
-    assert "Area under the learning curve" in capsys.readouterr().out
+    # the default learner: the ensemble, its accuracy and the network's fidelity per point
+    assert curve["learner"]["kind"] == "ensemble"
+    for point in curve["points"]:
+        assert point["learner"] == "ensemble" and 0.0 < point["teacher_accuracy"] <= 1.0
+        assert 0.0 < point["fidelity"] <= 1.0 and 0.0 < point["fidelity_on_pool"] <= 1.0
+    fidelities = [p["fidelity"] for p in curve["points"]]
+    assert curve["mean_fidelity"] == pytest.approx(np.mean(fidelities))
+    printed = capsys.readouterr()
+    assert "Area under the learning curve" in printed.out
+    assert "followed the ensemble on" in printed.out and "the network follows it on" in printed.err
+
+
+def test_simulate_with_the_network_alone_has_no_teacher(pool_csv, tmp_path, capsys):
+    out = tmp_path / "curve.json"
+    args = ["simulate", str(pool_csv), "--label-column", "species", "--learner", "network"]
+    labeled = tmp_path / "labeled.csv"
+    frame = pd.read_csv(pool_csv)
+    frame["species"] = np.array(["a", "b", "c"])[np.arange(len(frame)) % 3]
+    frame.to_csv(labeled, index=False)
+    args[1] = str(labeled)
+    assert cli.main([*args, "--batch", "10", "--rounds", "1", "--out", str(out)]) == 0
+    curve = json.loads(out.read_text())
+    assert curve["learner"]["kind"] == "network" and curve["mean_fidelity"] is None
+    assert all("fidelity" not in p and p["learner"] == "network" for p in curve["points"])
+    assert "learner network" in capsys.readouterr().out
+
+
+def test_select_says_how_closely_the_network_follows_the_ensemble(pool_csv, tmp_path, capsys):
+    out = tmp_path / "q.csv"
+    args = ["select", str(pool_csv), "--label-column", "species", "--batch", "5", "--out"]
+    assert cli.main([*args, str(out)]) == 0
+    assert "The network reproduces the ensemble" in capsys.readouterr().err
+    assert cli.main([*args, str(out), "--learner", "network"]) == 0
+    assert "learned from the labeled rows alone" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:  # argparse's own: one line, exit code 2
+        cli.main([*args, str(out), "--learner", "forest"])
+    assert exit_.value.code == 2 and "invalid choice" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -144,3 +144,24 @@ def test_the_learner_of_a_new_project_is_a_setting_of_its_creation(tmp_path: Pat
     project = new_project(tmp_path)
     assert project.session.learner == TINY_LEARNER
     project.close()
+
+
+def test_the_command_line_sets_a_projects_learner_and_says_what_learned(tmp_path: Path, capsys):
+    from dami_gui.cli import main as cli
+
+    from .project_data import write_pool
+
+    csv = write_pool(tmp_path / "pool.csv")
+    path = tmp_path / "p.dami"
+    new = ["project", "new", str(csv), "--label-column", "species", "--id-column", "name"]
+    assert cli.main([*new, "--learner", "network", "-o", str(path)]) == 0
+    with open_project(path) as project:
+        assert project.session.learner == NETWORK_LEARNER
+    assert cli.main(["project", "round", str(path), "--batch", "5"]) == 0
+    assert "learned from the labeled rows alone" in capsys.readouterr().err
+    assert cli.main(["project", "round", str(path), "--learner", "ensemble"]) == 0
+    assert "the ensemble" in capsys.readouterr().err
+    with open_project(path) as project:
+        assert project.session.learner == DEFAULT_LEARNER
+        kinds = [r.info["learner"]["kind"] for r in project.session.rounds]
+        assert kinds == ["network", "ensemble"]
