@@ -84,6 +84,7 @@ def test_a_project_saves_its_learner_and_each_round_keeps_its_own(tmp_path: Path
     again = open_project(path)
     assert again.session.learner == NETWORK_LEARNER
     assert again.session.rounds[0].info["learner"] == FAST.to_dict()
+    assert not any("network alone" in note for note in again.notes)  # its own choice
     assert again.session.rounds[0].teacher is None  # never stored
     again.close()
 
@@ -98,6 +99,7 @@ def test_a_project_from_before_the_ensemble_keeps_the_network_alone(tmp_path: Pa
     edit_round_info(path, lambda info: (info.pop("learner"), info.pop("fidelity")))
     again = open_project(path)
     assert again.session.learner == NETWORK_LEARNER
+    assert any("keeps learning with the network alone" in note for note in again.notes)
     again.close()
 
 

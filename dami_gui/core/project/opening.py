@@ -23,6 +23,7 @@ from dami_gui.core.data.preprocessing import Preprocessing
 from dami_gui.core.data.reader import read_csv
 from dami_gui.core.data.roles import ColumnDecision, RoleReport
 from dami_gui.core.errors import DataError
+from dami_gui.core.learner import LEARNER_CHOICES
 from dami_gui.core.network import NETWORK_CHOICES, network_choice
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 from dami_gui.core.project import checks
@@ -183,6 +184,7 @@ def _open(
     rounds = store.query(f"SELECT {ROUND_FIELDS} FROM rounds ORDER BY idx")
     replay(project, events, rounds, with_models)
     _tell_older_network(project)
+    _tell_older_learner(project)
     session.journal = project
     reporter("Restoring the session", 1.0)
     return project
@@ -203,6 +205,21 @@ def _tell_older_network(project: Project) -> None:
         project.notes.append(
             f"This project keeps the network it was made with ({choice.title}); new projects use "
             f"{default.title}, which you can choose under Network for the next rounds."
+        )
+
+
+def _tell_older_learner(project: Project) -> None:
+    """Say so when a project made before the ensemble (0.3: its rounds do not record a learner)
+    keeps learning with the network alone. Kept on purpose, like the network: its rounds replay
+    as computed, and the user chooses when to move (Learner, in the round settings)."""
+    session = project.session
+    made_before = bool(session.rounds) and not any("learner" in r.info for r in session.rounds)
+    if made_before and not session.learner.is_ensemble:
+        default = LEARNER_CHOICES[0]
+        project.notes.append(
+            "This project keeps learning with the network alone, as it was made; new projects "
+            f"use the {default.title.lower()} learner, which you can choose under Learner for "
+            "the next rounds."
         )
 
 
