@@ -72,9 +72,14 @@ SHORTCUTS = [
 ]
 
 
-#: The map is the biggest panel: a column of its own from top to bottom, against the rounds and
-#: the rows to label (the splitter shares out what the docks on the right leave, 3 : 2).
-MAP_TABLE_SIZES = [700, 500]
+#: The window's three columns: the map (the biggest), the rounds and the rows to label, the
+#: explanations and the learning curve. Their share of the width, kept as the window is resized
+#: (splitter stretch factors), and their width in a window of 1280 pixels.
+PANE_STRETCH = (47, 29, 24)
+PANE_SIZES = [600, 370, 310]
+#: Room a window manager's frame, title bar and a task bar take from the screen (pixels): the
+#: window's smallest size fits 1280 x 800 and 1366 x 768 screens with them.
+FRAME_ALLOWANCE = (16, 96)
 
 
 class MainWindow(QMainWindow):
@@ -133,39 +138,41 @@ class MainWindow(QMainWindow):
         self.warm_worker.start()
 
     def _lay_out(self) -> None:
-        """The map on the left, the rounds and the rows to label beside it, the Explanations and
-        the learning curve as tabs of the docks on the right, the log below (hidden)."""
+        """Three columns side by side: the map (the biggest, top to bottom), the rounds over the
+        rows to label, and the explanations with the learning curve as tabs (View →
+        Explanations hides that column); the log below (hidden)."""
         map_box = QGroupBox("Map of the pool")
-        QVBoxLayout(map_box).addWidget(self.map)
+        map_layout = QVBoxLayout(map_box)
+        map_layout.setContentsMargins(4, 4, 4, 4)
+        map_layout.addWidget(self.map)
         curve_box = QWidget()
         curve_layout = QVBoxLayout(curve_box)
+        curve_layout.setContentsMargins(4, 4, 4, 4)
         curve_layout.addWidget(self.curve, 1)
-        curve_layout.addWidget(self.explanations.coverage)
-        # the learning curve is a tab beside the Explanations (a dock), so the map has a column
-        # of its own from top to bottom; View → Learning curve or its tab brings it to the front
-        self.curve_dock = QDockWidget("Learning curve", self)
-        self.curve_dock.setObjectName("curveDock")
-        self.curve_dock.setWidget(curve_box)
-        self.curve_dock.setFeatures(self.explanations.dock.features())
-        self.tabifyDockWidget(self.explanations.dock, self.curve_dock)
-        self.explanations.dock.raise_()
+        self.explanations.add_curve(curve_box)
         rounds_box = QGroupBox("Rounds")
-        QVBoxLayout(rounds_box).addWidget(self.settings)
+        rounds_layout = QVBoxLayout(rounds_box)
+        rounds_layout.setContentsMargins(4, 4, 4, 4)
+        rounds_layout.addWidget(self.settings)
         label_box = QGroupBox("Rows to label")
-        QVBoxLayout(label_box).addWidget(self.labels)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(rounds_box)
-        right_layout.addWidget(label_box, 1)
-        main = QSplitter(Qt.Orientation.Horizontal)
-        main.addWidget(map_box)
-        main.addWidget(right)
-        main.setStretchFactor(0, 3)
-        main.setStretchFactor(1, 2)
-        main.setSizes(MAP_TABLE_SIZES)
-        main.setChildrenCollapsible(False)
-        self.setCentralWidget(main)
+        label_layout = QVBoxLayout(label_box)
+        label_layout.setContentsMargins(4, 4, 4, 4)
+        label_layout.addWidget(self.labels)
+        middle = QWidget()
+        middle_layout = QVBoxLayout(middle)
+        middle_layout.setContentsMargins(0, 0, 0, 0)
+        middle_layout.addWidget(rounds_box)
+        middle_layout.addWidget(label_box, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("columns")
+        for pane, stretch in zip(
+            (map_box, middle, self.explanations.pane), PANE_STRETCH, strict=True
+        ):
+            self.splitter.addWidget(pane)
+            self.splitter.setStretchFactor(self.splitter.count() - 1, stretch)
+        self.splitter.setSizes(PANE_SIZES)
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
 
         self.log_dock = QDockWidget("Log", self)
         self.log_dock.setObjectName("logDock")
@@ -227,9 +234,9 @@ class MainWindow(QMainWindow):
         rounds_menu.addAction(self.cancel_action)
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.log_dock.toggleViewAction())
-        for dock in self.explanations.docks:
-            view_menu.addAction(dock.toggleViewAction())
-        view_menu.addAction(self.curve_dock.toggleViewAction())
+        view_menu.addAction(self.explanations.toggle_action)
+        self.curve_action = self._action("Learning &curve", self.explanations.show_curve)
+        view_menu.addAction(self.curve_action)
         help_menu = bar.addMenu("&Help")
         self.demo_action = self._action("Open &demo", self.loading.open_demo)
         help_menu.addAction(self.demo_action)

@@ -54,7 +54,7 @@ def test_why_panel_shows_the_selected_querys_exact_local_model(qtbot, window):
     w = window
     s = w.session
     why = w.explanations.why
-    assert w.explanations.dock.isVisible()
+    assert w.explanations.pane.isVisible()
     assert w.explanations.tabs.currentWidget() is why  # visible at once, no hunting
     w.labels.table.select_position(0)  # select the first query in the table
     row = int(s.queries[0])
@@ -182,6 +182,7 @@ def test_coverage_panel_shows_the_last_round_and_the_hint(qtbot, window):
     w = window
     s = w.session
     panel = w.explanations.coverage
+    w.explanations.lower.setCurrentIndex(w.explanations.coverage_index)
     assert panel.isVisible()
     history = coverage_history(s.rounds)
     last = history[-1]
@@ -227,10 +228,10 @@ def test_conflict_is_listed_and_clicking_selects_the_row(qtbot, window):
     assert conflict.labels[s.classes[0]] >= 1 and conflict.labels[s.classes[1]] >= 1
     n = len(panel.conflicts)
     assert w.explanations.tabs.tabText(w.explanations.conflicts_index) == f"Conflicts ({n})"
-    assert w.explanations.coverage.conflicts.isVisible()
+    assert not w.explanations.coverage.conflicts.isHidden()  # in the Coverage tab
     assert "labeling mistake" in panel.intro.text()
 
-    w.explanations.coverage.conflicts.linkActivated.emit("conflicts")  # the link under the curve
+    w.explanations.coverage.conflicts.linkActivated.emit("conflicts")  # the link beside the curve
     assert w.explanations.tabs.currentWidget() is panel
     item = panel.item_for_row(b)
     rect = panel.tree.visualItemRect(item)
@@ -241,7 +242,7 @@ def test_conflict_is_listed_and_clicking_selects_the_row(qtbot, window):
 
     s.undo()  # b unlabeled again: the conflict goes away
     qtbot.waitUntil(lambda: panel.item_for_row(b) is None, timeout=5_000)
-    assert w.explanations.coverage.conflicts.isVisible() == bool(panel.conflicts)
+    assert w.explanations.coverage.conflicts.isHidden() != bool(panel.conflicts)
 
 
 def test_missing_region_ids_are_computed_off_the_gui_thread(qtbot, window):

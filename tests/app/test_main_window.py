@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QToolTip
 
 from dami_gui.app.main import build_parser
+from dami_gui.app.panels.query_table import COL_LABEL
 from dami_gui.core.errors import DataError
 from dami_gui.core.model import MLPConfig
 from dami_gui.core.session import Session
@@ -102,14 +103,14 @@ def test_why_this_row_names_the_blends_rule_for_each_pick(qtbot, demo_window):
     for position in (0, len(kinds) - 1):  # a typical row, a boundary row
         w.select_row(int(s.queries[position]))
         why = f"Why this row? DAMI+ blend, a {kinds[position]} row: the network is unsure"
-        assert why in w.labels.row_panel.title.text()
+        assert why in w.labels.row_panel.why.toolTip()
 
 
 def test_label_combo_delegate(qtbot, demo_window):
     w = demo_window
     s = w.session
     table = w.labels.table
-    index = w.labels.model.index(2, 1)
+    index = w.labels.model.index(2, COL_LABEL)
     table.setCurrentIndex(index)
     table.edit(index)
     combo = table.findChild(QComboBox)
@@ -125,7 +126,7 @@ def test_row_panel_buttons_answer_the_selected_query_and_move_on(qtbot, demo_win
     w = demo_window
     s = w.session
     w.select_row(int(s.queries[1]))
-    assert "Why this row? DAMI+: the network is unsure" in w.labels.row_panel.title.text()
+    assert "Why this row? DAMI+: the network is unsure" in w.labels.row_panel.why.text()
     w.select_row(int(s.queries[1]))
     qtbot.mouseClick(w.labels.row_panel.skip_button, Qt.MouseButton.LeftButton)
     assert s.skipped[s.queries[1]]

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QPushButton
 from dami_gui.app.controllers import map as map_layout
 from dami_gui.app.controllers import project_files, projects
 from dami_gui.app.dialogs.source_changed import SourceDialog
+from dami_gui.app.panels.query_table import COL_LABEL
 from dami_gui.core.data import demo
 from dami_gui.core.data.dataset import load_dataset
 from dami_gui.core.embedding import pca_layout
@@ -556,7 +557,7 @@ def test_failing_label_write_shows_a_message_and_no_label(qtbot, saved_demo, mon
     box = w.status.error_box
     assert box is not None and box.isVisible() and box.text() == message
     assert s.labels[row] == -1 and not s.events  # the label was not applied
-    assert w.labels.model.data(w.labels.model.index(position, 1)) in ("", None)
+    assert w.labels.model.data(w.labels.model.index(position, COL_LABEL)) in ("", None)
     assert w.labels.counter.text() == counter
     assert table.current_row() == row  # the selection did not move on
     box.close()

@@ -33,11 +33,11 @@ from dami_gui.core.session import Session
 #: How many row ids the list under the tree names before "…".
 LISTED_IDS = 12
 #: The legend's widest (pixels): the plot keeps the room.
-MAX_WIDTH = 210
+MAX_WIDTH = 190
 #: The legend's tallest when it sits under the plot (a narrow map).
-MAX_HEIGHT = 190
+MAX_HEIGHT = 160
 #: Maps at least this wide have the legend beside the plot, narrower ones under it.
-SIDE_BY_SIDE_FROM = 600
+SIDE_BY_SIDE_FROM = 720
 KIND = Qt.ItemDataRole.UserRole + 1  # "family:f" or "unit:g"
 
 

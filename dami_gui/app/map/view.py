@@ -16,6 +16,8 @@ nearest row through a grid index (:class:`.picking.PointIndex`).
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
@@ -451,6 +453,7 @@ class MapView(QWidget):
             self.legend.setText("")
             return
         view = round_view(session)
+        tip = ""
         if view is None:
             colour = "Grey dots: rows not labeled yet (colours appear after the first round)."
         elif self.mode == "groups":
@@ -460,8 +463,11 @@ class MapView(QWidget):
             n = int((groups >= 0).sum())
             colour = (
                 f"Dot colour: DAMI group ({n} groups of rows whose local explanation is "
-                "closest to the same center): the hue of the class predicted for most of its "
-                "rows, a shade per group (Shift-click a dot to outline its group)."
+                "closest to the same center), in the hue of its predicted class."
+            )
+            tip = (
+                "Each group takes the hue of the class the model predicts for most of its rows, "
+                "and a shade of its own. Shift-click a dot to outline its group."
             )
         elif self.mode == "regions" and view.n_regions == 0:
             colour = "Linear regions are not known for this round; the next round finds them."
@@ -476,7 +482,7 @@ class MapView(QWidget):
         else:
             colour = "Dot colour: the class the model predicts (pale)."
         classes = " ".join(
-            f"<span style='color:{self.colors[i]}'>■</span>&nbsp;{name}"
+            f"<span style='color:{self.colors[i]}'>■</span>&nbsp;{html.escape(name)}"
             for i, name in enumerate(session.classes)
         )
         shown = (
@@ -486,9 +492,8 @@ class MapView(QWidget):
             else ""
         )
         self.legend.setText(
-            f"{colour} Labeled rows (squares): {classes}. "
-            f"<span style='color:{QUERY_RING}'>◯</span> red ring: row to label, numbered in pick "
-            f"order. ✕ not sure.{shown}"
+            f"{colour} ■ labeled · <span style='color:{QUERY_RING}'>◯</span> to label, "
+            f"numbered in pick order · ✕ not sure.{shown}"
             + (
                 ""
                 if self.highlight is None
@@ -496,3 +501,4 @@ class MapView(QWidget):
                 "group(s); the other unlabeled rows are grey."
             )
         )
+        self.legend.setToolTip(f"{tip}<br>Labeled rows (squares) in their class colour: {classes}")

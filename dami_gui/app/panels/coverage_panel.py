@@ -1,4 +1,4 @@
-"""Coverage after each round and the stopping hint, under the learning curve.
+"""Coverage after each round and the stopping hint, in a tab beside the learning curve.
 
 Figures of the last round from :func:`dami_gui.core.coverage.coverage_history` (recorded when
 the round was computed): the share of the pool whose nearest center in explanation space is a
@@ -95,11 +95,10 @@ class CoveragePanel(QWidget):
             font = value.font()
             font.setBold(True)
             value.setFont(font)
-            grid.addWidget(label, i // 2, (i % 2) * 2)
-            grid.addWidget(value, i // 2, (i % 2) * 2 + 1)
+            grid.addWidget(label, i, 0)  # one figure a line: the column is narrow
+            grid.addWidget(value, i, 1)
             self.values[key] = value
         grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 1)
         self.hint_label = QLabel()
         self.hint_label.setObjectName("stoppingHint")
         self.hint_label.setWordWrap(True)
@@ -119,6 +118,7 @@ class CoveragePanel(QWidget):
         layout.addLayout(grid)
         layout.addWidget(self.hint_label)
         layout.addWidget(self.conflicts)
+        layout.addStretch(1)
         self.set_session(None)
 
     def set_session(self, session: Session | None) -> None:
