@@ -344,6 +344,11 @@ class MainWindow(QMainWindow):
             if result.accuracy_estimate is None
             else f"; estimated accuracy {result.accuracy_estimate:.0%}"
         )
+        if result.cold_start:
+            estimate = (
+                " that cover the pool (no model yet: it is trained once rows of two classes are "
+                "labeled)"
+            )
         self.status.idle(f"Round {result.index} done: {total} rows to label{estimate}.")
 
     def _round_failed(self, message: str) -> None:

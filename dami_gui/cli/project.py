@@ -259,6 +259,12 @@ def _print_coverage(session: Session, last: RoundResult) -> None:
     from dami_gui.core.coverage import coverage_history, stopping_hint
     from dami_gui.core.explain import label_conflicts
 
+    if last.cold_start:
+        print(
+            f"Coverage  round {last.index} had no model yet (fewer than two classes labeled): its "
+            "queries are typical rows of the pool's groups"
+        )
+        return
     history = coverage_history(session.rounds)
     now = history[-1]
     print(

@@ -83,6 +83,7 @@ def add_select_parsers(sub: Subcommands, strategies: list[str], default: str) ->
 def cmd_select(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from dami_gui.core.cold_start import can_train
     from dami_gui.core.data.dataset import load_dataset
     from dami_gui.core.project.creating import check_labels_usable
     from dami_gui.core.project.export import write_table
@@ -104,7 +105,7 @@ def cmd_select(args: argparse.Namespace) -> int:
     )
     if n_labeled or dataset.classes:
         check_labels_usable(dataset)  # a single class, or far too many: one sentence, exit 2
-    if len(np.unique(dataset.y[dataset.y >= 0])) < 2:
+    if not can_train(dataset.y):  # fewer than two classes labeled: the same rule as a round
         return _select_cold_start(args, dataset)
     session = Session(
         dataset,

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from dami_gui.core.errors import DataError
 from dami_gui.core.model import MLP
 
 #: The kinds of :class:`LabelEvent`, as stored in a project file's ``events.kind`` column.
@@ -40,9 +41,10 @@ class LabelEvent:
 
 #: ``RoundResult.info`` entries that hold one value per pick, in pick order (the rule that took
 #: each pick: DAMI+ blend's "typical"/"boundary", and DAMI+'s or the blend's tie-rule picks'
-#: "boundary"/"tie"/"chance"). A reopened round whose picks no longer match them (rows gone from a
-#: changed CSV) drops them rather than explain a pick by another pick's rule.
-PER_PICK_INFO = ("pick_kinds",)
+#: "boundary"/"tie"/"chance"; a cold-start round's pool rows each pick stands for). A reopened
+#: round whose picks no longer match them (rows gone from a changed CSV) drops them rather than
+#: explain a pick by another pick's rule.
+PER_PICK_INFO = ("pick_kinds", "group_size")
 
 
 @dataclass
@@ -52,6 +54,13 @@ class RoundResult:
     ``partition`` gives every row's nearest center (an index into ``centers``: the labeled rows,
     then the queries) in interpretation space, whatever strategy picked the queries, and
     ``center_distance`` the distance to it; ``region_ids`` the exact activation region.
+
+    A *cold-start* round (``info["cold_start"]``, see :mod:`dami_gui.core.cold_start`) was
+    computed before any model could be trained (fewer than two classes labeled): it has queries
+    but no model, no probabilities (``proba`` has no rows), no regions and no partition.
+    ``cv_predictions`` holds the cross-validated prediction of each labeled row (rows of
+    ``(row, label, predicted)``), from which the accuracy estimate was computed; None when there
+    was none.
     """
 
     index: int
@@ -73,7 +82,27 @@ class RoundResult:
     center_distance: np.ndarray | None = None
     timings: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    cv_predictions: np.ndarray | None = None
+
+    @property
+    def cold_start(self) -> bool:
+        """Computed before a model could be trained: the queries cover the pool, no model."""
+        return bool(self.info.get("cold_start", False))
+
+    @property
+    def has_model(self) -> bool:
+        """Whether the round holds a network (not a cold start, nor a model that was damaged)."""
+        return bool(self.model_spec) and bool(self.model_state)
 
     def model(self) -> MLP:
         """The network trained this round, rebuilt from its weights."""
+        if not self.has_model:
+            raise DataError(
+                f"Round {self.index} has no model: "
+                + (
+                    "no model can be trained before rows of two classes are labeled."
+                    if self.cold_start
+                    else "its stored model could not be read."
+                )
+            )
         return MLP.from_spec(self.model_spec, self.model_state)

@@ -24,6 +24,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from dami_gui.core.cold_start import can_train, cold_start_round
 from dami_gui.core.coverage import round_coverage
 from dami_gui.core.data.dataset import Dataset
 from dami_gui.core.device import resolve_device
@@ -291,6 +292,15 @@ class Session:
         n_classes = len(self.classes)
         labeled = labels >= 0
         timings: dict[str, float] = {}
+        if not can_train(labels):  # no model yet: rows that cover the pool (as `dami select`)
+            t0 = time.perf_counter()
+            cold = cold_start_round(
+                index, X, labels, skipped, n_classes, strategy=strategy_name,
+                batch_size=batch_size, seed=seed, info={"model_config": config.to_dict()},
+                device=self.device, progress=reporter,
+            )  # fmt: skip
+            cold.timings = {"select": time.perf_counter() - t0}
+            return cold
 
         t0 = time.perf_counter()
         model, report = train_mlp(

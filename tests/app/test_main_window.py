@@ -57,8 +57,9 @@ def test_demo_round_keys_next_round(qtbot, demo_window):
     symbols = w.map.scatter.data["symbol"][w.map._slot[first]]
     assert list(symbols) == ["s"] * BATCH
     _estimated, true = w.curve.points()
-    assert [x for x, _ in true] == [0, BATCH]  # two points: one per round
-    assert w.curve.truth.xData.tolist() == [0, BATCH]
+    assert s.rounds[0].cold_start and s.rounds[1].has_model
+    assert [x for x, _ in true] == [BATCH]  # round 1 had no model: the curve starts at round 2
+    assert w.curve.truth.xData.tolist() == [BATCH]
     assert w.labels.counter.text().startswith(f"0 of {BATCH} labeled · round 2")
 
 
@@ -122,8 +123,8 @@ def test_label_combo_delegate(qtbot, demo_window):
     assert table.current_row() == s.queries[3]  # moved on to the next open query
 
 
-def test_row_panel_buttons_answer_the_selected_query_and_move_on(qtbot, demo_window):
-    w = demo_window
+def test_row_panel_buttons_answer_the_selected_query_and_move_on(qtbot, model_window):
+    w = model_window
     s = w.session
     w.select_row(int(s.queries[1]))
     assert "Why this row? DAMI+: the network is unsure" in w.labels.row_panel.why.text()
@@ -147,8 +148,8 @@ def test_hover_shows_the_row_in_a_tooltip(qtbot, demo_window):
     assert QToolTip.text() == w.map.tooltip_for(row)
 
 
-def test_map_click_selects_row_and_row_panel_labels_any_row(qtbot, demo_window):
-    w = demo_window
+def test_map_click_selects_row_and_row_panel_labels_any_row(qtbot, model_window):
+    w = model_window
     s = w.session
     query = int(s.queries[-1])
     view = w.map.plot
@@ -175,8 +176,8 @@ def test_map_click_selects_row_and_row_panel_labels_any_row(qtbot, demo_window):
     assert str(s.dataset.ids[query]) in tip and "Prediction" in tip and "DAMI group" in tip
 
 
-def test_map_modes_and_views(qtbot, demo_window):
-    w = demo_window
+def test_map_modes_and_views(qtbot, model_window):
+    w = model_window
     for mode in ("regions", "prediction", "groups"):
         w.map.set_mode(mode)
         assert w.map.mode == mode

@@ -171,8 +171,8 @@ def test_regions_mode_colours_the_largest_regions_by_family(view, many_groups):
     assert view.styles.colouring is None and not view.families.isVisible()
 
 
-def test_a_legend_family_selects_its_groups_in_the_regions_tab(qtbot, demo_window):
-    w = demo_window
+def test_a_legend_family_selects_its_groups_in_the_regions_tab(qtbot, model_window):
+    w = model_window
     found = w.map.styles.colouring
     assert found is not None and found.families.n_families
     before = w.map.refresh_count

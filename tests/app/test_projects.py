@@ -29,7 +29,7 @@ from dami_gui.core.project.errors import DiskFull
 from dami_gui.core.project.opening import open_project
 from dami_gui.core.session import Session
 
-from .conftest import BATCH, open_demo, wait_for_workers
+from .conftest import BATCH, answer_until_a_model, open_demo, wait_for_workers
 from .test_main_window import key_for
 
 TIMEOUT = 120_000
@@ -106,7 +106,8 @@ def failure_box(qtbot, window, failing, failed=None):
 
 @pytest.fixture
 def saved_demo(qtbot, make_window, demo_csv, tmp_path):
-    """A window on the demo (round 1 done), saved as tmp_path/segment.dami."""
+    """A window on the demo (round 1 done: a cold start, no model), saved as
+    tmp_path/segment.dami."""
     w = make_window()
     w.settings.auto.setChecked(False)
     open_demo(qtbot, w)
@@ -161,7 +162,7 @@ def test_save_demo_as_project_label_close_and_reopen(qtbot, make_window, demo_cs
     assert w2.labels.model.rowCount() == queries.size
     assert w2.windowTitle() == "segment — dami-gui"
     assert "Opened segment.dami" in w2.status.text() and "saved as you give it" in w2.status.text()
-    assert len(w2.curve.points()[1]) == 2
+    assert len(w2.curve.points()[1]) == 1  # round 1 was a cold start: no model, no point
     # and the labeling goes on in the reopened project
     row = w2.labels.table.current_row()
     qtbot.keyClick(w2.labels.table, key_for(int(s2.truth[row])))
@@ -333,6 +334,10 @@ def test_export_labeled_rows_and_whole_pool(qtbot, make_window, notes_csv, tmp_p
 def test_export_model_and_a_failed_export(qtbot, saved_demo, tmp_path):
     w = saved_demo
     target = tmp_path / "model.pt"
+    assert not w.project_menu.export_model_action.isEnabled()  # round 1: no model yet
+    w.settings.auto.setChecked(True)
+    answer_until_a_model(qtbot, w)
+    w.project_menu.update()
     assert w.project_menu.export_model_action.isEnabled()
     with qtbot.waitSignal(w.exports.exported, timeout=TIMEOUT):
         w.exports.export_model(target)

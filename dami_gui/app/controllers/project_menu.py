@@ -159,7 +159,8 @@ class ProjectMenu(QObject):
         self.save_as_action.setEnabled(session is not None and not saved)
         for action in (self.export_rows_action, self.export_pool_action):
             action.setEnabled(session is not None)
-        self.export_model_action.setEnabled(session is not None and bool(session.rounds))
+        last = session.last_round if session is not None else None
+        self.export_model_action.setEnabled(last is not None and last.has_model)
         self.export_menu.setEnabled(session is not None)
         if saved and projects.project is not None:
             self.window.setWindowTitle(f"{projects.project.path.stem} — dami-gui")

@@ -456,6 +456,12 @@ class MapView(QWidget):
         tip = ""
         if view is None:
             colour = "Grey dots: rows not labeled yet (colours appear after the first round)."
+        elif view.result.cold_start:
+            colour = (
+                "No model yet: grey dots are the rows not labeled; the rows to label are the "
+                "most typical row of each unexplored part of the pool (colours come with the "
+                "first model, once rows of two classes are labeled)."
+            )
         elif self.mode == "groups":
             part = view.result.partition
             # groups that hold rows: a pick that copies a labeled row (the tie rule) heads none

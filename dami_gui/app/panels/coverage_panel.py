@@ -155,6 +155,16 @@ class CoveragePanel(QWidget):
             )
             self.hint_label.setStyleSheet(GO_STYLE)
             return
+        if rounds[-1].cold_start:
+            self.title.setText(f"<b>Round {rounds[-1].index}</b>: no model yet.")
+            for value in self.values.values():
+                value.setText("—")
+            self.hint_label.setText(
+                "Label the first rows (two classes or more): the model, its coverage and a hint "
+                "on when to stop follow."
+            )
+            self.hint_label.setStyleSheet(GO_STYLE)
+            return
         cov = self.coverage
         picks = len(rounds[-1].queries) if rounds else None
         self.title.setText(f"<b>Coverage after round {cov.round}</b> ({cov.labels} labels)")

@@ -188,6 +188,12 @@ class ExplainPanel(QWidget):
             self.intro.setVisible(False)
             if session is None:
                 self.title.setText("Open data to see how the model scores each row.")
+            elif model is None and session.last_round is not None:
+                self.title.setText(
+                    "<b>No model yet</b>: a model is trained once rows of two classes are "
+                    "labeled, so this round's rows are typical rows of unexplored parts of the "
+                    "pool, picked without one. The explanation appears after the next round."
+                )
             elif model is None:
                 self.title.setText(
                     "The explanation appears after the first round (there is no model yet)."

@@ -176,14 +176,17 @@ def read_round(
         raise DamagedRound(f"round {idx!r}: {error}") from None
     n_rows = len(keys.keys)
     damaged: list[str] = []
-    result.model_spec, result.model_state = _read_model(spec, state, n_features, n_classes, damaged)
+    result.info, result.timings = _read_extra(extra)
+    if not (result.cold_start and spec == "{}"):  # a cold start has no model to read
+        result.model_spec, result.model_state = _read_model(
+            spec, state, n_features, n_classes, damaged
+        )
     arrays = _read_arrays(store, index, version, source_version, keys, n_classes, damaged)
     for name in _ARRAY_SHAPES:  # centers before the partition that points into them
         if name in arrays and _fits(name, arrays[name], n_rows, n_classes, result):
             setattr(result, name, arrays[name])
         elif name in arrays:
             damaged.append(name.replace("_", " "))
-    result.info, result.timings = _read_extra(extra)
     for key in PER_PICK_INFO:
         values = result.info.get(key)
         if values is not None and not (

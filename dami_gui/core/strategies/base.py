@@ -19,6 +19,7 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 import torch
 
+from dami_gui.core.cold_start import cold_start_why
 from dami_gui.core.errors import ParameterError
 from dami_gui.core.geometry.kcenter import nearest_center
 from dami_gui.core.geometry.points import LocalModelPoints, Points
@@ -294,7 +295,10 @@ def describe(name: str) -> tuple[str, str]:
 
 def why_this_row(name: str, info: dict[str, Any], position: int) -> str:
     """Why strategy ``name`` picked the ``position``-th row (0-based) of a round (see
-    :meth:`QueryStrategy.why_this_row`); an unknown name is named, as in :func:`why_picked`."""
+    :meth:`QueryStrategy.why_this_row`); an unknown name is named, as in :func:`why_picked`.
+    A cold-start round (no model yet) says so whatever the strategy: it picked by no model."""
+    if info.get("cold_start"):
+        return cold_start_why(info, position)
     cls = _REGISTRY.get(name)
     if cls is None:
         return why_picked(name)
