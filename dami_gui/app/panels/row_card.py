@@ -5,6 +5,9 @@ table). The card shows every column of the file first, in a readable two-column 
 columns the model does not use in grey), then why the row was picked, then the model's guess,
 then one button per class plus "Not sure"; each click reaches the session at once.
 
+When the session knows the answers (the demo, or a file's label column taken as known answers)
+the card shows the row's known answer once the user has answered it, never before.
+
 The model's guess is not shown before the row is answered unless the user asks for it (the
 *A* key or the card's button; or *Show the model's guesses* above the table), so that it does not
 anchor the answer; once shown, *A* (or the button) accepts it. The rule lives in the query table's
@@ -250,6 +253,10 @@ class RowPanel(QWidget):
             )
         else:
             parts.append("not labeled yet")
+        known = -1 if session.truth is None else int(session.truth[row])
+        if known >= 0 and (code >= 0 or session.skipped[row]):  # revealed once answered
+            mark = "" if code < 0 else (" ✓" if code == known else " ✗")
+            parts.append(f"known answer: <b>{html.escape(session.classes[known])}</b>{mark}")
         self.title.setText(" · ".join(parts))
         why = ""
         if view is not None and number is not None:
