@@ -7,11 +7,19 @@ cancelled layout is dropped without waiting for it.
 
 from __future__ import annotations
 
+import math
+import os
+import runpy
 import threading
+from pathlib import Path
 
 import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
 
 from dami_gui.app.controllers import map as map_layout
+from dami_gui.app.map.view import MapView
+from dami_gui.app.palette import ClassColors
 from dami_gui.core.embedding import pca_layout
 
 from .conftest import open_demo, wait_for_workers
@@ -63,3 +71,101 @@ def test_cancelled_layout_is_dropped(qtbot, make_window, monkeypatch):
     assert not w.layouts.running
     wait_for_workers(qtbot, timeout=5_000)
     assert w.map.layout_name == "PCA"
+
+
+# ------------------------------------------------- the first map: compiling, said honestly
+
+
+@pytest.fixture
+def settings_in_tmp(tmp_path):
+    """The measured compile time goes to a temporary settings file, not the user's."""
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings")
+    )
+    QSettings().clear()
+    yield
+    QSettings().clear()
+
+
+def test_a_stage_without_a_share_counts_seconds_never_a_frozen_percentage(qtbot):
+    view = MapView(ClassColors())
+    qtbot.addWidget(view)
+    view.show()
+    now = [100.0]
+    view.clock = lambda: now[0]
+    view.show_layout_progress("Preparing UMAP: it compiles its code", math.nan)
+    assert view.status.text() == "Map: PCA · preparing UMAP: it compiles its code · 0 s so far"
+    assert view.busy.isVisible() and view.busy.maximum() == 0  # a busy bar: it moves itself
+    assert view._tick.isActive()
+    now[0] += 42
+    view._tick.timeout.emit()  # the second timer: the count moves without any report
+    assert view.status.text().endswith("· 42 s so far") and "%" not in view.status.text()
+    view.show_layout_progress("Finding neighbours for the map (UMAP)", 0.0)  # a new stage
+    assert view.status.text().endswith("finding neighbours for the map · 0 s so far")
+    view.show_layout_progress("Arranging the map (UMAP)", 0.25)
+    assert view.status.text() == "Map: PCA · arranging UMAP 25% · arranging the map"
+    assert view.busy.maximum() == 1000 and view.busy.value() == 250
+    assert not view._tick.isActive()
+    view.set_status("Map: UMAP")
+    assert not view.busy.isVisible() and not view._tick.isActive()
+
+
+def test_the_first_map_says_umap_is_compiling_and_how_long_it_took_last(
+    qtbot, make_window, monkeypatch, settings_in_tmp, tmp_path
+):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "empty-cache"))
+    release = threading.Event()
+    monkeypatch.setattr(map_layout, "umap_is_warm", lambda: False)
+    monkeypatch.setattr(map_layout, "warm_up_umap", lambda: release.wait(30))
+    monkeypatch.setattr(map_layout, "umap_layout", fake_umap([]))
+    QSettings().setValue(map_layout.COMPILE_SECONDS_KEY, 48.2)  # measured here before
+    w = make_window()
+    w.layouts.use_umap = True
+    try:
+        open_demo(qtbot, w)
+        qtbot.waitUntil(lambda: "preparing UMAP" in w.map.status.text(), timeout=10_000)
+        text = w.map.status.text()
+        assert "the first time after installing this compiles its code" in text
+        assert "(last time: 48 s)" in text and "s so far" in text and "%" not in text
+        assert w.map.busy.isVisible() and w.map.busy.maximum() == 0
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: w.map.layout_name == "UMAP", timeout=30_000)
+    assert w.map.status.text() == "Map: UMAP" and not w.map.busy.isVisible()
+
+
+def test_numba_keeps_compiled_code_in_a_user_cache_folder(monkeypatch, tmp_path, run_main):
+    from dami_gui.app import main as app_main
+    from dami_gui.core.embedding import numba_cache
+
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "cache"))
+    folder = numba_cache.use_numba_cache()
+    assert folder == numba_cache.numba_cache_folder() and folder.is_dir()
+    assert os.environ["NUMBA_CACHE_DIR"] == str(folder)
+    assert not numba_cache.cache_filled()
+    (folder / "umap_layouts.f-1.py311.nbi").write_bytes(b"x")
+    assert numba_cache.cache_filled()
+    # the frozen app's runtime hook picks the same folder
+    hook = runpy.run_path(
+        str(Path(__file__).parents[2] / "packaging" / "hooks" / "rthook_numba_cache.py")
+    )
+    assert hook["_cache_dir"]() == folder
+    # a folder the user chose stays chosen
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
+    assert numba_cache.use_numba_cache() == tmp_path / "mine"
+    # the app sets it at start, before anything imports numba
+    calls = []
+    monkeypatch.setattr(app_main, "use_numba_cache", lambda: calls.append(True))
+    assert run_main(["--no-umap"], lambda window: None) == 0
+    assert calls == [True]
+
+
+def test_the_measured_compile_time_is_kept(qtbot, settings_in_tmp):
+    controller = map_layout.LayoutController(use_umap=False)
+    controller._compiled(12.34)
+    assert float(QSettings().value(map_layout.COMPILE_SECONDS_KEY)) == 12.3
+    controller._compiled(None)  # nothing compiled (warm already): nothing changes
+    assert float(QSettings().value(map_layout.COMPILE_SECONDS_KEY)) == 12.3

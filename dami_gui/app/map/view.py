@@ -17,6 +17,8 @@ nearest row through a grid index (:class:`.picking.PointIndex`).
 from __future__ import annotations
 
 import html
+import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
     QToolTip,
     QVBoxLayout,
@@ -135,6 +138,20 @@ class MapView(QWidget):
         self.reset_button.clicked.connect(self.reset_view)
         self.status = QLabel("")
         self.status.setObjectName("mapStatus")
+        #: Moves while the map is being computed: a busy bar when no share can be given.
+        self.busy = QProgressBar()
+        self.busy.setObjectName("mapBusy")
+        self.busy.setRange(0, 1000)
+        self.busy.setTextVisible(False)
+        self.busy.setMaximumHeight(8)
+        self.busy.setVisible(False)
+        self._stage = ""
+        self._stage_since = 0.0
+        self._fraction = math.nan
+        self.clock = time.monotonic  # (tests replace it)
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._show_progress)
         self.legend = QLabel("")
         self.legend.setWordWrap(True)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
@@ -154,6 +171,7 @@ class MapView(QWidget):
         # the status has a line of its own under the map (UMAP's stages are long), wrapped, so
         # that neither it nor the legend widens the map's column
         self.status.setWordWrap(True)
+        layout.addWidget(self.busy)
         layout.addWidget(self.status)
         layout.addWidget(self.legend)
 
@@ -193,6 +211,7 @@ class MapView(QWidget):
     # -- session and layout --------------------------------------------------------------------
     def set_session(self, session: Session | None) -> None:
         self.session = session
+        self.set_status("")
         self.positions = None
         self.selected = None
         self.highlight = None
@@ -219,14 +238,42 @@ class MapView(QWidget):
         self.refresh()
 
     def set_status(self, text: str) -> None:
+        """Say ``text`` under the map; any progress shown ends."""
+        self._tick.stop()
+        self.busy.setVisible(False)
+        self._stage = ""
         self.status.setText(text)
 
     def show_layout_progress(self, stage: str, fraction: float) -> None:
-        """UMAP is being computed (the PCA map is shown meanwhile): the share done and the stage."""
-        step = stage.replace(" (UMAP)", "")
+        """UMAP is being computed (the PCA map is shown meanwhile): the stage and the share done.
+
+        A stage without a share (``fraction`` NaN, or still 0) shows no percentage but the
+        seconds it has taken so far, counting, and a busy bar: never a 0 % that does not move.
+        """
+        if stage != self._stage:
+            self._stage, self._stage_since = stage, self.clock()
+        self._fraction = fraction
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        if not self._stage:
+            return
+        step = self._stage.replace(" (UMAP)", "")
         step = step[:1].lower() + step[1:]
         shown = self.layout_name or "PCA"
-        self.set_status(f"Map: {shown} · arranging UMAP {fraction:.0%} · {step}")
+        moving = math.isfinite(self._fraction) and self._fraction > 0
+        self.busy.setVisible(True)
+        if moving:
+            self._tick.stop()
+            self.busy.setRange(0, 1000)
+            self.busy.setValue(int(min(self._fraction, 1.0) * 1000))
+            self.status.setText(f"Map: {shown} · arranging UMAP {self._fraction:.0%} · {step}")
+            return
+        self.busy.setRange(0, 0)  # busy: it moves by itself
+        seconds = int(self.clock() - self._stage_since)
+        self.status.setText(f"Map: {shown} · {step} · {seconds} s so far")
+        if not self._tick.isActive():
+            self._tick.start()
 
     def show_layout_failed(self) -> None:
         """UMAP failed: the map stays as it is (the reason is in the log)."""
