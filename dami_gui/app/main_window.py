@@ -185,6 +185,7 @@ class MainWindow(QMainWindow):
         self.settings.nextRoundRequested.connect(self.next_round)
         self.map.rowClicked.connect(self.select_row)
         self.labels.rowSelected.connect(self.select_row)
+        self.labels.table.rowHovered.connect(self.map.show_hover)
         self.explanations.rowRequested.connect(self.select_row)
         self.explanations.highlightRequested.connect(self.map.set_highlight)
         self.map.families.groupsChosen.connect(self.explanations.regions.select_groups)

@@ -93,22 +93,23 @@ def test_a_stage_without_a_share_counts_seconds_never_a_frozen_percentage(qtbot)
     qtbot.addWidget(view)
     view.show()
     now = [100.0]
-    view.clock = lambda: now[0]
+    view.progress.clock = lambda: now[0]
     view.show_layout_progress("Preparing UMAP: it compiles its code", math.nan)
     assert view.status.text() == "Map: PCA · preparing UMAP: it compiles its code · 0 s so far"
-    assert view.busy.isVisible() and view.busy.maximum() == 0  # a busy bar: it moves itself
-    assert view._tick.isActive()
+    busy = view.progress.busy
+    assert busy.isVisible() and busy.maximum() == 0  # a busy bar: it moves by itself
+    assert view.progress.tick.isActive()
     now[0] += 42
-    view._tick.timeout.emit()  # the second timer: the count moves without any report
+    view.progress.tick.timeout.emit()  # the second timer: the count moves without any report
     assert view.status.text().endswith("· 42 s so far") and "%" not in view.status.text()
     view.show_layout_progress("Finding neighbours for the map (UMAP)", 0.0)  # a new stage
     assert view.status.text().endswith("finding neighbours for the map · 0 s so far")
     view.show_layout_progress("Arranging the map (UMAP)", 0.25)
     assert view.status.text() == "Map: PCA · arranging UMAP 25% · arranging the map"
-    assert view.busy.maximum() == 1000 and view.busy.value() == 250
-    assert not view._tick.isActive()
+    assert view.progress.busy.maximum() == 1000 and view.progress.busy.value() == 250
+    assert not view.progress.tick.isActive()
     view.set_status("Map: UMAP")
-    assert not view.busy.isVisible() and not view._tick.isActive()
+    assert not view.progress.busy.isVisible() and not view.progress.tick.isActive()
 
 
 def test_the_first_map_says_umap_is_compiling_and_how_long_it_took_last(
@@ -128,11 +129,11 @@ def test_the_first_map_says_umap_is_compiling_and_how_long_it_took_last(
         text = w.map.status.text()
         assert "the first time after installing this compiles its code" in text
         assert "(last time: 48 s)" in text and "s so far" in text and "%" not in text
-        assert w.map.busy.isVisible() and w.map.busy.maximum() == 0
+        assert w.map.progress.busy.isVisible() and w.map.progress.busy.maximum() == 0
     finally:
         release.set()
     qtbot.waitUntil(lambda: w.map.layout_name == "UMAP", timeout=30_000)
-    assert w.map.status.text() == "Map: UMAP" and not w.map.busy.isVisible()
+    assert w.map.status.text() == "Map: UMAP" and not w.map.progress.busy.isVisible()
 
 
 def test_numba_keeps_compiled_code_in_a_user_cache_folder(monkeypatch, tmp_path, run_main):

@@ -7,9 +7,13 @@ model mostly predicts as that class. Its children are the groups in shade order.
 entry outlines its rows on the map (``highlightRequested(rows)``) and lists them under the tree;
 in the DAMI-groups mode ``groupsChosen(groups)`` also carries the group indices, so that the
 Regions tab can select them. Clicking the chosen entry again, or *Clear*, clears it.
+
+:func:`colour_note` is the sentence under the map that says what the colours and symbols mean.
 """
 
 from __future__ import annotations
+
+import html
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -27,7 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from dami_gui.app.map.colouring import Colouring
-from dami_gui.app.palette import family_swatch, swatch
+from dami_gui.app.palette import QUERY_RING, ClassColors, family_swatch, swatch
+from dami_gui.app.panels.round_view import TOP_REGIONS, round_view
 from dami_gui.core.session import Session
 
 #: How many row ids the list under the tree names before "…".
@@ -248,3 +253,65 @@ class MapLegend(QWidget):
             self.choose_family(int(index))
         else:
             self.choose_unit(int(index))
+
+
+def colour_note(
+    session: Session, mode: str, colors: ClassColors, dense: bool, outlined: int | None
+) -> tuple[str, str]:
+    """The note under the map: what the dot colours mean in ``mode``, the symbols, and how many
+    rows are ``outlined``; and its tooltip (the longer story, the class colours)."""
+    view = round_view(session)
+    tip = ""
+    if view is None:
+        colour = "Grey dots: rows not labeled yet (colours appear after the first round)."
+    elif view.result.cold_start:
+        colour = (
+            "No model yet: grey dots are the rows not labeled; the rows to label are the most "
+            "typical row of each unexplored part of the pool (colours come with the first "
+            "model, once rows of two classes are labeled)."
+        )
+    elif mode == "groups":
+        part = view.result.partition
+        # groups that hold rows: a pick that copies a labeled row (the tie rule) heads none
+        groups = np.unique(np.asarray(part)) if part is not None else np.empty(0)
+        n = int((groups >= 0).sum())
+        colour = (
+            f"Dot colour: DAMI group ({n} groups of rows whose local explanation is closest to "
+            "the same center), in the hue of its predicted class."
+        )
+        tip = (
+            "Each group takes the hue of the class the model predicts for most of its rows, and "
+            "a shade of its own. Shift-click a dot to outline its group."
+        )
+    elif mode == "regions" and view.n_regions == 0:
+        colour = "Linear regions are not known for this round; the next round finds them."
+    elif mode == "regions":
+        top = min(TOP_REGIONS, view.n_regions)
+        covered = int(((view.region_rank >= 0) & (view.region_rank < top)).sum())
+        colour = (
+            f"Dot colour: the {top} largest of the network's {view.n_regions} linear regions "
+            f"({covered:,} of {session.n_rows:,} rows) in the hue of the class predicted there, "
+            "a shade each; grey: the others."
+        )
+    else:
+        colour = "Dot colour: the class the model predicts (pale)."
+    classes = " ".join(
+        f"<span style='color:{colors[i]}'>■</span>&nbsp;{html.escape(name)}"
+        for i, name in enumerate(session.classes)
+    )
+    shown = (
+        " Plain rows are drawn per screen pixel, in the colour most of its rows have; darker "
+        "where more rows fall."
+        if dense
+        else ""
+    )
+    text = (
+        f"{colour} ■ labeled · <span style='color:{QUERY_RING}'>◯</span> to label, numbered in "
+        f"pick order · ✕ not sure.{shown}"
+    )
+    if outlined is not None:
+        text += (
+            f" <b>Outlined</b>: the {outlined:,} rows of the selected group(s); the other "
+            "unlabeled rows are grey."
+        )
+    return text, f"{tip}<br>Labeled rows (squares) in their class colour: {classes}"

@@ -16,20 +16,15 @@ nearest row through a grid index (:class:`.picking.PointIndex`).
 
 from __future__ import annotations
 
-import html
-import math
-import time
-
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QCursor, QFont
+from PySide6.QtGui import QBrush, QCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QToolTip,
     QVBoxLayout,
@@ -44,11 +39,13 @@ from dami_gui.app.map.drawing import (
     drawing_order,
     style_codes,
 )
-from dami_gui.app.map.legend import LegendSplit, MapLegend
+from dami_gui.app.map.legend import LegendSplit, MapLegend, colour_note
 from dami_gui.app.map.picking import PointIndex, pick_row, tooltip_text
 from dami_gui.app.map.pool_image import PoolImage, drawn_as_points, plain_rows, style_colours
-from dami_gui.app.palette import QUERY_RING, SELECTION, ClassColors
-from dami_gui.app.panels.round_view import TOP_REGIONS, round_view
+from dami_gui.app.map.progress import MapProgress
+from dami_gui.app.map.query_labels import QueryLabels
+from dami_gui.app.palette import SELECTION, ClassColors
+from dami_gui.app.panels.round_view import round_view
 from dami_gui.core.session import Session
 
 MODES = [
@@ -101,6 +98,10 @@ class MapView(QWidget):
         self.plot.setAspectLocked(False)
         self.viewbox = self.plot.getViewBox()
         self.viewbox.setDefaultPadding(0.03)
+        #: The view is the whole pool (as Reset view sets it), not one the user zoomed or moved:
+        #: a new round's queries are then brought into view.
+        self.whole_view = True
+        self.viewbox.sigRangeChangedManually.connect(self._moved_by_user)
         self.scatter = StyledScatter(pxMode=True, useCache=True, hoverable=False)
         self.plot.addItem(self.scatter)
         self.pool_image = PoolImage(self.plot)
@@ -115,7 +116,19 @@ class MapView(QWidget):
         self.target.setVisible(False)
         self.target.setZValue(10)
         self.plot.addItem(self.target)
-        self.numbers: list[pg.TextItem] = []
+        #: A ring that shows where the row under the mouse in the query table is.
+        self.hover_ring = pg.TargetItem(
+            pos=(0, 0),
+            size=30,
+            symbol="o",
+            movable=False,
+            pen=pg.mkPen("#ff7f0e", width=3),
+            brush=pg.mkBrush(0, 0, 0, 0),
+        )
+        self.hover_ring.setVisible(False)
+        self.hover_ring.setZValue(11)
+        self.plot.addItem(self.hover_ring)
+        self.query_labels = QueryLabels(self.plot)  # the queries' numbers, none hiding another
 
         self.mode_box = QComboBox()
         for key, title in MODES:
@@ -136,22 +149,8 @@ class MapView(QWidget):
         self.reset_button = QPushButton("Reset view")
         self.reset_button.setToolTip("Show the whole pool")
         self.reset_button.clicked.connect(self.reset_view)
-        self.status = QLabel("")
-        self.status.setObjectName("mapStatus")
-        #: Moves while the map is being computed: a busy bar when no share can be given.
-        self.busy = QProgressBar()
-        self.busy.setObjectName("mapBusy")
-        self.busy.setRange(0, 1000)
-        self.busy.setTextVisible(False)
-        self.busy.setMaximumHeight(8)
-        self.busy.setVisible(False)
-        self._stage = ""
-        self._stage_since = 0.0
-        self._fraction = math.nan
-        self.clock = time.monotonic  # (tests replace it)
-        self._tick = QTimer(self)
-        self._tick.setInterval(1000)
-        self._tick.timeout.connect(self._show_progress)
+        self.progress = MapProgress()  # the line under the map: layout shown, next one's progress
+        self.status = self.progress.label
         self.legend = QLabel("")
         self.legend.setWordWrap(True)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
@@ -168,11 +167,7 @@ class MapView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(LegendSplit(self.plot, self.families), 1)
-        # the status has a line of its own under the map (UMAP's stages are long), wrapped, so
-        # that neither it nor the legend widens the map's column
-        self.status.setWordWrap(True)
-        layout.addWidget(self.busy)
-        layout.addWidget(self.status)
+        layout.addWidget(self.progress)
         layout.addWidget(self.legend)
 
         self._hover_pos: QPointF | None = None
@@ -239,48 +234,21 @@ class MapView(QWidget):
 
     def set_status(self, text: str) -> None:
         """Say ``text`` under the map; any progress shown ends."""
-        self._tick.stop()
-        self.busy.setVisible(False)
-        self._stage = ""
-        self.status.setText(text)
+        self.progress.say(text)
 
     def show_layout_progress(self, stage: str, fraction: float) -> None:
-        """UMAP is being computed (the PCA map is shown meanwhile): the stage and the share done.
-
-        A stage without a share (``fraction`` NaN, or still 0) shows no percentage but the
-        seconds it has taken so far, counting, and a busy bar: never a 0 % that does not move.
-        """
-        if stage != self._stage:
-            self._stage, self._stage_since = stage, self.clock()
-        self._fraction = fraction
-        self._show_progress()
-
-    def _show_progress(self) -> None:
-        if not self._stage:
-            return
-        step = self._stage.replace(" (UMAP)", "")
-        step = step[:1].lower() + step[1:]
-        shown = self.layout_name or "PCA"
-        moving = math.isfinite(self._fraction) and self._fraction > 0
-        self.busy.setVisible(True)
-        if moving:
-            self._tick.stop()
-            self.busy.setRange(0, 1000)
-            self.busy.setValue(int(min(self._fraction, 1.0) * 1000))
-            self.status.setText(f"Map: {shown} · arranging UMAP {self._fraction:.0%} · {step}")
-            return
-        self.busy.setRange(0, 0)  # busy: it moves by itself
-        seconds = int(self.clock() - self._stage_since)
-        self.status.setText(f"Map: {shown} · {step} · {seconds} s so far")
-        if not self._tick.isActive():
-            self._tick.start()
+        """UMAP is being computed (the PCA map is shown meanwhile): the stage and the share done
+        (see :class:`.progress.MapProgress`: seconds, not a frozen 0 %, when there is none)."""
+        self.progress.layout_name = self.layout_name
+        self.progress.progress(stage, fraction)
 
     def show_layout_failed(self) -> None:
         """UMAP failed: the map stays as it is (the reason is in the log)."""
         self.set_status(f"Map: {self.layout_name} (UMAP failed; see the log)")
 
     def reset_view(self) -> None:
-        """Fit the view to the pool; a few far outliers (0.5 % per side) may fall outside."""
+        """Fit the view to the pool; a few far outliers (0.5 % per side) may fall outside, never
+        a row to label."""
         if self.positions is None or not len(self.positions):
             return
         if len(self.positions) >= 200:
@@ -288,10 +256,31 @@ class MapView(QWidget):
             hi = np.quantile(self.positions, 0.995, axis=0)
         else:
             lo, hi = self.positions.min(axis=0), self.positions.max(axis=0)
+        if self.session is not None and self.session.queries.size:  # every query in view
+            asked = self.positions[np.asarray(self.session.queries, dtype=np.int64)]
+            lo, hi = np.minimum(lo, asked.min(axis=0)), np.maximum(hi, asked.max(axis=0))
         self.viewbox.setRange(
             xRange=(float(lo[0]), float(hi[0])),
             yRange=(float(lo[1]), float(hi[1])),
             padding=0.06,
+        )
+        self.whole_view = True
+
+    def _moved_by_user(self, *_: object) -> None:
+        self.whole_view = False
+
+    def _queries_in_view(self) -> bool:
+        if self.session is None or self.positions is None or not self.session.queries.size:
+            return True
+        asked = self.positions[np.asarray(self.session.queries, dtype=np.int64)]
+        (x0, x1), (y0, y1) = self.viewbox.viewRange()
+        return bool(
+            (
+                (asked[:, 0] >= x0)
+                & (asked[:, 0] <= x1)
+                & (asked[:, 1] >= y0)
+                & (asked[:, 1] <= y1)
+            ).all()
         )
 
     def _set_box_zoom(self, on: bool) -> None:
@@ -307,6 +296,8 @@ class MapView(QWidget):
 
     def _on_session(self, kind: str, payload: object) -> None:
         if kind == "round":
+            if self.whole_view and not self._queries_in_view():
+                self.reset_view()  # the new queries in view, however far out they lie
             self.refresh()
         elif kind == "labels":
             self.update_rows(np.asarray(payload, dtype=np.int64))
@@ -384,31 +375,23 @@ class MapView(QWidget):
         self.scatter.restyle(slots, self._style_codes(rows), self.styles.table)
         self._update_legend()
 
+    @property
+    def numbers(self) -> list[pg.TextItem]:
+        """The query numbers drawn on the map (placed by :mod:`.query_labels`)."""
+        return self.query_labels.items
+
     def _draw_numbers(self) -> None:
         session = self.session
         assert session is not None and self.positions is not None
         view = round_view(session)
-        queries = [] if view is None else list(np.asarray(session.queries)[:MAX_NUMBERS])
-        font = QFont()
-        font.setPointSize(8)
-        font.setBold(True)
-        while len(self.numbers) < len(queries):
-            item = pg.TextItem(
-                "", color="#7a0c0c", anchor=(-0.15, 1.0), fill=pg.mkBrush(255, 255, 255, 190)
-            )
-            item.setFont(font)
-            item.setZValue(5)
-            self.plot.addItem(item)
-            self.numbers.append(item)
-        for i, item in enumerate(self.numbers):
-            if i < len(queries):
-                row = int(queries[i])
-                number = view.query_number.get(row, i + 1) if view else i + 1
-                item.setText(str(number))
-                item.setPos(float(self.positions[row, 0]), float(self.positions[row, 1]))
-                item.setVisible(True)
-            else:
-                item.setVisible(False)
+        queries = np.empty(0, dtype=np.int64)
+        if view is not None:
+            queries = np.asarray(session.queries, dtype=np.int64)[:MAX_NUMBERS]
+        numbers = [
+            view.query_number.get(int(row), i + 1) if view else i + 1
+            for i, row in enumerate(queries)
+        ]
+        self.query_labels.set_queries(self.positions, queries, numbers)
 
     # -- selection, hover, click ---------------------------------------------------------------
     def set_highlight(self, rows: np.ndarray | None) -> None:
@@ -431,6 +414,15 @@ class MapView(QWidget):
         if self.highlight is None:
             return np.empty(0, dtype=np.int64)
         return np.flatnonzero(self.highlight)
+
+    def show_hover(self, row: int | None) -> None:
+        """Ring ``row`` (the query under the mouse in the table); None hides the ring."""
+        if row is None or row < 0 or self.positions is None or row >= len(self.positions):
+            self.hover_ring.setVisible(False)
+            return
+        x, y = self.positions[row]
+        self.hover_ring.setPos(float(x), float(y))
+        self.hover_ring.setVisible(True)
 
     def set_selected(self, row: int | None) -> None:
         self.selected = row
@@ -495,63 +487,10 @@ class MapView(QWidget):
 
     # -- legend ----------------------------------------------------------------------------------
     def _update_legend(self) -> None:
-        session = self.session
-        if session is None:
+        if self.session is None:
             self.legend.setText("")
             return
-        view = round_view(session)
-        tip = ""
-        if view is None:
-            colour = "Grey dots: rows not labeled yet (colours appear after the first round)."
-        elif view.result.cold_start:
-            colour = (
-                "No model yet: grey dots are the rows not labeled; the rows to label are the "
-                "most typical row of each unexplored part of the pool (colours come with the "
-                "first model, once rows of two classes are labeled)."
-            )
-        elif self.mode == "groups":
-            part = view.result.partition
-            # groups that hold rows: a pick that copies a labeled row (the tie rule) heads none
-            groups = np.unique(np.asarray(part)) if part is not None else np.empty(0)
-            n = int((groups >= 0).sum())
-            colour = (
-                f"Dot colour: DAMI group ({n} groups of rows whose local explanation is "
-                "closest to the same center), in the hue of its predicted class."
-            )
-            tip = (
-                "Each group takes the hue of the class the model predicts for most of its rows, "
-                "and a shade of its own. Shift-click a dot to outline its group."
-            )
-        elif self.mode == "regions" and view.n_regions == 0:
-            colour = "Linear regions are not known for this round; the next round finds them."
-        elif self.mode == "regions":
-            top = min(TOP_REGIONS, view.n_regions)
-            covered = int(((view.region_rank >= 0) & (view.region_rank < top)).sum())
-            colour = (
-                f"Dot colour: the {top} largest of the network's {view.n_regions} linear "
-                f"regions ({covered:,} of {session.n_rows:,} rows) in the hue of the class "
-                "predicted there, a shade each; grey: the others."
-            )
-        else:
-            colour = "Dot colour: the class the model predicts (pale)."
-        classes = " ".join(
-            f"<span style='color:{self.colors[i]}'>■</span>&nbsp;{html.escape(name)}"
-            for i, name in enumerate(session.classes)
-        )
-        shown = (
-            " Plain rows are drawn per screen pixel, in the colour most of its rows have;"
-            " darker where more rows fall."
-            if self.dense
-            else ""
-        )
-        self.legend.setText(
-            f"{colour} ■ labeled · <span style='color:{QUERY_RING}'>◯</span> to label, "
-            f"numbered in pick order · ✕ not sure.{shown}"
-            + (
-                ""
-                if self.highlight is None
-                else f" <b>Outlined</b>: the {int(self.highlight.sum()):,} rows of the selected "
-                "group(s); the other unlabeled rows are grey."
-            )
-        )
-        self.legend.setToolTip(f"{tip}<br>Labeled rows (squares) in their class colour: {classes}")
+        outlined = None if self.highlight is None else int(self.highlight.sum())
+        text, tip = colour_note(self.session, self.mode, self.colors, self.dense, outlined)
+        self.legend.setText(text)
+        self.legend.setToolTip(tip)

@@ -17,7 +17,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -312,6 +319,7 @@ class QueryTableView(QTableView):
 
     rowSelected = Signal(int)
     keyMessage = Signal(str)
+    rowHovered = Signal(int)  # the pool row under the mouse (-1: none)
 
     def __init__(self, model: QueryTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -333,6 +341,8 @@ class QueryTableView(QTableView):
         header.setDefaultSectionSize(90)
         header.setHighlightSections(False)
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setMouseTracking(True)  # the map rings the query under the mouse
+        self.entered.connect(lambda index: self.rowHovered.emit(self._model.row_at(index.row())))
         model.modelReset.connect(self._after_reset)
         self._after_reset()
 
@@ -388,6 +398,10 @@ class QueryTableView(QTableView):
         if current.isValid() and current.row() != previous.row():
             self.keys.pending = ""
             self.rowSelected.emit(self._model.row_at(current.row()))
+
+    def leaveEvent(self, event: QEvent) -> None:
+        super().leaveEvent(event)
+        self.rowHovered.emit(-1)
 
     # -- labeling keys -----------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:
