@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
-# Okabe–Ito plus a few more, readable for most colour-vision deficiencies.
+# Okabe–Ito plus a few more, readable for most colour-vision deficiencies. No black and no grey:
+# a class's groups on the map are shades of its colour, and shades of black are the greys of
+# the rows not coloured (Okabe–Ito's black is Paul Tol's wine here).
 CLASS_COLORS = [
     "#0072B2",
     "#E69F00",
@@ -20,7 +22,7 @@ CLASS_COLORS = [
     "#D55E00",
     "#56B4E9",
     "#8C6D31",
-    "#000000",
+    "#882255",
     "#F0E442",
     "#7F3C8D",
     "#11A579",
@@ -52,6 +54,13 @@ def family_swatch(colors: list[str], width: int = 24, height: int = 12) -> QIcon
 def class_color(index: int) -> str:
     """The default colour of class ``index`` (cycled beyond the palette)."""
     return CLASS_COLORS[index % len(CLASS_COLORS)]
+
+
+def without_hue(color: str) -> bool:
+    """Whether ``color`` has (almost) no hue: black, white, a grey. Its shades would be greys,
+    which on the map read as rows not coloured."""
+    c = QColor(color)
+    return c.hslHueF() < 0 or c.hslSaturationF() < 0.15
 
 
 def shades(color: str, n: int) -> list[str]:

@@ -6,7 +6,8 @@ row count: the DAMI groups (or linear regions) whose rows the
 model mostly predicts as that class. Its children are the groups in shade order. Clicking an
 entry outlines its rows on the map (``highlightRequested(rows)``) and lists them under the tree;
 in the DAMI-groups mode ``groupsChosen(groups)`` also carries the group indices, so that the
-Regions tab can select them. Clicking the chosen entry again, or *Clear*, clears it.
+Regions tab can select them. Clicking the chosen entry again, or *Clear*, clears it; *Clear* is
+enabled whenever the map shows an outline, also one chosen in the Regions tab, and drops it.
 
 :func:`colour_note` is the sentence under the map that says what the colours and symbols mean.
 """
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dami_gui.app.cell_text import counted
 from dami_gui.app.map.colouring import Colouring
 from dami_gui.app.palette import QUERY_RING, ClassColors, family_swatch, swatch
 from dami_gui.app.panels.round_view import TOP_REGIONS, round_view
@@ -85,6 +87,8 @@ class MapLegend(QWidget):
         self.colouring: Colouring | None = None
         self.chosen: str | None = None
         self.chosen_rows: np.ndarray | None = None  # the rows last sent for outlining
+        #: The map shows an outline, from here or elsewhere (the Regions tab): Clear drops it.
+        self.outlined = False
         self._items: dict[str, QTreeWidgetItem] = {}  # "family:f" / "unit:g" -> its entry
         self._family_texts: list[str] = []
         self.title = QLabel("")
@@ -128,28 +132,26 @@ class MapLegend(QWidget):
         """Show ``colouring``'s families (nothing when None); a new colouring drops the choice."""
         if session is self.session and colouring is self.colouring:
             return
-        self.clear()  # the outline and the Regions tab's selection go with the old colours
+        if self.chosen is not None:  # its outline and the Regions tab's selection go with the
+            self.clear()  # old colours
         self.session, self.colouring = session, colouring
         self.detail.setText("")
-        self.clear_button.setEnabled(False)
-        self.tree.clear()
-        self._items, self._family_texts = {}, []
-        self.setVisible(colouring is not None)
-        if colouring is None or session is None:
-            return
+        self.clear_button.setEnabled(self.outlined)
+        # the header and the list change together, never the one describing another round
+        self.setUpdatesEnabled(False)
+        try:
+            self.title.setText("")
+            self.tree.clear()
+            self._items, self._family_texts = {}, []
+            self.setVisible(colouring is not None)
+            if colouring is not None and session is not None:
+                self._fill(colouring)
+        finally:
+            self.setUpdatesEnabled(True)
+
+    def _fill(self, colouring: Colouring) -> None:
         fam = colouring.families
-        units = "DAMI groups" if colouring.unit == "group" else "linear regions"
-        # groups that hold rows: a pick that copies a labeled row (the tie rule) heads none
-        shown = int((np.asarray(fam.group_size) > 0).sum())
-        self.title.setText(f"<b>{fam.n_families} colours</b> for {shown} {units}")
-        self.title.setToolTip(
-            f"A hue per class the model predicts for most of a {colouring.unit}'s rows, a shade "
-            f"per {colouring.unit} (similar ones side by side). Hover a dot for its exact "
-            f"{colouring.unit}; click an entry to outline its rows."
-        )
-        self.tree.headerItem().setToolTip(
-            0, f"The class the model predicts for most rows, and how many {units} have it"
-        )
+        units = "DAMI group" if colouring.unit == "group" else "linear region"
         for f, chain in enumerate(fam.groups):
             shades = colouring.family_colours[f]
             item = QTreeWidgetItem(
@@ -161,7 +163,7 @@ class MapLegend(QWidget):
             self._family_texts.append(item.text(0))
             item.setToolTip(
                 0,
-                f"{len(chain)} {units} whose rows the model mostly predicts as "
+                f"{counted(len(chain), units)} whose rows the model mostly predicts as "
                 f"{colouring.family_names[f]}, {fam.rows[f]:,} rows; light to dark, similar "
                 "ones side by side",
             )
@@ -176,6 +178,19 @@ class MapLegend(QWidget):
                 child.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
                 item.addChild(child)
             self.tree.addTopLevelItem(item)
+        # groups that hold rows: a pick that copies a labeled row (the tie rule) heads none
+        shown = int((np.asarray(fam.group_size) > 0).sum())
+        self.title.setText(
+            f"<b>{counted(fam.n_families, 'colour')}</b> for {counted(shown, units)}"
+        )
+        self.title.setToolTip(
+            f"A hue per class the model predicts for most of a {colouring.unit}'s rows, a shade "
+            f"per {colouring.unit} (similar ones side by side). Hover a dot for its exact "
+            f"{colouring.unit}; click an entry to outline its rows."
+        )
+        self.tree.headerItem().setToolTip(
+            0, f"The class the model predicts for most rows, and how many {units}s have it"
+        )
 
     def family_entries(self) -> list[str]:
         """The text of each family entry (tests, screenshots)."""
@@ -226,9 +241,14 @@ class MapLegend(QWidget):
             self.tree.setCurrentItem(item)
             self.tree.blockSignals(False)
 
+    def set_outlined(self, on: bool) -> None:
+        """The map shows an outline now (``on``), whoever asked for it: Clear can drop it."""
+        self.outlined = bool(on)
+        self.clear_button.setEnabled(self.outlined or self.chosen is not None)
+
     def clear(self) -> None:
-        """Drop the choice and its outline."""
-        had = self.chosen is not None
+        """Drop the choice and the map's outline (also one the Regions tab asked for)."""
+        had = self.chosen is not None or self.outlined
         self.forget()
         if had:
             self.highlightRequested.emit(None)
@@ -239,7 +259,7 @@ class MapLegend(QWidget):
         """Drop the choice without touching the map (the outline was cleared elsewhere)."""
         self.chosen, self.chosen_rows = None, None
         self.detail.setText("")
-        self.clear_button.setEnabled(False)
+        self.clear_button.setEnabled(self.outlined)
         self.tree.clearSelection()
 
     def _clicked(self, item: QTreeWidgetItem, _column: int) -> None:

@@ -191,6 +191,7 @@ class MapView(QWidget):
         found = None if session is None else colouring(session, self.mode, self.colors)
         if self.families.chosen is not None:  # its outline goes with the old colours: cleared
             self.highlight = None  # here, as set_colouring drops it (no redraw inside a redraw)
+            self.families.set_outlined(False)
         self.styles = MapStyles(self.colors, len(session.classes) if session else 0, found)
         self.families.set_colouring(session, found)
 
@@ -210,6 +211,7 @@ class MapView(QWidget):
         self.positions = None
         self.selected = None
         self.highlight = None
+        self.families.set_outlined(False)
         self._index = None
         self.target.setVisible(False)
         self._build_styles()
@@ -407,6 +409,7 @@ class MapView(QWidget):
         if rows is not self.families.chosen_rows:
             self.families.forget()  # the outline now comes from elsewhere
         self.highlight = mask
+        self.families.set_outlined(mask is not None)
         self.refresh()
 
     def highlighted_rows(self) -> np.ndarray:
