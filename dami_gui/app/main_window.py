@@ -21,13 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
     QDockWidget,
     QGroupBox,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -282,6 +287,7 @@ class MainWindow(QMainWindow):
             if start:
                 self.next_round()
         self.projects.session_changed(session, self.colors)
+        self.focus_queue()
 
     def _colours_changed(self) -> None:
         """A class colour changed (the views share ``self.colors``): repaint them."""
@@ -337,8 +343,25 @@ class MainWindow(QMainWindow):
     def _round_progress(self, stage: str, fraction: float) -> None:
         self.status.progress(f"Round {self._round_number()}: {stage}", fraction)
 
+    def focus_queue(self) -> None:
+        """Give the keys to the query table (after a round, or a session or project shown), so
+        that the labeling keys work without a click first; not while the user types."""
+        focus = QApplication.focusWidget()
+        typing = isinstance(focus, QLineEdit | QAbstractSpinBox | QTextEdit) or (
+            isinstance(focus, QComboBox) and focus.isEditable()
+        )
+        if not typing and self.session is not None:
+            self.labels.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """A labeling key that reached the window (focus on a widget that does not use it)
+        answers the current query, as in the table."""
+        if not self.labels.table.label_key(event):
+            super().keyPressEvent(event)
+
     def _round_committed(self, result: RoundResult) -> None:
         self.settings.set_running(False)
+        self.focus_queue()
         _done, total = self.session.query_status() if self.session else (0, 0)
         estimate = (
             ""

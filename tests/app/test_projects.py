@@ -163,9 +163,12 @@ def test_save_demo_as_project_label_close_and_reopen(qtbot, make_window, demo_cs
     assert w2.windowTitle() == "segment — dami-gui"
     assert "Opened segment.dami" in w2.status.text() and "saved as you give it" in w2.status.text()
     assert len(w2.curve.points()[1]) == 1  # round 1 was a cold start: no model, no point
-    # and the labeling goes on in the reopened project
+    # and the labeling goes on in the reopened project, by keys at once: no click first
+    w2.activateWindow()
+    qtbot.waitUntil(lambda: w2.labels.table.hasFocus(), timeout=5_000)
     row = w2.labels.table.current_row()
-    qtbot.keyClick(w2.labels.table, key_for(int(s2.truth[row])))
+    qtbot.keyClick(w2.focusWidget(), key_for(int(s2.truth[row])))
+    assert s2.labels[row] == s2.truth[row]
     w2.close()
     with open_project(tmp_path / "segment.dami", readonly=True) as check:
         assert check.session.labels[row] == s2.truth[row]

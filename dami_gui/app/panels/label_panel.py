@@ -75,6 +75,7 @@ class LabelPanel(QWidget):
         self.table.keyMessage.connect(self.key_message.setText)
         self.row_panel = RowPanel(colors, self.model)
         self.row_panel.answered.connect(self._answered)
+        self.table.rowSelected.connect(self.row_panel.show_row)  # the card shows the current row
         self.model.dataChanged.connect(lambda *_: self.row_panel.refresh())
 
         top = QHBoxLayout()
@@ -104,8 +105,8 @@ class LabelPanel(QWidget):
 
     def set_session(self, session: Session | None) -> None:
         self.session = session
+        self.row_panel.set_session(session)  # first: the table then shows its current row in it
         self.model.set_session(session)
-        self.row_panel.set_session(session)
         self._session_link.switch(session)
         if session is not None:
             self.keys.setText(self._key_legend(session))
