@@ -85,7 +85,7 @@ def test_the_guess_is_hidden_until_answered_or_asked_for_then_a_accepts_it(qtbot
     assert s.labels[row] == -1 and table.current_row() == row
     assert model.data(model.index(position, COL_PREDICTION)) == s.classes[guess]
     assert f"'{s.classes[guess]}': A again accepts it" in panel.key_message.text()
-    assert f"Model's guess: <b>" in card.guess.text() and s.classes[guess] in card.guess.text()
+    assert "Model's guess: <b>" in card.guess.text() and s.classes[guess] in card.guess.text()
     assert card.guess_button.text() == "Accept (A)"
     qtbot.keyClick(table, Qt.Key.Key_A)  # A again: accepted, on to the next query
     assert s.labels[row] == guess and table.current_row() != row
