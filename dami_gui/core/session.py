@@ -31,6 +31,11 @@ from dami_gui.core.device import resolve_device
 from dami_gui.core.errors import ParameterError
 from dami_gui.core.model import MLP, MLPConfig, train_mlp
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
+from dami_gui.core.quality import (  # noqa: F401  (the estimate's settings, named here too)
+    ESTIMATE_FOLDS,
+    MIN_LABELS_FOR_ESTIMATE,
+    cross_validated_predictions,
+)
 from dami_gui.core.records import EVENT_KINDS, LabelEvent, RoundResult
 from dami_gui.core.strategies import DEFAULT_STRATEGY, ModelOutputs, QueryContext, get_strategy
 from dami_gui.core.validation import check_int
@@ -39,10 +44,6 @@ Listener = Callable[[str, object], None]
 
 #: Rows asked for per round unless told otherwise.
 DEFAULT_BATCH_SIZE = 20
-#: Fewest labeled rows for which a cross-validated accuracy estimate is given.
-MIN_LABELS_FOR_ESTIMATE = 10
-#: Folds of the cross-validated accuracy estimate (fewer when there are fewer labeled rows).
-ESTIMATE_FOLDS = 5
 
 
 class Journal(Protocol):
@@ -327,8 +328,9 @@ class Session:
 
         t0 = time.perf_counter()
         estimate = None
+        cv_predictions = None  # (row, label, predicted) of each labeled row
         if self.estimate_accuracy:
-            estimate = cross_validated_accuracy(
+            predicted = cross_validated_predictions(
                 X[labeled],
                 labels[labeled],
                 n_classes,
@@ -336,6 +338,11 @@ class Session:
                 seed,
                 reporter.sub(0.8, 1.0, "Estimating accuracy"),
             )
+            if predicted is not None:
+                estimate = float(np.mean(predicted == labels[labeled]))
+                cv_predictions = np.column_stack(
+                    [np.flatnonzero(labeled), labels[labeled], predicted]
+                ).astype(np.int64)
         timings["estimate"] = time.perf_counter() - t0
         reporter("Done", 1.0)
 
@@ -359,6 +366,7 @@ class Session:
             train_accuracy=None if np.isnan(report.train_accuracy) else report.train_accuracy,
             timings=timings,
             info={**query.info, "model_config": config.to_dict()},
+            cv_predictions=cv_predictions,
         )
         previous = self.rounds[-1] if self.rounds and self.rounds[-1].index == index - 1 else None
         # Recorded now, while the previous round's per-row arrays are at hand: a reopened
@@ -413,35 +421,12 @@ def cross_validated_accuracy(
     progress: ProgressCallback | Reporter | None = None,
     cancel: CancelToken | None = None,
 ) -> float | None:
-    """Accuracy on the labeled rows by stratified k-fold cross-validation (k <= 5).
+    """Accuracy on the labeled rows by stratified k-fold cross-validation (k <= 5): the share
+    of :func:`~dami_gui.core.quality.cross_validated_predictions` that is right.
 
-    Each row is predicted by a network trained, with the same schedule, on the other folds.
     None when there are fewer than :data:`MIN_LABELS_FOR_ESTIMATE` labels or a single class.
     Actively chosen rows are harder than average, so this tends to under-estimate the accuracy
     on the whole pool; it is the honest figure available without a test set.
     """
-    reporter = as_reporter(progress, cancel)
-    n = len(y)
-    if n < MIN_LABELS_FOR_ESTIMATE or np.unique(y).size < 2:
-        return None
-    folds = min(ESTIMATE_FOLDS, n)
-    rng = np.random.default_rng(seed)
-    fold_of = np.empty(n, dtype=np.int64)
-    order = rng.permutation(n)
-    order = order[np.argsort(y[order], kind="stable")]  # stratify: deal each class round-robin
-    fold_of[order] = np.arange(n) % folds
-    correct = 0
-    for f in range(folds):
-        test = fold_of == f
-        model, _ = train_mlp(
-            X[~test],
-            y[~test],
-            n_classes,
-            config,
-            seed + 17 * (f + 1),
-            reporter.sub(f / folds, (f + 1) / folds),
-        )
-        with torch.no_grad():
-            pred = model(torch.from_numpy(np.asarray(X[test], dtype=np.float32))).argmax(1).numpy()
-        correct += int((pred == y[test]).sum())
-    return correct / n
+    predicted = cross_validated_predictions(X, y, n_classes, config, seed, progress, cancel)
+    return None if predicted is None else float(np.mean(predicted == y))

@@ -4,8 +4,9 @@
   that can be hidden: View → Explanations): on top the tabs (``explanations.tabs``) *Why this
   row* (:mod:`.explain_panel`), *Regions* (:mod:`.regions_panel`) and *Conflicts*
   (:mod:`.conflicts_panel`); under them (``explanations.lower``) the *Learning curve* that the
-  window adds and the *Coverage* tab beside it: the coverage figures and stopping hint
-  (:mod:`.coverage_panel`, ``explanations.coverage``).
+  window adds and beside it *Per class* (precision, recall and the confusion matrix,
+  :mod:`.quality_panel`) and *Coverage* (the coverage figures and stopping hint,
+  :mod:`.coverage_panel`, ``explanations.coverage``).
 
 The window calls :meth:`Explanations.set_session` and :meth:`Explanations.show_row`; rows the
 panels ask for (a conflict, the nearest labeled row, a group's center) come out as
@@ -23,6 +24,7 @@ from dami_gui.app.palette import ClassColors
 from dami_gui.app.panels.conflicts_panel import ConflictsPanel
 from dami_gui.app.panels.coverage_panel import CoveragePanel
 from dami_gui.app.panels.explain_panel import ExplainPanel
+from dami_gui.app.panels.quality_panel import QualityPanel
 from dami_gui.app.panels.regions_panel import RegionsPanel
 from dami_gui.app.panels.round_view import RoundCache
 from dami_gui.core.session import Session
@@ -44,6 +46,7 @@ class Explanations(QObject):
         self.regions = RegionsPanel(colors=colors)
         self.conflicts = ConflictsPanel(colors, self.cache)
         self.coverage = CoveragePanel()
+        self.quality = QualityPanel(colors)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.why_index = self.tabs.addTab(self.why, "Why this row")
@@ -56,7 +59,7 @@ class Explanations(QObject):
         )
         self.lower = QTabWidget()  # the learning curve (added by the window)
         self.lower.setDocumentMode(True)
-        self.curve_index = self.coverage_index = -1
+        self.curve_index = self.coverage_index = self.quality_index = -1
         self.pane = QSplitter(Qt.Orientation.Vertical)
         self.pane.setObjectName("explanations")
         self.pane.addWidget(self.tabs)
@@ -75,6 +78,7 @@ class Explanations(QObject):
         self.conflicts.rowRequested.connect(self.rowRequested)
         self.regions.rowRequested.connect(self.rowRequested)
         self.regions.highlightChanged.connect(self._highlight)
+        self.quality.highlightRequested.connect(self._highlight)
         self.conflicts.countChanged.connect(self._conflict_count)
         self.coverage.conflictsRequested.connect(self.show_conflicts)
 
@@ -82,7 +86,9 @@ class Explanations(QObject):
         self.why.colors = colors
         self.regions.model.colors = colors
         self.conflicts.colors = colors
+        self.quality.colors = colors
         self.why.set_session(session)
+        self.quality.set_session(session)
         self.regions.set_session(session)
         self.conflicts.set_session(session)
         self.coverage.set_session(session)
@@ -94,6 +100,11 @@ class Explanations(QObject):
         """The learning curve and, beside it, the coverage, under the explanations."""
         self.curve_index = self.lower.addTab(curve, "Learning curve")
         self.lower.setTabToolTip(self.curve_index, "Accuracy against the number of labels")
+        self.quality_index = self.lower.addTab(self.quality, "Per class")
+        self.lower.setTabToolTip(
+            self.quality_index,
+            "Precision, recall and the confusion matrix, from the cross-validated predictions",
+        )
         self.coverage_index = self.lower.addTab(self.coverage, "Coverage")
         self.lower.setTabToolTip(
             self.coverage_index, "How much of the pool the labels cover, and when to stop"

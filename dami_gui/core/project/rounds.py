@@ -2,8 +2,9 @@
 
 The summary figures get columns, the model its weights (see :mod:`dami_gui.core.project.arrays`),
 the rest of the :class:`RoundResult` (timings, strategy extras, coverage) plain JSON. Queries,
-scores and centers are kept for every round; the other per-row arrays (partition, region ids,
-probabilities) only for the last one, since they are large and only the last round shows them.
+scores and centers are kept for every round; the other arrays (partition, region ids,
+probabilities, the cross-validated predictions) only for the last one, since they are large and
+only the last round shows them. A version that does not know an array leaves it unread.
 
 Reading a round back checks every part (:mod:`.checks`): figures that make no sense end the list
 of rounds read (:class:`DamagedRound`); a model or an array that cannot be read is left out and
@@ -72,7 +73,7 @@ def write_round(
     """
     values = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
     arrays = {k: v for k, v in values.items() if isinstance(v, np.ndarray)}
-    skip = {"index", "model_state", "model_spec", *ROUND_COLUMNS, *arrays}
+    skip = {"index", "model_state", "model_spec", "cv_predictions", *ROUND_COLUMNS, *arrays}
     extra = {k: jsonable(v) for k, v in values.items() if k not in skip}
     # rows left from a damaged history (rounds the session set aside) give way to the new one
     conn.execute("DELETE FROM round_arrays WHERE round >= ?", (result.index,))
@@ -135,6 +136,7 @@ _ARRAY_SHAPES = {
     "partition": (1, False),
     "center_distance": (1, False),
     "proba": (2, False),
+    "cv_predictions": (2, False),  # (row, label, predicted) of each labeled row
 }
 
 
@@ -245,7 +247,8 @@ def _read_arrays(
         try:
             if not isinstance(data, bytes):
                 raise ValueError("not an array")
-            limit = 8 * max(n_rows, 1) * (n_classes if name == "proba" else 1)
+            width = {"proba": n_classes, "cv_predictions": 3}.get(name, 1)
+            limit = 8 * max(n_rows, 1) * width
             arrays[name] = decode_array(data, limit, f"The {name} of round {idx}")
         except (ValueError, ProjectCorrupt):
             damaged.append(name.replace("_", " "))
@@ -264,6 +267,14 @@ def _fits(name: str, array: np.ndarray, n_rows: int, n_classes: int, kept: Round
         return integers and bool(((array >= 0) & (array < n_rows)).all())
     if name == "proba":
         return array.shape[1] == n_classes and array.shape[0] in (0, n_rows)
+    if name == "cv_predictions":
+        codes = array[:, 1:]
+        return (
+            integers
+            and array.shape[1] == 3
+            and bool(((array[:, 0] >= 0) & (array[:, 0] < n_rows)).all())
+            and bool(((codes >= 0) & (codes < n_classes)).all())
+        )
     if name == "region_ids":
         return integers
     if name == "partition":
