@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dami_gui.app.controllers.answers import answer
 from dami_gui.app.controllers.exports import ExportController
 from dami_gui.app.controllers.loading import LoadingController
 from dami_gui.app.controllers.map import LayoutController
@@ -45,6 +47,7 @@ from dami_gui.app.controllers.project_menu import ProjectMenu
 from dami_gui.app.controllers.projects import ProjectController
 from dami_gui.app.controllers.rounds import RoundController
 from dami_gui.app.dialogs.about import AboutDialog, show_about
+from dami_gui.app.dialogs.label_group import LabelGroupDialog
 from dami_gui.app.map.view import MapView
 from dami_gui.app.palette import ClassColors
 from dami_gui.app.panels.curve_view import CurveView
@@ -114,6 +117,7 @@ class MainWindow(QMainWindow):
         self._lay_out()
         self.status = StatusLine(self, log_path)
         self.about_dialog: AboutDialog | None = None  # Help → About, while it is open
+        self.group_dialog: LabelGroupDialog | None = None  # the last "label rows together"
 
         # -- controllers ---------------------------------------------------------------------
         self.rounds = RoundController(self)
@@ -191,6 +195,9 @@ class MainWindow(QMainWindow):
         self.map.rowClicked.connect(self.select_row)
         self.labels.rowSelected.connect(self.select_row)
         self.labels.table.rowHovered.connect(self.map.show_hover)
+        self.labels.pool.outlineRequested.connect(self.map.set_highlight)
+        self.labels.pool.labelRequested.connect(self.label_group)
+        self.map.highlightChanged.connect(self.labels.pool.set_outlined)
         self.explanations.rowRequested.connect(self.select_row)
         self.explanations.highlightRequested.connect(self.map.set_highlight)
         self.map.families.groupsChosen.connect(self.explanations.regions.select_groups)
@@ -317,9 +324,34 @@ class MainWindow(QMainWindow):
             self.status.say("Nothing to undo.")
             return
         row = event.row
-        self.status.say(f"Undid the last answer for row {self.session.dataset.ids[row]}.")
+        if event.group is not None:
+            n = sum(1 for e in self.session.events if e.group == event.group)
+            self.status.say(f"Undid the labels of {n} rows given together.")
+        else:
+            self.status.say(f"Undid the last answer for row {self.session.dataset.ids[row]}.")
         self.selected_row = None
         self.select_row(row)
+
+    def label_group(self, rows: np.ndarray) -> LabelGroupDialog | None:
+        """Show the rows chosen in the Pool tab and, once the user picks a class and accepts,
+        label them all at once (one step for Ctrl+Z)."""
+        session = self.session
+        if session is None or len(rows) == 0:
+            return None
+        dialog = LabelGroupDialog(session, rows, self.colors, self)
+        self.group_dialog = dialog
+
+        def accepted() -> None:
+            code, chosen = dialog.code, dialog.rows
+            if session is self.session and answer(self, lambda: session.label_rows(chosen, code)):
+                self.status.say(
+                    f"Labeled {len(chosen):,} rows '{session.classes[code]}' at once; Ctrl+Z "
+                    "takes them back together."
+                )
+
+        dialog.accepted.connect(accepted)
+        dialog.open()
+        return dialog
 
     # -- rounds ----------------------------------------------------------------------------------
     def next_round(self) -> None:

@@ -71,6 +71,21 @@ def cross_validated_predictions(
     return predicted
 
 
+def cross_validated_accuracy(
+    X: np.ndarray,
+    y: np.ndarray,
+    n_classes: int,
+    config: MLPConfig,
+    seed: int,
+    progress: ProgressCallback | Reporter | None = None,
+    cancel: CancelToken | None = None,
+) -> float | None:
+    """The share of :func:`cross_validated_predictions` that is right (None when there are
+    none): the round's accuracy estimate."""
+    predicted = cross_validated_predictions(X, y, n_classes, config, seed, progress, cancel)
+    return None if predicted is None else float(np.mean(predicted == y))
+
+
 @dataclass(frozen=True)
 class ClassReport:
     """Per-class figures from (label, predicted) pairs.

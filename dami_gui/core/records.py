@@ -26,7 +26,9 @@ class LabelEvent:
 
     ``kind`` is "label" (``label`` is the class code), "skip" ("not sure": kept out of training
     and queries) or "undo" (``undoes`` is the index of the event reverted). ``previous_label`` and
-    ``previous_skipped`` are the row's state before the event, which undo restores.
+    ``previous_skipped`` are the row's state before the event, which undo restores. ``group`` is
+    the index of the first event of the group the event was given in (a group of rows labeled at
+    once, or the undo of such a group), None for an event given alone.
     """
 
     row: int
@@ -37,6 +39,7 @@ class LabelEvent:
     round: int
     time: float
     undoes: int | None = None
+    group: int | None = None
 
 
 #: ``RoundResult.info`` entries that hold one value per pick, in pick order (the rule that took

@@ -31,9 +31,10 @@ from dami_gui.core.device import resolve_device
 from dami_gui.core.errors import ParameterError
 from dami_gui.core.model import MLP, MLPConfig, train_mlp
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
-from dami_gui.core.quality import (  # noqa: F401  (the estimate's settings, named here too)
+from dami_gui.core.quality import (  # noqa: F401  (the estimate, also named from here)
     ESTIMATE_FOLDS,
     MIN_LABELS_FOR_ESTIMATE,
+    cross_validated_accuracy,
     cross_validated_predictions,
 )
 from dami_gui.core.records import EVENT_KINDS, LabelEvent, RoundResult
@@ -57,6 +58,9 @@ class Journal(Protocol):
     def record_event(self, event: LabelEvent) -> None: ...
 
     def record_round(self, result: RoundResult) -> None: ...
+
+    def record_events(self, events: list[LabelEvent]) -> None:
+        """Record ``events``, given together (a group), all or none."""
 
 
 class Session:
@@ -183,6 +187,7 @@ class Session:
         *,
         round_index: int | None = None,
         when: float | None = None,
+        group: int | None = None,
     ) -> LabelEvent:
         """The event ``kind`` on ``row`` as of the current state; nothing is changed yet.
 
@@ -199,6 +204,7 @@ class Session:
             round=len(self.rounds) if round_index is None else round_index,
             time=time.time() if when is None else when,
             undoes=undoes,
+            group=group,
         )
 
     def apply(self, event: LabelEvent) -> None:
@@ -251,13 +257,57 @@ class Session:
         row = self._check_row(row)
         return self._journal_and_apply(self.new_event(row, "skip"))
 
+    def label_rows(self, rows: np.ndarray | list[int], label: int) -> list[LabelEvent]:
+        """Give every row of ``rows`` the class ``label`` at once (a group the user looked at).
+
+        One label event per row, recorded by the journal all together (one write: all or none)
+        and each applied by :meth:`apply` as :meth:`label` does, marked as one group
+        (``LabelEvent.group``) so that :meth:`undo` takes them back together. Rows that already
+        have the label are left alone. If the journal refuses, nothing changes and the error
+        goes to the caller. Listeners hear of the rows once.
+        """
+        last = len(self.classes) - 1
+        code = check_int(
+            "label", label, minimum=0, maximum=last, expected=f"a class code in 0..{last}"
+        )
+        checked = [self._check_row(int(row)) for row in np.unique(np.asarray(rows, np.int64))]
+        todo = [r for r in checked if self.labels[r] != code or self.skipped[r]]
+        group = len(self.events)
+        return self._give_group([self.new_event(row, "label", code, group=group) for row in todo])
+
+    def _give_group(self, events: list[LabelEvent]) -> list[LabelEvent]:
+        """Record ``events`` in the journal all or none (raises: nothing changes), apply each,
+        then tell the listeners once."""
+        if not events:
+            return []
+        if self.journal is not None:
+            self.journal.record_events(events)  # raises: none of them is given
+        for event in events:
+            self.apply(event)
+        self._notify("labels", [e.row for e in events])
+        return events
+
     def undo(self) -> LabelEvent | None:
-        """Revert the most recent label or skip not yet undone; None when there is nothing left."""
+        """Revert the most recent label or skip not yet undone (all of its group, when it was
+        given in one); returns the last undo event, None when there is nothing left."""
         undone = {e.undoes for e in self.events if e.kind == "undo"}
         for index in range(len(self.events) - 1, -1, -1):
             target = self.events[index]
-            if target.kind != "undo" and index not in undone:
+            if target.kind == "undo" or index in undone:
+                continue
+            if target.group is None:
                 return self._journal_and_apply(self.new_event(target.row, "undo", undoes=index))
+            members = [
+                i
+                for i, e in enumerate(self.events)
+                if e.group == target.group and e.kind != "undo" and i not in undone
+            ]
+            group = len(self.events)
+            events = []
+            for i in reversed(members):  # one row each: its own state is what undo restores
+                events.append(self.new_event(self.events[i].row, "undo", undoes=i, group=group))
+            given = self._give_group(events)
+            return given[-1] if given else None
         return None
 
     def query_status(self) -> tuple[int, int]:
@@ -410,23 +460,3 @@ class Session:
         result = self.compute_round(progress, cancel)
         self.commit_round(result)
         return result
-
-
-def cross_validated_accuracy(
-    X: np.ndarray,
-    y: np.ndarray,
-    n_classes: int,
-    config: MLPConfig,
-    seed: int,
-    progress: ProgressCallback | Reporter | None = None,
-    cancel: CancelToken | None = None,
-) -> float | None:
-    """Accuracy on the labeled rows by stratified k-fold cross-validation (k <= 5): the share
-    of :func:`~dami_gui.core.quality.cross_validated_predictions` that is right.
-
-    None when there are fewer than :data:`MIN_LABELS_FOR_ESTIMATE` labels or a single class.
-    Actively chosen rows are harder than average, so this tends to under-estimate the accuracy
-    on the whole pool; it is the honest figure available without a test set.
-    """
-    predicted = cross_validated_predictions(X, y, n_classes, config, seed, progress, cancel)
-    return None if predicted is None else float(np.mean(predicted == y))

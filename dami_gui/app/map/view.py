@@ -69,6 +69,7 @@ class MapView(QWidget):
     """The 2-D map with its toolbar and legend; ``rowClicked(row)`` when a point is clicked."""
 
     rowClicked = Signal(int)
+    highlightChanged = Signal(object)  # the outlined rows (None: none), whoever asked
 
     DENSITY_ABOVE = DENSITY_ABOVE
     #: Above this many drawn points, a label restyles only its spot instead of redrawing all.
@@ -411,6 +412,7 @@ class MapView(QWidget):
         self.highlight = mask
         self.families.set_outlined(mask is not None)
         self.refresh()
+        self.highlightChanged.emit(None if mask is None else np.flatnonzero(mask))
 
     def highlighted_rows(self) -> np.ndarray:
         """The highlighted pool rows (sorted), empty when none."""

@@ -117,8 +117,9 @@ class ExplainPanel(QWidget):
         self.scroll_area.setMinimumHeight(120)
 
         self.class_box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.pick_label = QLabel("Explain the score for")
         pick = QHBoxLayout()
-        pick.addWidget(QLabel("Explain the score for"))
+        pick.addWidget(self.pick_label)
         pick.addWidget(self.class_box, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -181,6 +182,9 @@ class ExplainPanel(QWidget):
         session, row = self.session, self.row
         self.explanation = None
         model = self.cache.model(session)
+        shown = session is not None and model is not None and row is not None
+        self.pick_label.setVisible(shown)
+        self.class_box.setVisible(shown)
         if session is None or model is None or row is None:
             self.chart.clear()
             self.score.setText("")

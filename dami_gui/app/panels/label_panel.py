@@ -1,4 +1,5 @@
-"""The labeling column of the window: counter and key legend, the query table, the row's card.
+"""The labeling column of the window: the rows to label (counter, keys, the query table) and the
+whole pool (:mod:`.pool_table`) as two tabs, and under them the selected row's card.
 
 The selected row can be any row of the pool (clicked on the map, found by id, or picked in the
 table); its card (:mod:`.row_card`) shows its own values first, then why it was picked, the
@@ -17,12 +18,14 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QSizePolicy,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from dami_gui.app.binding import SessionLink
 from dami_gui.app.palette import ClassColors
+from dami_gui.app.panels.pool_table import PoolPanel
 from dami_gui.app.panels.query_table import QueryTableModel, QueryTableView
 from dami_gui.app.panels.row_card import RowPanel
 from dami_gui.core.session import Session
@@ -93,8 +96,19 @@ class LabelPanel(QWidget):
         guesses.addWidget(self.show_guesses)
         guesses.addWidget(self.key_message, 1)
         table_layout.addLayout(guesses)
+        self.pool = PoolPanel()  # every row: filter, sort, label a group
+        self.pool.rowSelected.connect(self.rowSelected)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.queue_index = self.tabs.addTab(table_box, "To label")
+        self.pool_index = self.tabs.addTab(self.pool, "Pool")
+        self.tabs.setTabToolTip(self.queue_index, "The rows the model asks you to label")
+        self.tabs.setTabToolTip(
+            self.pool_index,
+            "Every row: filter and sort by a column or the prediction, label a group at once",
+        )
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(table_box)
+        splitter.addWidget(self.tabs)
         splitter.addWidget(self.row_panel)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
@@ -107,6 +121,7 @@ class LabelPanel(QWidget):
         self.session = session
         self.row_panel.set_session(session)  # first: the table then shows its current row in it
         self.model.set_session(session)
+        self.pool.set_session(session)
         self._session_link.switch(session)
         if session is not None:
             self.keys.setText(self._key_legend(session))
