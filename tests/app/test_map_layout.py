@@ -22,7 +22,7 @@ from dami_gui.app.map.view import MapView
 from dami_gui.app.palette import ClassColors
 from dami_gui.core.embedding import pca_layout
 
-from .conftest import open_demo, wait_for_workers
+from .conftest import clustered_session, open_demo, wait_for_workers
 
 
 def fake_umap(calls: list[int], gate: threading.Event | None = None):
@@ -170,3 +170,44 @@ def test_the_measured_compile_time_is_kept(qtbot, settings_in_tmp):
     assert float(QSettings().value(map_layout.COMPILE_SECONDS_KEY)) == 12.3
     controller._compiled(None)  # nothing compiled (warm already): nothing changes
     assert float(QSettings().value(map_layout.COMPILE_SECONDS_KEY)) == 12.3
+
+
+# ------------------------------------------------------------ the layout chosen: two columns
+
+
+def test_a_scatter_of_two_chosen_columns_beside_pca_and_umap(qtbot, model_window):
+    from dami_gui.app.map.layouts import COLUMNS, column_positions, numeric_columns
+
+    w = model_window
+    s = w.session
+    view = w.map
+    choice = view.layout_choice
+    columns = numeric_columns(s)
+    assert "hue_mean" in columns and "patch_id" not in columns  # ids are text here
+    pca = view.positions.copy()
+    assert choice.mode == "auto" and view.layout_name == "PCA"
+    choice.box.setCurrentIndex(choice.box.findData(COLUMNS))
+    assert choice.axes.isVisible()
+    choice.x.setCurrentText("hue_mean")
+    choice.y.setCurrentText("value_mean")
+    frame = s.dataset.frame
+    expected = np.column_stack([frame["hue_mean"], frame["value_mean"]]).astype(np.float32)
+    np.testing.assert_allclose(view.positions, expected)
+    assert view.layout_name == "hue_mean × value_mean"
+    assert view.plot.getAxis("bottom").isVisible() and view.plot.getAxis("left").isVisible()
+    assert view.plot.getAxis("bottom").labelText == "hue_mean"
+    row = int(s.queries[0])  # the rows can be picked there as anywhere
+    qtbot.waitUntil(lambda: view.row_at(view.scene_pos_of(row)) == row, timeout=5_000)
+    # a UMAP that arrives now is kept, not shown over the user's choice
+    view.set_layout(pca[:, ::-1].copy(), "UMAP")
+    assert view.layout_name == "hue_mean × value_mean"
+    choice.box.setCurrentIndex(choice.box.findData("UMAP"))
+    np.testing.assert_array_equal(view.positions, pca[:, ::-1])
+    assert not view.plot.getAxis("bottom").isVisible()
+    choice.box.setCurrentIndex(choice.box.findData("PCA"))
+    np.testing.assert_array_equal(view.positions, pca)
+    # an empty cell is placed below the column's smallest value, apart
+    small = clustered_session(200, ["a", "b"], 3, labeled=10, batch=4, seed=0)
+    small.dataset.frame.loc[3, "f0"] = np.nan
+    placed = column_positions(small, "f0", "f1")
+    assert placed[3, 0] < np.nanmin(small.dataset.frame["f0"]) and np.isfinite(placed).all()

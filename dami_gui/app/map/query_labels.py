@@ -18,6 +18,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QTimer
 from PySide6.QtGui import QFont
 
+from dami_gui.app.panels.round_view import round_view
+from dami_gui.core.session import Session
+
 #: Distances (pixels) from a point to the nearest edge of its number, tried in turn.
 RADII = (2, 6, 12, 20, 30, 42, 56, 72, 90, 112, 140, 175, 220, 280)
 #: Room kept free around a query's point (its ring), in pixels from the centre.
@@ -112,6 +115,17 @@ class QueryLabels:
 
     def _soon(self, *_: object) -> None:
         self._timer.start()
+
+    def show_queries(self, session: Session, positions: np.ndarray, limit: int) -> None:
+        """Label the session's current queries (the first ``limit``) with their pick number."""
+        view = round_view(session)
+        rows = np.empty(0, dtype=np.int64)
+        if view is not None:
+            rows = np.asarray(session.queries, dtype=np.int64)[:limit]
+        numbers = [
+            view.query_number.get(int(row), i + 1) if view else i + 1 for i, row in enumerate(rows)
+        ]
+        self.set_queries(positions, rows, numbers)
 
     def set_queries(self, positions: np.ndarray, rows: np.ndarray, numbers: list[int]) -> None:
         """Label pool ``rows`` (at ``positions[rows]``) with ``numbers``, then place them."""

@@ -39,13 +39,13 @@ from dami_gui.app.map.drawing import (
     drawing_order,
     style_codes,
 )
+from dami_gui.app.map.layouts import COLUMNS, LayoutChoice, all_inside, view_range
 from dami_gui.app.map.legend import LegendSplit, MapLegend, colour_note
 from dami_gui.app.map.picking import PointIndex, pick_row, tooltip_text
 from dami_gui.app.map.pool_image import PoolImage, drawn_as_points, plain_rows, style_colours
 from dami_gui.app.map.progress import MapProgress
 from dami_gui.app.map.query_labels import QueryLabels
 from dami_gui.app.palette import SELECTION, ClassColors
-from dami_gui.app.panels.round_view import round_view
 from dami_gui.core.session import Session
 
 MODES = [
@@ -158,7 +158,15 @@ class MapView(QWidget):
         self.families = MapLegend()  # the colour families beside the plot; click to outline
         self.families.highlightRequested.connect(self.set_highlight)
 
+        self.layout_choice = LayoutChoice()  # UMAP, PCA or two columns of the file
+        self.layout_choice.show.connect(self._show_layout)
+        self.layout_choice.box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.layout_choice.box.setMinimumContentsLength(6)
         bar = QHBoxLayout()
+        bar.addWidget(QLabel("Map:"))
+        bar.addWidget(self.layout_choice.box)
         bar.addWidget(QLabel("Colour by:"))
         bar.addWidget(self.mode_box)
         bar.addWidget(self.box_zoom)
@@ -167,6 +175,7 @@ class MapView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
+        layout.addWidget(self.layout_choice.axes)
         layout.addWidget(LegendSplit(self.plot, self.families), 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.legend)
@@ -209,6 +218,7 @@ class MapView(QWidget):
     def set_session(self, session: Session | None) -> None:
         self.session = session
         self.set_status("")
+        self.layout_choice.set_session(session)
         self.positions = None
         self.selected = None
         self.highlight = None
@@ -223,14 +233,24 @@ class MapView(QWidget):
         self._update_legend()
 
     def set_layout(self, positions: np.ndarray, name: str) -> None:
-        """Show the pool at ``positions`` (N × 2); ``name`` says which layout ("PCA", "UMAP")."""
+        """A layout of the pool was computed (N × 2; ``name`` "PCA", "UMAP"): shown if it is the
+        one chosen, or the best there is (see :class:`.layouts.LayoutChoice`)."""
         positions = np.asarray(positions, dtype=np.float32)
         if self.session is not None and len(positions) != self.session.n_rows:
             return  # a layout for another data set arrived late
-        self.positions = positions
+        self.layout_choice.offer(positions, name)
+
+    def _show_layout(self, positions: np.ndarray, name: str) -> None:
+        """Show the pool at ``positions``; two columns get their axes, named."""
+        self.positions = np.asarray(positions, dtype=np.float32)
         self._index = None
         self.pool_image.new_layout()
         self.layout_name = name
+        columns = self.layout_choice.mode == COLUMNS
+        for side, column in (("bottom", self.layout_choice.x), ("left", self.layout_choice.y)):
+            self.plot.showAxis(side, columns)
+            if columns:
+                self.plot.setLabel(side, column.currentText())
         self.set_status(f"Map: {name}")
         self.reset_view()
         self.refresh()
@@ -254,14 +274,8 @@ class MapView(QWidget):
         a row to label."""
         if self.positions is None or not len(self.positions):
             return
-        if len(self.positions) >= 200:
-            lo = np.quantile(self.positions, 0.005, axis=0)
-            hi = np.quantile(self.positions, 0.995, axis=0)
-        else:
-            lo, hi = self.positions.min(axis=0), self.positions.max(axis=0)
-        if self.session is not None and self.session.queries.size:  # every query in view
-            asked = self.positions[np.asarray(self.session.queries, dtype=np.int64)]
-            lo, hi = np.minimum(lo, asked.min(axis=0)), np.maximum(hi, asked.max(axis=0))
+        queries = self.session.queries if self.session is not None else None
+        lo, hi = view_range(self.positions, queries)
         self.viewbox.setRange(
             xRange=(float(lo[0]), float(hi[0])),
             yRange=(float(lo[1]), float(hi[1])),
@@ -273,18 +287,9 @@ class MapView(QWidget):
         self.whole_view = False
 
     def _queries_in_view(self) -> bool:
-        if self.session is None or self.positions is None or not self.session.queries.size:
+        if self.session is None or self.positions is None:
             return True
-        asked = self.positions[np.asarray(self.session.queries, dtype=np.int64)]
-        (x0, x1), (y0, y1) = self.viewbox.viewRange()
-        return bool(
-            (
-                (asked[:, 0] >= x0)
-                & (asked[:, 0] <= x1)
-                & (asked[:, 1] >= y0)
-                & (asked[:, 1] <= y1)
-            ).all()
-        )
+        return all_inside(self.positions, self.session.queries, self.viewbox.viewRange())
 
     def _set_box_zoom(self, on: bool) -> None:
         self.viewbox.setMouseMode(pg.ViewBox.RectMode if on else pg.ViewBox.PanMode)
@@ -384,17 +389,8 @@ class MapView(QWidget):
         return self.query_labels.items
 
     def _draw_numbers(self) -> None:
-        session = self.session
-        assert session is not None and self.positions is not None
-        view = round_view(session)
-        queries = np.empty(0, dtype=np.int64)
-        if view is not None:
-            queries = np.asarray(session.queries, dtype=np.int64)[:MAX_NUMBERS]
-        numbers = [
-            view.query_number.get(int(row), i + 1) if view else i + 1
-            for i, row in enumerate(queries)
-        ]
-        self.query_labels.set_queries(self.positions, queries, numbers)
+        assert self.session is not None and self.positions is not None
+        self.query_labels.show_queries(self.session, self.positions, MAX_NUMBERS)
 
     # -- selection, hover, click ---------------------------------------------------------------
     def set_highlight(self, rows: np.ndarray | None) -> None:
