@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
         self.status = StatusLine(self, log_path)
         self.about_dialog: AboutDialog | None = None  # Help → About, while it is open
         self.group_dialog: LabelGroupDialog | None = None  # the last "label rows together"
+        self._round_after_save: Session | None = None  # round 1 waits for the autosave
 
         # -- controllers ---------------------------------------------------------------------
         self.rounds = RoundController(self)
@@ -210,6 +211,7 @@ class MainWindow(QMainWindow):
         self.layouts.progress.connect(self.map.show_layout_progress)
         self.layouts.failed.connect(self._layout_failed)
         self.projects.coloursChanged.connect(self._colours_changed)
+        self.projects.autosaveEnded.connect(self._autosave_ended)
 
     # -- menus -------------------------------------------------------------------------------
     def _action(
@@ -291,10 +293,19 @@ class MainWindow(QMainWindow):
                 session.dataset.X.shape[1],
                 ", ".join(session.classes),
             )
-            if start:
-                self.next_round()
         self.projects.session_changed(session, self.colors)
+        if session is not None and start:
+            if self.projects.autosaving:  # saved first: one task, one progress bar at a time
+                self._round_after_save = session
+            else:
+                self.next_round()
         self.focus_queue()
+
+    def _autosave_ended(self) -> None:
+        """Data opened without a project is saved: its round 1 starts now."""
+        session, self._round_after_save = self._round_after_save, None
+        if session is not None and session is self.session and not session.rounds:
+            self.next_round()
 
     def _colours_changed(self) -> None:
         """A class colour changed (the views share ``self.colors``): repaint them."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import threading
 
 import numpy as np
 import pandas as pd
@@ -724,3 +725,36 @@ def test_data_opened_without_a_project_is_saved_at_once(qtbot, make_window, demo
         for row in answered:
             assert again.session.labels[row] == w.session.labels[row] >= 0
     assert project_files.recent_projects() == [str(project.path)]
+
+
+def test_the_automatic_save_comes_first_with_the_only_progress_bar(
+    qtbot, make_window, demo_csv, tmp_path, monkeypatch
+):
+    """Data opened without a project: saved first (its dialog the one progress bar and Cancel,
+    the banner says it is saving), round 1 after it; never two progress bars at once."""
+    release = threading.Event()
+    real = projects.create_project
+
+    def slow_create(*args, **kwargs):
+        release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(projects, "create_project", slow_create)
+    w = make_window()
+    w.projects.autosave_folder = tmp_path / "autosaved"
+    w.loading.open_demo()
+    try:
+        qtbot.waitUntil(lambda: w.projects.save_dialog is not None, timeout=TIMEOUT)
+        assert w.projects.save_dialog.isVisible()
+        assert "in your projects folder" in w.projects.save_dialog.label.text()
+        assert w.project_menu.banner.isVisible()
+        assert w.project_menu.banner_label.text().startswith("Saving this session")
+        assert not w.project_menu.banner_action.isVisible()  # no "Save as" while it saves
+        assert not w.rounds.running and w.session.rounds == []  # round 1 waits
+        assert not w.status.progress_bar.isVisible() and not w.status.cancel_button.isVisible()
+    finally:
+        release.set()
+    with qtbot.waitSignal(w.rounds.committed, timeout=TIMEOUT):
+        pass  # the save ends, then round 1 runs
+    assert w.projects.saved and w.projects.save_dialog is None
+    assert not w.project_menu.banner.isVisible()
