@@ -90,6 +90,14 @@ PANE_SIZES = [600, 370, 310]
 FRAME_ALLOWANCE = (16, 96)
 
 
+def boxed(box: QWidget, content: QWidget) -> QWidget:
+    """``box`` (a group box, a plain widget) holding ``content`` with narrow margins."""
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(4, 4, 4, 4)
+    layout.addWidget(content, 1)
+    return box
+
+
 class MainWindow(QMainWindow):
     """The labeling app. ``session_options`` are passed to every new :class:`Session`."""
 
@@ -151,23 +159,10 @@ class MainWindow(QMainWindow):
         """Three columns side by side: the map (the biggest, top to bottom), the rounds over the
         rows to label, and the explanations with the learning curve as tabs (View →
         Explanations hides that column); the log below (hidden)."""
-        map_box = QGroupBox("Map of the pool")
-        map_layout = QVBoxLayout(map_box)
-        map_layout.setContentsMargins(4, 4, 4, 4)
-        map_layout.addWidget(self.map)
-        curve_box = QWidget()
-        curve_layout = QVBoxLayout(curve_box)
-        curve_layout.setContentsMargins(4, 4, 4, 4)
-        curve_layout.addWidget(self.curve, 1)
-        self.explanations.add_curve(curve_box)
-        rounds_box = QGroupBox("Rounds")
-        rounds_layout = QVBoxLayout(rounds_box)
-        rounds_layout.setContentsMargins(4, 4, 4, 4)
-        rounds_layout.addWidget(self.settings)
-        label_box = QGroupBox("Rows to label")
-        label_layout = QVBoxLayout(label_box)
-        label_layout.setContentsMargins(4, 4, 4, 4)
-        label_layout.addWidget(self.labels)
+        map_box = boxed(QGroupBox("Map of the pool"), self.map)
+        self.explanations.add_curve(boxed(QWidget(), self.curve))
+        rounds_box = boxed(QGroupBox("Rounds"), self.settings)
+        label_box = boxed(QGroupBox("Rows to label"), self.labels)
         middle = QWidget()
         middle_layout = QVBoxLayout(middle)
         middle_layout.setContentsMargins(0, 0, 0, 0)

@@ -85,6 +85,21 @@ def collect_in_gui_thread():
 
 
 @pytest.fixture
+def settings_in_tmp(tmp_path):
+    """``QSettings`` go to a temporary folder (the recent list, folders, the measured compile
+    time), not to the user's settings."""
+    from PySide6.QtCore import QSettings
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings")
+    )
+    QSettings().clear()
+    yield
+    QSettings().clear()
+
+
+@pytest.fixture
 def make_window(qtbot):
     """Build windows with chosen session options; closes them and waits for their threads."""
     windows: list[MainWindow] = []

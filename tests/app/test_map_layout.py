@@ -14,7 +14,6 @@ import threading
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QSettings
 
 from dami_gui.app.controllers import map as map_layout
@@ -74,18 +73,6 @@ def test_cancelled_layout_is_dropped(qtbot, make_window, monkeypatch):
 
 
 # ------------------------------------------------- the first map: compiling, said honestly
-
-
-@pytest.fixture
-def settings_in_tmp(tmp_path):
-    """The measured compile time goes to a temporary settings file, not the user's."""
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(
-        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings")
-    )
-    QSettings().clear()
-    yield
-    QSettings().clear()
 
 
 def test_a_stage_without_a_share_counts_seconds_never_a_frozen_percentage(qtbot):

@@ -16,7 +16,7 @@ import threading
 import numpy as np
 import pandas as pd
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QPushButton
 
 from dami_gui.app.controllers import map as map_layout
@@ -37,15 +37,9 @@ TIMEOUT = 120_000
 
 
 @pytest.fixture(autouse=True)
-def settings_in_tmp(tmp_path):
+def settings_kept_apart(settings_in_tmp):
     """Keep the recent list and folders of these tests out of the user's settings."""
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(
-        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings")
-    )
-    QSettings().clear()
     yield
-    QSettings().clear()
 
 
 @pytest.fixture

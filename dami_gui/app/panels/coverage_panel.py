@@ -142,28 +142,20 @@ class CoveragePanel(QWidget):
             except Exception:  # e.g. old rounds of a reopened project without their arrays
                 log.exception("Coverage could not be computed")
         if self.coverage is None or self.hint is None:
-            self.title.setText(
+            self._blank(
                 "<b>Coverage</b>: after the first round."
                 if not rounds
-                else "<b>Coverage</b>: not available for this session's rounds."
-            )
-            for value in self.values.values():
-                value.setText("—")
-            self.hint_label.setText(
+                else "<b>Coverage</b>: not available for this session's rounds.",
                 "Label the rows the model asks for; a hint on when to stop appears after three "
-                "rounds."
+                "rounds.",
             )
-            self.hint_label.setStyleSheet(GO_STYLE)
             return
         if rounds[-1].cold_start:
-            self.title.setText(f"<b>Round {rounds[-1].index}</b>: no model yet.")
-            for value in self.values.values():
-                value.setText("—")
-            self.hint_label.setText(
+            self._blank(
+                f"<b>Round {rounds[-1].index}</b>: no model yet.",
                 "Label the first rows (two classes or more): the model, its coverage and a hint "
-                "on when to stop follow."
+                "on when to stop follow.",
             )
-            self.hint_label.setStyleSheet(GO_STYLE)
             return
         cov = self.coverage
         picks = len(rounds[-1].queries) if rounds else None
@@ -172,6 +164,14 @@ class CoveragePanel(QWidget):
             self.values[key].setText(text)
         self.hint_label.setText(("✔ " if self.hint.could_stop else "") + self.hint.message)
         self.hint_label.setStyleSheet(STOP_STYLE if self.hint.could_stop else GO_STYLE)
+
+    def _blank(self, title: str, hint: str) -> None:
+        """No figures to show: ``title`` and ``hint`` say why."""
+        self.title.setText(title)
+        for value in self.values.values():
+            value.setText("—")
+        self.hint_label.setText(hint)
+        self.hint_label.setStyleSheet(GO_STYLE)
 
     def set_conflicts(self, n: int) -> None:
         """Show a link to the Conflicts tab when ``n`` > 0."""
