@@ -19,7 +19,7 @@ from dami_gui.core.session import Session
 
 AUTO, COLUMNS = "auto", "columns"
 CHOICES = [
-    (AUTO, "Best (UMAP)"),
+    (AUTO, "Best available"),
     ("UMAP", "UMAP"),
     ("PCA", "PCA"),
     (COLUMNS, "Two columns"),

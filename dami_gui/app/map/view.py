@@ -163,7 +163,7 @@ class MapView(QWidget):
         self.layout_choice.box.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.layout_choice.box.setMinimumContentsLength(6)
+        self.layout_choice.box.setMinimumContentsLength(11)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Map:"))
         bar.addWidget(self.layout_choice.box)
