@@ -15,8 +15,8 @@ window at 1280 × 800 (the laptop screen the app must fit) and at 1920 × 1080:
 * the import dialog and the dialog of a project whose CSV changed.
 
 Each map waits for its UMAP layout (numba compiles umap's code first: a minute or more on a
-busy machine; the 200,000-row map takes minutes). The PNGs are written with 256 colours, small
-enough to commit.
+busy machine; the 200,000-row map takes minutes). The PNGs keep their 256 most frequent colours,
+small enough to commit.
 """
 
 from __future__ import annotations
@@ -64,10 +64,16 @@ def settle(ms: int = 400) -> None:
 
 
 def save(widget: QWidget, path: Path) -> Path:
-    """``widget`` as a PNG of 256 colours (a tenth of the size, the same to the eye)."""
-    image = widget.grab().toImage()
+    """``widget`` as a PNG of its 256 most frequent colours (a screenshot's flat areas; the few
+    antialiased pixels take the nearest): a third of the size, the same to the eye."""
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    width, height = image.width(), image.height()
+    words = np.frombuffer(image.constBits(), dtype=np.uint32, count=image.sizeInBytes() // 4)
+    pixels = words.reshape(height, -1)[:, :width]
+    colours, counts = np.unique(pixels, return_counts=True)
+    table = [int(c) for c in colours[np.argsort(-counts, kind="stable")[:256]]]
     small = image.convertToFormat(
-        QImage.Format.Format_Indexed8, Qt.ImageConversionFlag.ThresholdDither
+        QImage.Format.Format_Indexed8, table, Qt.ImageConversionFlag.ThresholdDither
     )
     small.save(str(path), "PNG", 0)
     return path

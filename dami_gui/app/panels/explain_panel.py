@@ -117,7 +117,7 @@ class ExplainPanel(QWidget):
         self.scroll_area.setMinimumHeight(120)
 
         self.class_box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.pick_label = QLabel("Explain the score for")
+        self.pick_label = QLabel("Explain:")
         pick = QHBoxLayout()
         pick.addWidget(self.pick_label)
         pick.addWidget(self.class_box, 1)

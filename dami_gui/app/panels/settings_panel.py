@@ -86,9 +86,9 @@ class SettingsPanel(QWidget):
         layout.addWidget(QLabel("Rows per round:"), 0, 2)
         layout.addWidget(self.batch, 0, 3)
         layout.addWidget(QLabel("Network:"), 1, 0)
-        layout.addWidget(self.network, 1, 1)
-        layout.addWidget(self.next_button, 1, 2, 1, 2)
-        layout.addWidget(self.auto, 2, 0, 1, 4)
+        layout.addWidget(self.network, 1, 1, 1, 3)
+        layout.addWidget(self.auto, 2, 0, 1, 2)
+        layout.addWidget(self.next_button, 2, 2, 1, 2)
         layout.setColumnStretch(1, 1)
 
     @property
