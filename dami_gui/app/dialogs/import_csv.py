@@ -348,7 +348,9 @@ class ImportDialog(QDialog):
         for name in names:
             self._append_class(name, name)
         self.classes.blockSignals(False)
-        if label and names:
+        if label and names and self.known_answers.isChecked():
+            self.class_note.setText(f"Found in column '{label}', in every row.")
+        elif label and names:
             self.class_note.setText(
                 f"Found in column '{label}'. Rows with an empty '{label}' cell start unlabeled."
             )
