@@ -165,7 +165,7 @@ def known_answers_shots(folder: Path, work: Path) -> list[Path]:
     dialog.resize(1100, 720)
     settle()
     shots = [save(dialog, folder / "import-known-answers.png")]
-    dialog.accept()
+    accept(dialog)
     next_round(window, 1)
     wait_until(lambda: "UMAP" in layouts, what="the UMAP map")
     for rounds in (2, 3):
@@ -179,8 +179,16 @@ def known_answers_shots(folder: Path, work: Path) -> list[Path]:
     return shots
 
 
+def accept(dialog: ImportDialog) -> None:
+    """Open the data as the dialog shows it; say why not when it refuses."""
+    dialog.accept()
+    if dialog.isVisible():
+        raise RuntimeError(f"The import dialog refused: {dialog.error.text()}")
+
+
 def write_big_csv(path: Path, rows: int = BIG_ROWS, seed: int = 0) -> Path:
-    """A pool of ``rows`` rows in eight Gaussian clusters of five classes, 200 of them labeled."""
+    """A pool of ``rows`` rows in eight Gaussian clusters of five classes, 200 of them labeled
+    (the ``label`` column, which the import dialog takes as the label column)."""
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(8, 6)) * 4
     cluster = rng.integers(0, 8, rows)
@@ -189,7 +197,7 @@ def write_big_csv(path: Path, rows: int = BIG_ROWS, seed: int = 0) -> Path:
     labeled = np.zeros(rows, dtype=bool)
     labeled[rng.choice(rows, 200, replace=False)] = True
     with path.open("w", encoding="utf-8") as out:
-        out.write("id," + ",".join(f"m{j}" for j in range(6)) + ",species\n")
+        out.write("id," + ",".join(f"m{j}" for j in range(6)) + ",label\n")
         for i in range(rows):
             values = ",".join(f"{v:.3f}" for v in X[i])
             out.write(f"T{i:06d},{values},{kind[i] if labeled[i] else ''}\n")
@@ -203,7 +211,7 @@ def big_pool_shots(folder: Path, csv: Path) -> list[Path]:
     wait_until(lambda: window.loading.import_dialog is not None, 300, "the import dialog")
     dialog = window.loading.import_dialog
     assert dialog is not None
-    dialog.accept()
+    accept(dialog)
     next_round(window, 1, 3600)
     wait_until(lambda: "UMAP" in layouts, 3600, "the UMAP map of the big pool")
     window.labels.table.select_position(0)
