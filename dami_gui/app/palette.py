@@ -78,7 +78,9 @@ def shades(color: str, n: int) -> list[str]:
     grey = saturation < 0.08 or hue < 0  # black, white or grey: steps of grey
     centre = min(max(own, 0.3), 0.6) if grey else min(max(own, 0.36), 0.66)
     spread = min(0.16, 0.03 * (n - 1))  # a few groups: close shades; many: the full range
-    high, low = min(centre + spread, 0.8), max(centre - spread, 0.2)
+    # not darker than 0.3: a dark shade of brown or blue reads as black, the labeled squares'
+    # outline and "not sure" crosses
+    high, low = min(centre + spread, 0.8), max(centre - spread, 0.3)
     light = [high - (high - low) * i / (n - 1) for i in range(n)] if n > 1 else [centre]
     if grey:
         return [QColor.fromHslF(0.0, 0.0, value).name() for value in light]

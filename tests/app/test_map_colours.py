@@ -244,9 +244,9 @@ def test_a_tie_rounds_empty_groups_are_not_counted(qtbot):
 
 
 def is_greyish(colour: str) -> bool:
-    """A colour that reads as grey or black: no hue, or almost none."""
+    """A colour that reads as grey or black: no hue, almost none, or too dark to see it."""
     c = QColor(colour)
-    return c.hslHueF() < 0 or c.hslSaturationF() < 0.25
+    return c.hslHueF() < 0 or c.hslSaturationF() < 0.25 or c.lightnessF() < 0.28
 
 
 def test_no_default_class_colour_nor_any_of_its_shades_is_black_or_grey():
