@@ -45,11 +45,14 @@ def compile_stage() -> str:
     except (TypeError, ValueError):
         last = None
     if cache_filled():
-        usual = "its compiled code is cached, so this usually takes 10 to 30 seconds"
+        usual = (
+            "its code compiled on an earlier run is read from numba's cache, which takes about "
+            "a third of the first time"
+        )
     else:
         usual = (
-            "the first time after installing this compiles its code, which usually takes under "
-            "a minute, several on a busy computer; it is kept for later starts"
+            "the first time after installing this compiles its code: a minute or two, several "
+            "on a busy computer; it is kept for later starts"
         )
     measured = f" (last time: {last:.0f} s)" if last is not None and math.isfinite(last) else ""
     return f"Preparing UMAP: {usual}{measured}"
