@@ -175,8 +175,8 @@ def test_a_scatter_of_two_chosen_columns_beside_pca_and_umap(qtbot, model_window
     assert choice.mode == "auto" and view.layout_name == "PCA"
     choice.box.setCurrentIndex(choice.box.findData(COLUMNS))
     assert choice.axes.isVisible()
-    choice.x.setCurrentText("hue_mean")
-    choice.y.setCurrentText("value_mean")
+    choice.x_box.setCurrentText("hue_mean")
+    choice.y_box.setCurrentText("value_mean")
     frame = s.dataset.frame
     expected = np.column_stack([frame["hue_mean"], frame["value_mean"]]).astype(np.float32)
     np.testing.assert_allclose(view.positions, expected)

@@ -41,8 +41,8 @@ def compile_stage() -> str:
     """The stage shown while a map waits for umap's code to compile, with how long it takes."""
     seconds = QSettings().value(COMPILE_SECONDS_KEY, None)
     try:
-        last = float(seconds) if seconds is not None else None
-    except (TypeError, ValueError):
+        last = float(str(seconds)) if seconds is not None else None
+    except ValueError:
         last = None
     if cache_filled():
         usual = (

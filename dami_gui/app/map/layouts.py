@@ -81,10 +81,10 @@ def all_inside(positions: np.ndarray, rows: np.ndarray, ranges: list[list[float]
 
 
 class LayoutChoice(QWidget):
-    """The layout box (and, for two columns, the two column boxes); ``show(positions, name)``
+    """The layout box (and, for two columns, the two column boxes); ``chosen(positions, name)``
     when the map should show another layout."""
 
-    show = Signal(object, str)
+    chosen = Signal(object, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -97,9 +97,9 @@ class LayoutChoice(QWidget):
             "Where the rows are placed: UMAP (once computed; the best by default), PCA, or any "
             "two numeric columns of the file"
         )
-        self.x = QComboBox()
-        self.y = QComboBox()
-        for box, axis in ((self.x, "across"), (self.y, "up")):
+        self.x_box = QComboBox()
+        self.y_box = QComboBox()
+        for box, axis in ((self.x_box, "across"), (self.y_box, "up")):
             box.setToolTip(f"The column placed {axis}")
             box.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
@@ -110,9 +110,9 @@ class LayoutChoice(QWidget):
         axes = QHBoxLayout(self.axes)
         axes.setContentsMargins(0, 0, 0, 0)
         axes.addWidget(QLabel("x:"))
-        axes.addWidget(self.x, 1)
+        axes.addWidget(self.x_box, 1)
         axes.addWidget(QLabel("y:"))
-        axes.addWidget(self.y, 1)
+        axes.addWidget(self.y_box, 1)
         self.axes.setVisible(False)
         self.box.currentIndexChanged.connect(self._mode_changed)
 
@@ -123,15 +123,15 @@ class LayoutChoice(QWidget):
     def set_session(self, session: Session | None) -> None:
         self.session = session
         self.layouts = {}
-        for box in (self.x, self.y):
+        for box in (self.x_box, self.y_box):
             box.blockSignals(True)
             box.clear()
         if session is not None:
             columns = numeric_columns(session)
-            self.x.addItems(columns)
-            self.y.addItems(columns)
-            self.y.setCurrentIndex(min(1, len(columns) - 1))
-        for box in (self.x, self.y):
+            self.x_box.addItems(columns)
+            self.y_box.addItems(columns)
+            self.y_box.setCurrentIndex(min(1, len(columns) - 1))
+        for box in (self.x_box, self.y_box):
             box.blockSignals(False)
         self.box.blockSignals(True)
         self.box.setCurrentIndex(0)
@@ -143,7 +143,7 @@ class LayoutChoice(QWidget):
         chosen (or, by default, the best there is)."""
         self.layouts[name] = positions
         if self.mode == name or (self.mode == AUTO and name == self._best()):
-            self.show.emit(positions, name)
+            self.chosen.emit(positions, name)
 
     def _best(self) -> str:
         return "UMAP" if "UMAP" in self.layouts else "PCA"
@@ -156,10 +156,10 @@ class LayoutChoice(QWidget):
             return
         name = self._best() if mode == AUTO else mode
         if name in self.layouts:
-            self.show.emit(self.layouts[name], name)
+            self.chosen.emit(self.layouts[name], name)
 
     def _columns_changed(self) -> None:
-        if self.mode != COLUMNS or self.session is None or not self.x.currentText():
+        if self.mode != COLUMNS or self.session is None or not self.x_box.currentText():
             return
-        x, y = self.x.currentText(), self.y.currentText()
-        self.show.emit(column_positions(self.session, x, y), f"{x} × {y}")
+        x, y = self.x_box.currentText(), self.y_box.currentText()
+        self.chosen.emit(column_positions(self.session, x, y), f"{x} × {y}")

@@ -159,7 +159,7 @@ class MapView(QWidget):
         self.families.highlightRequested.connect(self.set_highlight)
 
         self.layout_choice = LayoutChoice()  # UMAP, PCA or two columns of the file
-        self.layout_choice.show.connect(self._show_layout)
+        self.layout_choice.chosen.connect(self._show_layout)
         self.layout_choice.box.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -247,7 +247,8 @@ class MapView(QWidget):
         self.pool_image.new_layout()
         self.layout_name = name
         columns = self.layout_choice.mode == COLUMNS
-        for side, column in (("bottom", self.layout_choice.x), ("left", self.layout_choice.y)):
+        choice = self.layout_choice
+        for side, column in (("bottom", choice.x_box), ("left", choice.y_box)):
             self.plot.showAxis(side, columns)
             if columns:
                 self.plot.setLabel(side, column.currentText())

@@ -71,7 +71,9 @@ class QualityPanel(QWidget):
             "Of the labeled rows that have this class, the share predicted as it",
         ]
         for col, tip in enumerate(tips):
-            self.table.horizontalHeaderItem(col).setToolTip(tip)
+            header_item = self.table.horizontalHeaderItem(col)
+            if header_item is not None:  # set just above
+                header_item.setToolTip(tip)
         self._plain_table(self.table)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
