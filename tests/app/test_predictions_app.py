@@ -18,7 +18,7 @@ from dami_gui.app.main import autosave_folder
 from dami_gui.app.panels.log_panel import log_file_path
 from dami_gui.app.paths import data_folder
 
-from .test_projects import TIMEOUT, demo_csv, saved_demo, settings_in_tmp  # noqa: F401
+from .test_projects import TIMEOUT, demo_csv, saved_demo, settings_kept_apart  # noqa: F401
 
 
 def pool_sample(window, path, n=60):
