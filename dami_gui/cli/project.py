@@ -213,6 +213,10 @@ def _project_undo(args: argparse.Namespace) -> int:
             say("Nothing to undo.")
             return 0
         assert event.undoes is not None  # an undo names the event it takes back
+        if event.group is not None:
+            n = sum(1 for e in session.events if e.group == event.group)
+            say(f"Undone: the labels of {n} rows given together.")
+            return 0
         undone = session.events[event.undoes]
         if undone.kind == "skip" or undone.label is None:
             what = "skip"
@@ -259,6 +263,12 @@ def _print_coverage(session: Session, last: RoundResult) -> None:
     from dami_gui.core.coverage import coverage_history, stopping_hint
     from dami_gui.core.explain import label_conflicts
 
+    if last.cold_start:
+        print(
+            f"Coverage  round {last.index} had no model yet (fewer than two classes labeled): its "
+            "queries are typical rows of the pool's groups"
+        )
+        return
     history = coverage_history(session.rounds)
     now = history[-1]
     print(

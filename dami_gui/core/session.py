@@ -26,9 +26,16 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from dami_gui.core.cold_start import can_train, cold_start_round
 from dami_gui.core.coverage import round_coverage
 from dami_gui.core.data.dataset import Dataset
 from dami_gui.core.errors import ParameterError
+from dami_gui.core.learner.quality import (  # noqa: F401  (the estimate, also named from here)
+    ESTIMATE_FOLDS,
+    MIN_LABELS_FOR_ESTIMATE,
+    cross_validated_accuracy,
+    cross_validated_predictions,
+)
 from dami_gui.core.network import MLPConfig
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 from dami_gui.core.records import EVENT_KINDS, LabelEvent, RoundResult
@@ -44,10 +51,6 @@ Listener = Callable[[str, object], None]
 
 #: Rows asked for per round unless told otherwise.
 DEFAULT_BATCH_SIZE = 20
-#: Fewest labeled rows for which a cross-validated accuracy estimate is given.
-MIN_LABELS_FOR_ESTIMATE = 10
-#: Folds of the cross-validated accuracy estimate (fewer when there are fewer labeled rows).
-ESTIMATE_FOLDS = 5
 
 
 class Journal(Protocol):
@@ -61,6 +64,9 @@ class Journal(Protocol):
     def record_event(self, event: LabelEvent) -> None: ...
 
     def record_round(self, result: RoundResult) -> None: ...
+
+    def record_events(self, events: list[LabelEvent]) -> None:
+        """Record ``events``, given together (a group), all or none."""
 
 
 class Session:
@@ -198,6 +204,7 @@ class Session:
         *,
         round_index: int | None = None,
         when: float | None = None,
+        group: int | None = None,
     ) -> LabelEvent:
         """The event ``kind`` on ``row`` as of the current state; nothing is changed yet.
 
@@ -214,6 +221,7 @@ class Session:
             round=len(self.rounds) if round_index is None else round_index,
             time=time.time() if when is None else when,
             undoes=undoes,
+            group=group,
         )
 
     def apply(self, event: LabelEvent) -> None:
@@ -266,13 +274,57 @@ class Session:
         row = self._check_row(row)
         return self._journal_and_apply(self.new_event(row, "skip"))
 
+    def label_rows(self, rows: np.ndarray | list[int], label: int) -> list[LabelEvent]:
+        """Give every row of ``rows`` the class ``label`` at once (a group the user looked at).
+
+        One label event per row, recorded by the journal all together (one write: all or none)
+        and each applied by :meth:`apply` as :meth:`label` does, marked as one group
+        (``LabelEvent.group``) so that :meth:`undo` takes them back together. Rows that already
+        have the label are left alone. If the journal refuses, nothing changes and the error
+        goes to the caller. Listeners hear of the rows once.
+        """
+        last = len(self.classes) - 1
+        code = check_int(
+            "label", label, minimum=0, maximum=last, expected=f"a class code in 0..{last}"
+        )
+        checked = [self._check_row(int(row)) for row in np.unique(np.asarray(rows, np.int64))]
+        todo = [r for r in checked if self.labels[r] != code or self.skipped[r]]
+        group = len(self.events)
+        return self._give_group([self.new_event(row, "label", code, group=group) for row in todo])
+
+    def _give_group(self, events: list[LabelEvent]) -> list[LabelEvent]:
+        """Record ``events`` in the journal all or none (raises: nothing changes), apply each,
+        then tell the listeners once."""
+        if not events:
+            return []
+        if self.journal is not None:
+            self.journal.record_events(events)  # raises: none of them is given
+        for event in events:
+            self.apply(event)
+        self._notify("labels", [e.row for e in events])
+        return events
+
     def undo(self) -> LabelEvent | None:
-        """Revert the most recent label or skip not yet undone; None when there is nothing left."""
+        """Revert the most recent label or skip not yet undone (all of its group, when it was
+        given in one); returns the last undo event, None when there is nothing left."""
         undone = {e.undoes for e in self.events if e.kind == "undo"}
         for index in range(len(self.events) - 1, -1, -1):
             target = self.events[index]
-            if target.kind != "undo" and index not in undone:
+            if target.kind == "undo" or index in undone:
+                continue
+            if target.group is None:
                 return self._journal_and_apply(self.new_event(target.row, "undo", undoes=index))
+            members = [
+                i
+                for i, e in enumerate(self.events)
+                if e.group == target.group and e.kind != "undo" and i not in undone
+            ]
+            group = len(self.events)
+            events = []
+            for i in reversed(members):  # one row each: its own state is what undo restores
+                events.append(self.new_event(self.events[i].row, "undo", undoes=i, group=group))
+            given = self._give_group(events)
+            return given[-1] if given else None
         return None
 
     def query_status(self) -> tuple[int, int]:
@@ -308,6 +360,15 @@ class Session:
         n_classes = len(self.classes)
         labeled = labels >= 0
         timings: dict[str, float] = {}
+        if not can_train(labels):  # no model yet: rows that cover the pool (as `dami select`)
+            t0 = time.perf_counter()
+            cold = cold_start_round(
+                index, X, labels, skipped, n_classes, strategy=strategy_name,
+                batch_size=batch_size, seed=seed, info={"model_config": config.to_dict()},
+                device=self.device, progress=reporter,
+            )  # fmt: skip
+            cold.timings = {"select": time.perf_counter() - t0}
+            return cold
 
         from dami_gui.core.model import train_mlp
 
@@ -337,8 +398,9 @@ class Session:
 
         t0 = time.perf_counter()
         estimate = None
+        cv_predictions = None  # (row, label, predicted) of each labeled row
         if self.estimate_accuracy:
-            estimate = cross_validated_accuracy(
+            predicted = cross_validated_predictions(
                 X[labeled],
                 labels[labeled],
                 n_classes,
@@ -346,6 +408,11 @@ class Session:
                 seed,
                 reporter.sub(0.8, 1.0, "Estimating accuracy"),
             )
+            if predicted is not None:
+                estimate = float(np.mean(predicted == labels[labeled]))
+                cv_predictions = np.column_stack(
+                    [np.flatnonzero(labeled), labels[labeled], predicted]
+                ).astype(np.int64)
         timings["estimate"] = time.perf_counter() - t0
         reporter("Done", 1.0)
 
@@ -369,6 +436,7 @@ class Session:
             train_accuracy=None if np.isnan(report.train_accuracy) else report.train_accuracy,
             timings=timings,
             info={**query.info, "model_config": config.to_dict()},
+            cv_predictions=cv_predictions,
         )
         previous = self.rounds[-1] if self.rounds and self.rounds[-1].index == index - 1 else None
         # Recorded now, while the previous round's per-row arrays are at hand: a reopened
@@ -414,50 +482,3 @@ class Session:
         result = self.compute_round(progress, cancel)
         self.commit_round(result)
         return result
-
-
-def cross_validated_accuracy(
-    X: np.ndarray,
-    y: np.ndarray,
-    n_classes: int,
-    config: MLPConfig,
-    seed: int,
-    progress: ProgressCallback | Reporter | None = None,
-    cancel: CancelToken | None = None,
-) -> float | None:
-    """Accuracy on the labeled rows by stratified k-fold cross-validation (k <= 5).
-
-    Each row is predicted by a network trained, with the same schedule, on the other folds.
-    None when there are fewer than :data:`MIN_LABELS_FOR_ESTIMATE` labels or a single class.
-    Actively chosen rows are harder than average, so this tends to under-estimate the accuracy
-    on the whole pool; it is the honest figure available without a test set.
-    """
-    import torch
-
-    from dami_gui.core.model import train_mlp
-
-    reporter = as_reporter(progress, cancel)
-    n = len(y)
-    if n < MIN_LABELS_FOR_ESTIMATE or np.unique(y).size < 2:
-        return None
-    folds = min(ESTIMATE_FOLDS, n)
-    rng = np.random.default_rng(seed)
-    fold_of = np.empty(n, dtype=np.int64)
-    order = rng.permutation(n)
-    order = order[np.argsort(y[order], kind="stable")]  # stratify: deal each class round-robin
-    fold_of[order] = np.arange(n) % folds
-    correct = 0
-    for f in range(folds):
-        test = fold_of == f
-        model, _ = train_mlp(
-            X[~test],
-            y[~test],
-            n_classes,
-            config,
-            seed + 17 * (f + 1),
-            reporter.sub(f / folds, (f + 1) / folds),
-        )
-        with torch.no_grad():
-            pred = model(torch.from_numpy(np.asarray(X[test], dtype=np.float32))).argmax(1).numpy()
-        correct += int((pred == y[test]).sum())
-    return correct / n

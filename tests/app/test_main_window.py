@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QToolTip
 
 from dami_gui.app.main import build_parser
+from dami_gui.app.panels.query_table import COL_LABEL
 from dami_gui.core.errors import DataError
 from dami_gui.core.model import MLPConfig
 from dami_gui.core.session import Session
@@ -56,8 +57,9 @@ def test_demo_round_keys_next_round(qtbot, demo_window):
     symbols = w.map.scatter.data["symbol"][w.map._slot[first]]
     assert list(symbols) == ["s"] * BATCH
     _estimated, true = w.curve.points()
-    assert [x for x, _ in true] == [0, BATCH]  # two points: one per round
-    assert w.curve.truth.xData.tolist() == [0, BATCH]
+    assert s.rounds[0].cold_start and s.rounds[1].has_model
+    assert [x for x, _ in true] == [BATCH]  # round 1 had no model: the curve starts at round 2
+    assert w.curve.truth.xData.tolist() == [BATCH]
     assert w.labels.counter.text().startswith(f"0 of {BATCH} labeled · round 2")
 
 
@@ -102,14 +104,14 @@ def test_why_this_row_names_the_blends_rule_for_each_pick(qtbot, demo_window):
     for position in (0, len(kinds) - 1):  # a typical row, a boundary row
         w.select_row(int(s.queries[position]))
         why = f"Why this row? DAMI+ blend, a {kinds[position]} row: the network is unsure"
-        assert why in w.labels.row_panel.title.text()
+        assert why in w.labels.row_panel.why.toolTip()
 
 
 def test_label_combo_delegate(qtbot, demo_window):
     w = demo_window
     s = w.session
     table = w.labels.table
-    index = w.labels.model.index(2, 1)
+    index = w.labels.model.index(2, COL_LABEL)
     table.setCurrentIndex(index)
     table.edit(index)
     combo = table.findChild(QComboBox)
@@ -121,11 +123,11 @@ def test_label_combo_delegate(qtbot, demo_window):
     assert table.current_row() == s.queries[3]  # moved on to the next open query
 
 
-def test_row_panel_buttons_answer_the_selected_query_and_move_on(qtbot, demo_window):
-    w = demo_window
+def test_row_panel_buttons_answer_the_selected_query_and_move_on(qtbot, model_window):
+    w = model_window
     s = w.session
     w.select_row(int(s.queries[1]))
-    assert "Why this row? DAMI+: the network is unsure" in w.labels.row_panel.title.text()
+    assert "Why this row? DAMI+: the network is unsure" in w.labels.row_panel.why.text()
     w.select_row(int(s.queries[1]))
     qtbot.mouseClick(w.labels.row_panel.skip_button, Qt.MouseButton.LeftButton)
     assert s.skipped[s.queries[1]]
@@ -146,8 +148,8 @@ def test_hover_shows_the_row_in_a_tooltip(qtbot, demo_window):
     assert QToolTip.text() == w.map.tooltip_for(row)
 
 
-def test_map_click_selects_row_and_row_panel_labels_any_row(qtbot, demo_window):
-    w = demo_window
+def test_map_click_selects_row_and_row_panel_labels_any_row(qtbot, model_window):
+    w = model_window
     s = w.session
     query = int(s.queries[-1])
     view = w.map.plot
@@ -174,8 +176,8 @@ def test_map_click_selects_row_and_row_panel_labels_any_row(qtbot, demo_window):
     assert str(s.dataset.ids[query]) in tip and "Prediction" in tip and "DAMI group" in tip
 
 
-def test_map_modes_and_views(qtbot, demo_window):
-    w = demo_window
+def test_map_modes_and_views(qtbot, model_window):
+    w = model_window
     for mode in ("regions", "prediction", "groups"):
         w.map.set_mode(mode)
         assert w.map.mode == mode

@@ -103,7 +103,9 @@ class AboutDialog(QDialog):
 
 
 def show_about(
-    window: QWidget, previous: AboutDialog | None = None, session: Session | None = None,
+    window: QWidget,
+    previous: AboutDialog | None = None,
+    session: Session | None = None,
     log_path: Path | None = None,
 ) -> AboutDialog:
     """Open the About dialog over ``window`` (not modal), closing ``previous``; returns it."""

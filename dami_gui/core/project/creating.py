@@ -31,6 +31,7 @@ from dami_gui.core.project.rounds import write_round
 from dami_gui.core.project.settings import write_settings
 from dami_gui.core.project.source import SourceStatus, hash_file, record_source, row_keys
 from dami_gui.core.project.storage import Store, create_file
+from dami_gui.core.records import LabelEvent
 from dami_gui.core.session import DEFAULT_BATCH_SIZE, Session
 from dami_gui.core.strategies import DEFAULT_STRATEGY
 
@@ -94,6 +95,15 @@ def create_project_from_csv(
     return create_project(path, session, progress=reporter.sub(0.6, 1.0))
 
 
+def event_group_ranges(events: list[LabelEvent]) -> list[list[int]]:
+    """The seqs (position + 1) of each group of events given together, as [first, last]."""
+    members: dict[int, list[int]] = {}
+    for position, event in enumerate(events):
+        if event.group is not None:
+            members.setdefault(event.group, []).append(position + 1)
+    return [[min(seqs), max(seqs)] for seqs in members.values() if len(seqs) > 1]
+
+
 def create_project(
     path: str | Path,
     session: Session,
@@ -136,6 +146,7 @@ def create_project(
             "preprocessing": json.dumps(dataset.preprocessing.to_dict()),
             "file_labels": json.dumps("hidden" if hidden else "used"),
             "truth": json.dumps("label_column" if truth_is_file else None),
+            "event_groups": json.dumps(event_group_ranges(session.events)),
         }
         conn.executemany("INSERT INTO meta VALUES (?,?)", list(meta.items()))
         write_settings(conn, session)
