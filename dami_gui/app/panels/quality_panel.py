@@ -2,10 +2,11 @@
 
 From the last round's cross-validated predictions
 (:func:`dami_gui.core.learner.quality.class_report`): each labeled row predicted by a network
-trained without it, so the figures are about rows the model did not see. A table gives per class the labels, the precision (of the rows predicted as
-the class, the share that has it) and the recall (of the rows that have it, the share found);
-under it the confusion matrix, your label by row, the prediction by column, each cell shaded by
-its share of the row. Clicking a cell outlines its rows on the map (``highlightRequested``).
+trained without it, so the figures are about rows the model did not see. A table gives per class
+the labels, the precision (of the rows predicted as the class, the share that has it) and the
+recall (of the rows that have it, the share found); under it the confusion matrix, your label by
+row, the prediction by column, each cell shaded by its share of the row. Clicking a cell outlines
+its rows on the map (``highlightRequested``).
 """
 
 from __future__ import annotations
