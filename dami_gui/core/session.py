@@ -15,7 +15,8 @@ of label, skip and undo live in :meth:`Session.apply`, used alike by the live ca
 project's replay of its stored history.
 
 torch is loaded by the first round (training, the device), not by the session itself: a session
-restored to take a label from the shell never loads it.
+restored to take a label from the shell never loads it, nor pandas (its dataset may be one
+without its table: the labels, ids and classes of a project's unchanged CSV file).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from dami_gui.core.coverage import round_coverage
-from dami_gui.core.data.dataset import Dataset
 from dami_gui.core.errors import ParameterError
 from dami_gui.core.network import MLPConfig
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
@@ -38,6 +38,7 @@ from dami_gui.core.validation import check_int
 if TYPE_CHECKING:
     import torch
 
+    from dami_gui.core.data.dataset import Dataset
     from dami_gui.core.model import MLP
 
 Listener = Callable[[str, object], None]
@@ -88,7 +89,7 @@ class Session:
         self.dataset = dataset
         #: Told of every event and committed round before they take effect; see :class:`Journal`.
         self.journal = journal
-        n = dataset.X.shape[0]
+        n = dataset.n_rows
         self.labels = np.asarray(dataset.y, dtype=np.int64).copy()
         self.skipped = np.zeros(n, dtype=bool)
         self.events: list[LabelEvent] = []
@@ -167,7 +168,7 @@ class Session:
     # ----------------------------------------------------------------------------- labels
     @property
     def n_rows(self) -> int:
-        return int(self.dataset.X.shape[0])
+        return self.dataset.n_rows
 
     @property
     def classes(self) -> list[str]:
