@@ -5,6 +5,7 @@ and every label event written, are the ones the full open gives (issue 24).
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -199,37 +200,37 @@ def test_a_project_from_format_2_keeps_its_rows_at_the_first_label(
     capsys.readouterr()
 
 
-@pytest.mark.parametrize(
-    "damage",
-    [
-        "UPDATE sources SET row_keys = 'not json'",
-        "UPDATE sources SET row_keys = '[\"r1\"]'",
-        "UPDATE sources SET row_keys = json_set(row_keys, '$[1]', json_extract(row_keys, '$[0]'))",
-        "UPDATE sources SET row_keys = json_set(row_keys, '$[1]', "
-        "replace(hex(zeroblob(1001)), '00', 'y'))",
-        "UPDATE sources SET row_keys = x'00'",
-        "UPDATE sources SET file_labels = :out_of_range",
-        "UPDATE sources SET file_labels = :too_short",
-        "UPDATE sources SET file_labels = substr(file_labels, 1, 20)",
-        "UPDATE sources SET key_kind = 'other'",
-    ],
-    ids=["json", "count", "repeated", "long", "blob", "range", "length", "cut", "kind"],
-)
-def test_kept_rows_that_make_no_sense_are_not_used_and_are_kept_again(
-    played: Path, damage: str
-) -> None:
+def listed(keys: list[str], text: bytes | None = None) -> bytes:
+    """Row keys stored as a project keeps them: a JSON list's bytes, as a compressed array."""
+    data = json.dumps(keys).encode("ascii") if text is None else text
+    return encode_array(np.frombuffer(data, np.uint8))
+
+
+#: Kept rows that make no sense: (column, its value from the keys and the number of rows).
+DAMAGES = {
+    "text": ("row_keys", lambda keys, n: json.dumps(keys)),
+    "json": ("row_keys", lambda keys, n: listed(keys, b"[not json")),
+    "nested": ("row_keys", lambda keys, n: listed(keys, b"[" * 100_000)),
+    "count": ("row_keys", lambda keys, n: listed(keys[:-1])),
+    "repeated": ("row_keys", lambda keys, n: listed([keys[0], *keys[:-1]])),
+    "long": ("row_keys", lambda keys, n: listed([keys[0] + "y" * 1000, *keys[1:]])),
+    "numbers": ("row_keys", lambda keys, n: encode_array(np.zeros(n, np.int64))),
+    "range": ("file_labels", lambda keys, n: encode_array(np.full(n, 3))),  # 3 classes: -1..2
+    "length": ("file_labels", lambda keys, n: encode_array(np.zeros(n - 1, np.int64))),
+    "cut": ("file_labels", lambda keys, n: encode_array(np.full(n, -1))[:20]),
+    "kind": ("key_kind", lambda keys, n: "other"),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
+def test_kept_rows_that_make_no_sense_are_not_used_and_are_kept_again(played: Path, damage):
     with open_project(played, readonly=True, with_models=False) as intact:
         labels, events = intact.session.labels.copy(), intact.session.events
-        n = intact.session.n_rows
+        keys = intact.keys.keys.tolist()
+    column, value = damage
     conn = sqlite3.connect(played)
     with conn:
-        conn.execute(
-            damage,
-            {
-                "out_of_range": encode_array(np.full(n, 3)),  # 3 classes: codes -1 to 2
-                "too_short": encode_array(np.zeros(n - 1, np.int64)),
-            },
-        )
+        conn.execute(f"UPDATE sources SET {column} = ?", (value(keys, len(keys)),))
     conn.close()
     with open_project(played, with_models=False, with_table=False) as project:
         assert project.dataset.has_table  # the file was read instead

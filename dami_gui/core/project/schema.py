@@ -58,11 +58,12 @@ CREATE TABLE layouts (
     name TEXT PRIMARY KEY, source_version INTEGER NOT NULL, data BLOB NOT NULL,
     time REAL NOT NULL);
 """,
-    # 3: per version of the CSV file, every row's key (a JSON list of text) and the class code
-    # of its label cell (-1: empty), so that labeling from the shell need not read an unchanged
-    # file; NULL for versions recorded before (filled in by the next open that reads the file).
+    # 3: per version of the CSV file, every row's key (a JSON list of text, as a compressed
+    # array of its bytes) and the class code of its label cell (-1: empty), so that labeling
+    # from the shell need not read an unchanged file (source.encode_rows); NULL for versions
+    # recorded before (filled in by the next open that reads the unchanged file).
     2: """
-ALTER TABLE sources ADD COLUMN row_keys TEXT;
+ALTER TABLE sources ADD COLUMN row_keys BLOB;
 ALTER TABLE sources ADD COLUMN file_labels BLOB;
 """,
 }

@@ -31,7 +31,7 @@ from dami_gui.core.errors import DataError
 from dami_gui.core.progress import Reporter
 from dami_gui.core.project.arrays import decode_array, encode_array
 from dami_gui.core.project.errors import ProjectError
-from dami_gui.core.untrusted import names, open_regular, text
+from dami_gui.core.untrusted import names, open_regular
 
 if TYPE_CHECKING:
     from dami_gui.core.data.dataset import Dataset
@@ -176,17 +176,19 @@ def record_source(
 MAX_KEY = 1000
 
 
-def encode_rows(keys: RowKeys, file_labels: np.ndarray) -> tuple[str, str, bytes]:
+def encode_rows(keys: RowKeys, file_labels: np.ndarray) -> tuple[str, bytes, bytes]:
     """What a version of the file keeps for labeling without reading it (the ``sources`` columns
     ``key_kind``, ``row_keys``, ``file_labels``): the kind of its row keys, every row's key (a
-    JSON list of text, non-ASCII escaped) and the class code of its label cell (-1: empty)."""
-    labels = encode_array(np.asarray(file_labels, dtype=np.int64))
-    return keys.kind, json.dumps(keys.keys.tolist()), labels
+    JSON list of text, in ASCII, its bytes stored as a compressed array: a content key's 32
+    hexadecimal digits take about 20 bytes) and the class code of its label cell (-1: empty)."""
+    listed = json.dumps(keys.keys.tolist()).encode("ascii")
+    labels = np.asarray(file_labels, dtype=np.int64)
+    return keys.kind, encode_array(np.frombuffer(listed, np.uint8)), encode_array(labels)
 
 
 def decode_rows(
     kind: object,
-    keys_text: object,
+    keys_blob: object,
     labels_blob: object,
     key_digests: np.ndarray,
     content_digests: np.ndarray,
@@ -200,8 +202,11 @@ def decode_rows(
     if kind not in ("id", "content") or len(content_digests) != n:
         raise ValueError(f"row keys of kind {kind!r}")
     try:
-        stored = json.loads(text(keys_text, n * (6 * MAX_KEY + 3) + 2))  # "\uXXXX" per char
+        listed = decode_array(keys_blob, n * (6 * MAX_KEY + 3) + 2, "The row keys")  # "\uXXXX"
         labels = decode_array(labels_blob, 8 * n, "The labels of the CSV file")
+        if listed.dtype != np.uint8 or listed.ndim != 1:
+            raise ValueError(f"row keys of type {listed.dtype}")
+        stored = json.loads(listed.tobytes().decode("ascii"))
     except (ProjectError, RecursionError) as error:
         raise ValueError(str(error)) from None
     keys = names(stored, "row keys", n, MAX_KEY)
