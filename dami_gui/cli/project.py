@@ -31,6 +31,11 @@ if TYPE_CHECKING:
     from dami_gui.core.records import RoundResult
     from dami_gui.core.session import Session
 
+#: How the commands that only read or write labels (label, skip, undo, status) open a project:
+#: without the rounds' networks (no torch) and, while the CSV file is the recorded one, without
+#: reading it (no pandas); see ``open_project``.
+LABELS_ONLY = {"with_models": False, "with_table": False}
+
 
 def add_project_parsers(sub: Subcommands, strategies: list[str]) -> None:
     """``dami project new|round|label|undo|status|export|relocate``."""
@@ -156,7 +161,7 @@ def _project_label(args: argparse.Namespace) -> int:
         raise DamiError(
             "Give ROW_ID and LABEL (a class name), or ROW_ID --skip, or --from FILE.csv."
         )
-    with open_and_tell(args.project, with_models=False) as project:
+    with open_and_tell(args.project, **LABELS_ONLY) as project:
         session = project.session
         row = project.row_of_id(row_id)
         if args.skip:
@@ -172,7 +177,7 @@ def _project_label(args: argparse.Namespace) -> int:
 
 
 def _label_from_file(project_path: Path, source: Path) -> int:
-    with open_and_tell(project_path, with_models=False) as project:
+    with open_and_tell(project_path, **LABELS_ONLY) as project:
         todo = _labels_from_file(project, source)
         with project.transaction():  # all or nothing
             for row, code in todo:
@@ -206,7 +211,7 @@ def _labels_from_file(project: Project, path: Path) -> list[tuple[int, int]]:
 
 
 def _project_undo(args: argparse.Namespace) -> int:
-    with open_and_tell(args.project, with_models=False) as project:
+    with open_and_tell(args.project, **LABELS_ONLY) as project:
         session = project.session
         event = session.undo()
         if event is None:
@@ -227,7 +232,7 @@ def _project_undo(args: argparse.Namespace) -> int:
 
 
 def _project_status(args: argparse.Namespace) -> int:
-    with open_and_tell(args.project, readonly=True, with_models=False) as project:
+    with open_and_tell(args.project, readonly=True, **LABELS_ONLY) as project:
         session = project.session
         from_file = int((session.dataset.y >= 0).sum())
         counts = np.bincount(session.labels[session.labels >= 0], minlength=len(session.classes))

@@ -15,7 +15,8 @@ of label, skip and undo live in :meth:`Session.apply`, used alike by the live ca
 project's replay of its stored history.
 
 torch is loaded by the first round (training, the device), not by the session itself: a session
-restored to take a label from the shell never loads it.
+restored to take a label from the shell never loads it, nor pandas (its dataset may be one
+without its table: the labels, ids and classes of a project's unchanged CSV file).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ import numpy as np
 
 from dami_gui.core.cold_start import can_train, cold_start_round
 from dami_gui.core.coverage import round_coverage
-from dami_gui.core.data.dataset import Dataset
 from dami_gui.core.errors import ParameterError
 from dami_gui.core.learner.quality import (  # noqa: F401  (the estimate, also named from here)
     ESTIMATE_FOLDS,
@@ -45,6 +45,7 @@ from dami_gui.core.validation import check_int
 if TYPE_CHECKING:
     import torch
 
+    from dami_gui.core.data.dataset import Dataset
     from dami_gui.core.model import MLP
 
 Listener = Callable[[str, object], None]
@@ -94,7 +95,7 @@ class Session:
         self.dataset = dataset
         #: Told of every event and committed round before they take effect; see :class:`Journal`.
         self.journal = journal
-        n = dataset.X.shape[0]
+        n = dataset.n_rows
         self.labels = np.asarray(dataset.y, dtype=np.int64).copy()
         self.skipped = np.zeros(n, dtype=bool)
         self.events: list[LabelEvent] = []
@@ -173,7 +174,7 @@ class Session:
     # ----------------------------------------------------------------------------- labels
     @property
     def n_rows(self) -> int:
-        return int(self.dataset.X.shape[0])
+        return self.dataset.n_rows
 
     @property
     def classes(self) -> list[str]:

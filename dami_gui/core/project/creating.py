@@ -150,7 +150,7 @@ def create_project(
         }
         conn.executemany("INSERT INTO meta VALUES (?,?)", list(meta.items()))
         write_settings(conn, session)
-        record_source(conn, 1, source, size, sha, keys, "created", folder)
+        record_source(conn, 1, source, size, sha, keys, file_codes, "created", folder)
         decisions = dataset.report.decisions
         conn.executemany(
             "INSERT INTO columns VALUES (?,?,?,?,?)",

@@ -31,7 +31,13 @@ from dami_gui.core.project.storage import Row
 from dami_gui.core.records import RoundResult
 from dami_gui.core.session import Session
 
-__all__ = ["replay"]
+__all__ = ["TableNeeded", "replay"]
+
+
+class TableNeeded(Exception):
+    """The last round must be computed again, from the rows of a dataset opened without its table
+    (:attr:`~dami_gui.core.data.dataset.Dataset.has_table`): the caller opens again, reading
+    them (:func:`~dami_gui.core.project.opening.open_project` does)."""
 
 
 def replay(
@@ -134,6 +140,8 @@ def _recompute_last(
 ) -> None:
     """Compute the last round again from the labels it was computed from, and save it."""
     session, old = project.session, stored.result
+    if not session.dataset.has_table:
+        raise TableNeeded
     what = f"{_and(stored.damaged)} of round {old.index} in {project.path.name}"
     try:
         result = _compute_again(session, old, then)
