@@ -3,9 +3,9 @@
     python standalone_predict.py model.json new.csv > predictions.csv
 
 ``model.json`` and ``model.safetensors`` are the two files *File → Export → Trained model…* (or
-``dami project export P.dami -o labels.csv --model model.safetensors``) writes. This file is the example
-of docs/portable-model.md, and the test suite runs it and checks that its probabilities equal
-dami-gui's on the same rows. Copy it into your own program: it only needs numpy and the
+``dami project export P.dami -o labels.csv --model model.safetensors``) writes. This file is the
+example of docs/portable-model.md, and the test suite runs it and checks that its probabilities
+equal dami-gui's on the same rows. Copy it into your own program: it only needs numpy and the
 standard library.
 
 It trusts neither file, as dami-gui does not: both must be regular files of bounded size, every

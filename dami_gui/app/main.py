@@ -22,6 +22,7 @@ from dami_gui.app.paths import projects_folder
 from dami_gui.app.qt_libraries import missing_message
 from dami_gui.app.selftest import run_selftest
 from dami_gui.app.tasks import Worker
+from dami_gui.core.embedding.numba_cache import use_numba_cache
 from dami_gui.core.errors import DamiError
 
 #: How long, at exit, to let cancelled background work finish before leaving without it.
@@ -61,6 +62,7 @@ def autosave_folder() -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` (default ``sys.argv[1:]``), open the window and run until it closes."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    use_numba_cache()  # before umap (numba) is imported: its compiled code kept between runs
     if args.selftest:
         return leave(run_selftest(umap=not args.no_umap))
     missing = missing_message()  # before Qt stops with its own, misleading, message

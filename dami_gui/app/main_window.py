@@ -20,18 +20,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
     QDockWidget,
     QGroupBox,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
+from dami_gui.app.controllers.answers import answer
 from dami_gui.app.controllers.exports import ExportController
 from dami_gui.app.controllers.loading import LoadingController
 from dami_gui.app.controllers.map import LayoutController
@@ -40,6 +47,7 @@ from dami_gui.app.controllers.project_menu import ProjectMenu
 from dami_gui.app.controllers.projects import ProjectController
 from dami_gui.app.controllers.rounds import RoundController
 from dami_gui.app.dialogs.about import AboutDialog, show_about
+from dami_gui.app.dialogs.label_group import LabelGroupDialog
 from dami_gui.app.map.view import MapView
 from dami_gui.app.palette import ClassColors
 from dami_gui.app.panels.curve_view import CurveView
@@ -72,9 +80,22 @@ SHORTCUTS = [
 ]
 
 
-#: The map is the biggest panel: a column of its own from top to bottom, against the rounds and
-#: the rows to label (the splitter shares out what the docks on the right leave, 3 : 2).
-MAP_TABLE_SIZES = [700, 500]
+#: The window's three columns: the map (the biggest), the rounds and the rows to label, the
+#: explanations and the learning curve. Their share of the width, kept as the window is resized
+#: (splitter stretch factors), and their width in a window of 1280 pixels.
+PANE_STRETCH = (47, 29, 24)
+PANE_SIZES = [600, 370, 310]
+#: Room a window manager's frame, title bar and a task bar take from the screen (pixels): the
+#: window's smallest size fits 1280 x 800 and 1366 x 768 screens with them.
+FRAME_ALLOWANCE = (16, 96)
+
+
+def boxed(box: QWidget, content: QWidget) -> QWidget:
+    """``box`` (a group box, a plain widget) holding ``content`` with narrow margins."""
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(4, 4, 4, 4)
+    layout.addWidget(content, 1)
+    return box
 
 
 class MainWindow(QMainWindow):
@@ -104,6 +125,8 @@ class MainWindow(QMainWindow):
         self._lay_out()
         self.status = StatusLine(self, log_path)
         self.about_dialog: AboutDialog | None = None  # Help → About, while it is open
+        self.group_dialog: LabelGroupDialog | None = None  # the last "label rows together"
+        self._round_after_save: Session | None = None  # round 1 waits for the autosave
 
         # -- controllers ---------------------------------------------------------------------
         self.rounds = RoundController(self)
@@ -133,39 +156,28 @@ class MainWindow(QMainWindow):
         self.warm_worker.start()
 
     def _lay_out(self) -> None:
-        """The map on the left, the rounds and the rows to label beside it, the Explanations and
-        the learning curve as tabs of the docks on the right, the log below (hidden)."""
-        map_box = QGroupBox("Map of the pool")
-        QVBoxLayout(map_box).addWidget(self.map)
-        curve_box = QWidget()
-        curve_layout = QVBoxLayout(curve_box)
-        curve_layout.addWidget(self.curve, 1)
-        curve_layout.addWidget(self.explanations.coverage)
-        # the learning curve is a tab beside the Explanations (a dock), so the map has a column
-        # of its own from top to bottom; View → Learning curve or its tab brings it to the front
-        self.curve_dock = QDockWidget("Learning curve", self)
-        self.curve_dock.setObjectName("curveDock")
-        self.curve_dock.setWidget(curve_box)
-        self.curve_dock.setFeatures(self.explanations.dock.features())
-        self.tabifyDockWidget(self.explanations.dock, self.curve_dock)
-        self.explanations.dock.raise_()
-        rounds_box = QGroupBox("Rounds")
-        QVBoxLayout(rounds_box).addWidget(self.settings)
-        label_box = QGroupBox("Rows to label")
-        QVBoxLayout(label_box).addWidget(self.labels)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(rounds_box)
-        right_layout.addWidget(label_box, 1)
-        main = QSplitter(Qt.Orientation.Horizontal)
-        main.addWidget(map_box)
-        main.addWidget(right)
-        main.setStretchFactor(0, 3)
-        main.setStretchFactor(1, 2)
-        main.setSizes(MAP_TABLE_SIZES)
-        main.setChildrenCollapsible(False)
-        self.setCentralWidget(main)
+        """Three columns side by side: the map (the biggest, top to bottom), the rounds over the
+        rows to label, and the explanations with the learning curve as tabs (View →
+        Explanations hides that column); the log below (hidden)."""
+        map_box = boxed(QGroupBox("Map of the pool"), self.map)
+        self.explanations.add_curve(boxed(QWidget(), self.curve))
+        rounds_box = boxed(QGroupBox("Rounds"), self.settings)
+        label_box = boxed(QGroupBox("Rows to label"), self.labels)
+        middle = QWidget()
+        middle_layout = QVBoxLayout(middle)
+        middle_layout.setContentsMargins(0, 0, 0, 0)
+        middle_layout.addWidget(rounds_box)
+        middle_layout.addWidget(label_box, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("columns")
+        for pane, stretch in zip(
+            (map_box, middle, self.explanations.pane), PANE_STRETCH, strict=True
+        ):
+            self.splitter.addWidget(pane)
+            self.splitter.setStretchFactor(self.splitter.count() - 1, stretch)
+        self.splitter.setSizes(PANE_SIZES)
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
 
         self.log_dock = QDockWidget("Log", self)
         self.log_dock.setObjectName("logDock")
@@ -178,6 +190,10 @@ class MainWindow(QMainWindow):
         self.settings.nextRoundRequested.connect(self.next_round)
         self.map.rowClicked.connect(self.select_row)
         self.labels.rowSelected.connect(self.select_row)
+        self.labels.table.rowHovered.connect(self.map.show_hover)
+        self.labels.pool.outlineRequested.connect(self.map.set_highlight)
+        self.labels.pool.labelRequested.connect(self.label_group)
+        self.map.highlightChanged.connect(self.labels.pool.set_outlined)
         self.explanations.rowRequested.connect(self.select_row)
         self.explanations.highlightRequested.connect(self.map.set_highlight)
         self.map.families.groupsChosen.connect(self.explanations.regions.select_groups)
@@ -190,6 +206,7 @@ class MainWindow(QMainWindow):
         self.layouts.progress.connect(self.map.show_layout_progress)
         self.layouts.failed.connect(self._layout_failed)
         self.projects.coloursChanged.connect(self._colours_changed)
+        self.projects.autosaveEnded.connect(self._autosave_ended)
 
     # -- menus -------------------------------------------------------------------------------
     def _action(
@@ -227,9 +244,9 @@ class MainWindow(QMainWindow):
         rounds_menu.addAction(self.cancel_action)
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.log_dock.toggleViewAction())
-        for dock in self.explanations.docks:
-            view_menu.addAction(dock.toggleViewAction())
-        view_menu.addAction(self.curve_dock.toggleViewAction())
+        view_menu.addAction(self.explanations.toggle_action)
+        self.curve_action = self._action("Learning &curve", self.explanations.show_curve)
+        view_menu.addAction(self.curve_action)
         help_menu = bar.addMenu("&Help")
         self.demo_action = self._action("Open &demo", self.loading.open_demo)
         help_menu.addAction(self.demo_action)
@@ -271,9 +288,19 @@ class MainWindow(QMainWindow):
                 session.dataset.X.shape[1],
                 ", ".join(session.classes),
             )
-            if start:
-                self.next_round()
         self.projects.session_changed(session, self.colors)
+        if session is not None and start:
+            if self.projects.autosaving:  # saved first: one task, one progress bar at a time
+                self._round_after_save = session
+            else:
+                self.next_round()
+        self.focus_queue()
+
+    def _autosave_ended(self) -> None:
+        """Data opened without a project is saved: its round 1 starts now."""
+        session, self._round_after_save = self._round_after_save, None
+        if session is not None and session is self.session and not session.rounds:
+            self.next_round()
 
     def _colours_changed(self) -> None:
         """A class colour changed (the views share ``self.colors``): repaint them."""
@@ -303,9 +330,34 @@ class MainWindow(QMainWindow):
             self.status.say("Nothing to undo.")
             return
         row = event.row
-        self.status.say(f"Undid the last answer for row {self.session.dataset.ids[row]}.")
+        if event.group is not None:
+            n = sum(1 for e in self.session.events if e.group == event.group)
+            self.status.say(f"Undid the labels of {n} rows given together.")
+        else:
+            self.status.say(f"Undid the last answer for row {self.session.dataset.ids[row]}.")
         self.selected_row = None
         self.select_row(row)
+
+    def label_group(self, rows: np.ndarray) -> LabelGroupDialog | None:
+        """Show the rows chosen in the Pool tab and, once the user picks a class and accepts,
+        label them all at once (one step for Ctrl+Z)."""
+        session = self.session
+        if session is None or len(rows) == 0:
+            return None
+        dialog = LabelGroupDialog(session, rows, self.colors, self)
+        self.group_dialog = dialog
+
+        def accepted() -> None:
+            code, chosen = dialog.code, dialog.rows
+            if session is self.session and answer(self, lambda: session.label_rows(chosen, code)):
+                self.status.say(
+                    f"Labeled {len(chosen):,} rows '{session.classes[code]}' at once; Ctrl+Z "
+                    "takes them back together."
+                )
+
+        dialog.accepted.connect(accepted)
+        dialog.open()
+        return dialog
 
     # -- rounds ----------------------------------------------------------------------------------
     def next_round(self) -> None:
@@ -329,14 +381,36 @@ class MainWindow(QMainWindow):
     def _round_progress(self, stage: str, fraction: float) -> None:
         self.status.progress(f"Round {self._round_number()}: {stage}", fraction)
 
+    def focus_queue(self) -> None:
+        """Give the keys to the query table (after a round, or a session or project shown), so
+        that the labeling keys work without a click first; not while the user types."""
+        focus = QApplication.focusWidget()
+        typing = isinstance(focus, QLineEdit | QAbstractSpinBox | QTextEdit) or (
+            isinstance(focus, QComboBox) and focus.isEditable()
+        )
+        if not typing and self.session is not None:
+            self.labels.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """A labeling key that reached the window (focus on a widget that does not use it)
+        answers the current query, as in the table."""
+        if not self.labels.table.label_key(event):
+            super().keyPressEvent(event)
+
     def _round_committed(self, result: RoundResult) -> None:
         self.settings.set_running(False)
+        self.focus_queue()
         _done, total = self.session.query_status() if self.session else (0, 0)
         estimate = (
             ""
             if result.accuracy_estimate is None
             else f"; estimated accuracy {result.accuracy_estimate:.0%}"
         )
+        if result.cold_start:
+            estimate = (
+                " that cover the pool (no model yet: it is trained once rows of two classes are "
+                "labeled)"
+            )
         self.status.idle(f"Round {result.index} done: {total} rows to label{estimate}.")
 
     def _round_failed(self, message: str) -> None:

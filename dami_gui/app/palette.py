@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
-# Okabe–Ito plus a few more, readable for most colour-vision deficiencies.
+# Okabe–Ito plus a few more, readable for most colour-vision deficiencies. No black and no grey:
+# a class's groups on the map are shades of its colour, and shades of black are the greys of
+# the rows not coloured (Okabe–Ito's black is Paul Tol's wine here).
 CLASS_COLORS = [
     "#0072B2",
     "#E69F00",
@@ -20,7 +22,7 @@ CLASS_COLORS = [
     "#D55E00",
     "#56B4E9",
     "#8C6D31",
-    "#000000",
+    "#882255",
     "#F0E442",
     "#7F3C8D",
     "#11A579",
@@ -54,6 +56,13 @@ def class_color(index: int) -> str:
     return CLASS_COLORS[index % len(CLASS_COLORS)]
 
 
+def without_hue(color: str) -> bool:
+    """Whether ``color`` has (almost) no hue: black, white, a grey. Its shades would be greys,
+    which on the map read as rows not coloured."""
+    c = QColor(color)
+    return c.hslHueF() < 0 or c.hslSaturationF() < 0.15
+
+
 def shades(color: str, n: int) -> list[str]:
     """``n`` distinct shades of ``color``'s hue, light to dark (a family's groups on the map).
 
@@ -69,7 +78,9 @@ def shades(color: str, n: int) -> list[str]:
     grey = saturation < 0.08 or hue < 0  # black, white or grey: steps of grey
     centre = min(max(own, 0.3), 0.6) if grey else min(max(own, 0.36), 0.66)
     spread = min(0.16, 0.03 * (n - 1))  # a few groups: close shades; many: the full range
-    high, low = min(centre + spread, 0.8), max(centre - spread, 0.2)
+    # not darker than 0.3: a dark shade of brown or blue reads as black, the labeled squares'
+    # outline and "not sure" crosses
+    high, low = min(centre + spread, 0.8), max(centre - spread, 0.3)
     light = [high - (high - low) * i / (n - 1) for i in range(n)] if n > 1 else [centre]
     if grey:
         return [QColor.fromHslF(0.0, 0.0, value).name() for value in light]

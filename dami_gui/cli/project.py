@@ -34,6 +34,11 @@ if TYPE_CHECKING:
     from dami_gui.core.records import RoundResult
     from dami_gui.core.session import Session
 
+#: How the commands that only read or write labels (label, skip, undo, status) open a project:
+#: without the rounds' networks (no torch) and, while the CSV file is the recorded one, without
+#: reading it (no pandas); see ``open_project``.
+LABELS_ONLY = {"with_models": False, "with_table": False}
+
 
 def add_project_parsers(sub: Subcommands, strategies: list[str]) -> None:
     """``dami project new|round|label|undo|status|export|relocate``."""
@@ -165,7 +170,7 @@ def _project_label(args: argparse.Namespace) -> int:
         raise DamiError(
             "Give ROW_ID and LABEL (a class name), or ROW_ID --skip, or --from FILE.csv."
         )
-    with open_and_tell(args.project, with_models=False) as project:
+    with open_and_tell(args.project, **LABELS_ONLY) as project:
         session = project.session
         row = project.row_of_id(row_id)
         if args.skip:
@@ -181,7 +186,7 @@ def _project_label(args: argparse.Namespace) -> int:
 
 
 def _label_from_file(project_path: Path, source: Path) -> int:
-    with open_and_tell(project_path, with_models=False) as project:
+    with open_and_tell(project_path, **LABELS_ONLY) as project:
         todo = _labels_from_file(project, source)
         with project.transaction():  # all or nothing
             for row, code in todo:
@@ -215,13 +220,17 @@ def _labels_from_file(project: Project, path: Path) -> list[tuple[int, int]]:
 
 
 def _project_undo(args: argparse.Namespace) -> int:
-    with open_and_tell(args.project, with_models=False) as project:
+    with open_and_tell(args.project, **LABELS_ONLY) as project:
         session = project.session
         event = session.undo()
         if event is None:
             say("Nothing to undo.")
             return 0
         assert event.undoes is not None  # an undo names the event it takes back
+        if event.group is not None:
+            n = sum(1 for e in session.events if e.group == event.group)
+            say(f"Undone: the labels of {n} rows given together.")
+            return 0
         undone = session.events[event.undoes]
         if undone.kind == "skip" or undone.label is None:
             what = "skip"
@@ -232,7 +241,7 @@ def _project_undo(args: argparse.Namespace) -> int:
 
 
 def _project_status(args: argparse.Namespace) -> int:
-    with open_and_tell(args.project, readonly=True, with_models=False) as project:
+    with open_and_tell(args.project, readonly=True, **LABELS_ONLY) as project:
         session = project.session
         from_file = int((session.dataset.y >= 0).sum())
         counts = np.bincount(session.labels[session.labels >= 0], minlength=len(session.classes))
@@ -268,6 +277,12 @@ def _print_coverage(session: Session, last: RoundResult) -> None:
     from dami_gui.core.coverage import coverage_history, stopping_hint
     from dami_gui.core.explain import label_conflicts
 
+    if last.cold_start:
+        print(
+            f"Coverage  round {last.index} had no model yet (fewer than two classes labeled): its "
+            "queries are typical rows of the pool's groups"
+        )
+        return
     history = coverage_history(session.rounds)
     now = history[-1]
     print(

@@ -91,6 +91,7 @@ def add_select_parsers(sub: Subcommands, strategies: list[str], default: str) ->
 def cmd_select(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from dami_gui.core.cold_start import can_train
     from dami_gui.core.data.dataset import load_dataset
     from dami_gui.core.project.creating import check_labels_usable
     from dami_gui.core.session import Session
@@ -114,7 +115,7 @@ def cmd_select(args: argparse.Namespace) -> int:
         check_labels_usable(dataset)  # a single class, or far too many: one sentence, exit 2
     if n_labeled == dataset.n_rows:  # said before any training, not after it
         return _write_picks(args, pd.DataFrame({name: [] for name in PICK_COLUMNS}))
-    if len(np.unique(dataset.y[dataset.y >= 0])) < 2:
+    if not can_train(dataset.y):  # fewer than two classes labeled: the same rule as a round
         return _select_cold_start(args, dataset)
     session = Session(
         dataset,

@@ -15,7 +15,8 @@ of label, skip and undo live in :meth:`Session.apply`, used alike by the live ca
 project's replay of its stored history.
 
 torch is loaded by the first round (training, the device), not by the session itself: a session
-restored to take a label from the shell never loads it.
+restored to take a label from the shell never loads it, nor pandas (its dataset may be one
+without its table: the labels, ids and classes of a project's unchanged CSV file).
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from dami_gui.core.cold_start import can_train, cold_start_round
 from dami_gui.core.coverage import round_coverage
-from dami_gui.core.data.dataset import Dataset
 from dami_gui.core.errors import ParameterError
 from dami_gui.core.learner.config import DEFAULT_LEARNER, LearnerConfig
 from dami_gui.core.network import MLPConfig
@@ -39,6 +40,7 @@ from dami_gui.core.validation import check_int
 if TYPE_CHECKING:
     import torch
 
+    from dami_gui.core.data.dataset import Dataset
     from dami_gui.core.model import MLP
 
 Listener = Callable[[str, object], None]
@@ -58,6 +60,9 @@ class Journal(Protocol):
     def record_event(self, event: LabelEvent) -> None: ...
 
     def record_round(self, result: RoundResult) -> None: ...
+
+    def record_events(self, events: list[LabelEvent]) -> None:
+        """Record ``events``, given together (a group), all or none."""
 
 
 class Session:
@@ -86,7 +91,7 @@ class Session:
         self.dataset = dataset
         #: Told of every event and committed round before they take effect; see :class:`Journal`.
         self.journal = journal
-        n = dataset.X.shape[0]
+        n = dataset.n_rows
         self.labels = np.asarray(dataset.y, dtype=np.int64).copy()
         self.skipped = np.zeros(n, dtype=bool)
         self.events: list[LabelEvent] = []
@@ -179,7 +184,7 @@ class Session:
     # ----------------------------------------------------------------------------- labels
     @property
     def n_rows(self) -> int:
-        return int(self.dataset.X.shape[0])
+        return self.dataset.n_rows
 
     @property
     def classes(self) -> list[str]:
@@ -210,6 +215,7 @@ class Session:
         *,
         round_index: int | None = None,
         when: float | None = None,
+        group: int | None = None,
     ) -> LabelEvent:
         """The event ``kind`` on ``row`` as of the current state; nothing is changed yet.
 
@@ -226,6 +232,7 @@ class Session:
             round=len(self.rounds) if round_index is None else round_index,
             time=time.time() if when is None else when,
             undoes=undoes,
+            group=group,
         )
 
     def apply(self, event: LabelEvent) -> None:
@@ -278,13 +285,57 @@ class Session:
         row = self._check_row(row)
         return self._journal_and_apply(self.new_event(row, "skip"))
 
+    def label_rows(self, rows: np.ndarray | list[int], label: int) -> list[LabelEvent]:
+        """Give every row of ``rows`` the class ``label`` at once (a group the user looked at).
+
+        One label event per row, recorded by the journal all together (one write: all or none)
+        and each applied by :meth:`apply` as :meth:`label` does, marked as one group
+        (``LabelEvent.group``) so that :meth:`undo` takes them back together. Rows that already
+        have the label are left alone. If the journal refuses, nothing changes and the error
+        goes to the caller. Listeners hear of the rows once.
+        """
+        last = len(self.classes) - 1
+        code = check_int(
+            "label", label, minimum=0, maximum=last, expected=f"a class code in 0..{last}"
+        )
+        checked = [self._check_row(int(row)) for row in np.unique(np.asarray(rows, np.int64))]
+        todo = [r for r in checked if self.labels[r] != code or self.skipped[r]]
+        group = len(self.events)
+        return self._give_group([self.new_event(row, "label", code, group=group) for row in todo])
+
+    def _give_group(self, events: list[LabelEvent]) -> list[LabelEvent]:
+        """Record ``events`` in the journal all or none (raises: nothing changes), apply each,
+        then tell the listeners once."""
+        if not events:
+            return []
+        if self.journal is not None:
+            self.journal.record_events(events)  # raises: none of them is given
+        for event in events:
+            self.apply(event)
+        self._notify("labels", [e.row for e in events])
+        return events
+
     def undo(self) -> LabelEvent | None:
-        """Revert the most recent label or skip not yet undone; None when there is nothing left."""
+        """Revert the most recent label or skip not yet undone (all of its group, when it was
+        given in one); returns the last undo event, None when there is nothing left."""
         undone = {e.undoes for e in self.events if e.kind == "undo"}
         for index in range(len(self.events) - 1, -1, -1):
             target = self.events[index]
-            if target.kind != "undo" and index not in undone:
+            if target.kind == "undo" or index in undone:
+                continue
+            if target.group is None:
                 return self._journal_and_apply(self.new_event(target.row, "undo", undoes=index))
+            members = [
+                i
+                for i, e in enumerate(self.events)
+                if e.group == target.group and e.kind != "undo" and i not in undone
+            ]
+            group = len(self.events)
+            events = []
+            for i in reversed(members):  # one row each: its own state is what undo restores
+                events.append(self.new_event(self.events[i].row, "undo", undoes=i, group=group))
+            given = self._give_group(events)
+            return given[-1] if given else None
         return None
 
     def query_status(self) -> tuple[int, int]:
@@ -321,8 +372,17 @@ class Session:
         n_classes = len(self.classes)
         labeled = labels >= 0
         timings: dict[str, float] = {}
+        if not can_train(labels):  # no model yet: rows that cover the pool (as `dami select`)
+            t0 = time.perf_counter()
+            cold = cold_start_round(
+                index, X, labels, skipped, n_classes, strategy=strategy_name,
+                batch_size=batch_size, seed=seed, info={"model_config": config.to_dict()},
+                device=self.device, progress=reporter,
+            )  # fmt: skip
+            cold.timings = {"select": time.perf_counter() - t0}
+            return cold
 
-        from dami_gui.core.learner.estimate import cross_validated_accuracy
+        from dami_gui.core.learner.estimate import round_estimate
         from dami_gui.core.learner.fit import fit_learner
 
         device = self.device  # a device torch cannot use is refused before training
@@ -353,20 +413,10 @@ class Session:
         timings["select"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        estimate = None
-        held_out = fitted.teacher.held_out if fitted.teacher is not None else None
-        if held_out is not None:  # the ensemble cross-validated its members to weigh them
-            estimate = float((held_out == labels[labeled]).mean())
-        elif self.estimate_accuracy:
-            estimate = cross_validated_accuracy(
-                X[labeled],
-                labels[labeled],
-                n_classes,
-                fitted.learner,
-                config,
-                seed,
-                reporter.sub(0.8, 1.0, "Estimating accuracy"),
-            )
+        estimate, cv_predictions = round_estimate(
+            fitted, X, labels, n_classes, config, seed, self.estimate_accuracy,
+            reporter.sub(0.8, 1.0, "Estimating accuracy"),
+        )  # fmt: skip
         timings["estimate"] = time.perf_counter() - t0
         reporter("Done", 1.0)
 
@@ -396,6 +446,7 @@ class Session:
                 "fidelity": fitted.fidelity,
             },
             teacher=fitted.teacher,
+            cv_predictions=cv_predictions,
         )
         previous = self.rounds[-1] if self.rounds and self.rounds[-1].index == index - 1 else None
         # Recorded now, while the previous round's per-row arrays are at hand: a reopened

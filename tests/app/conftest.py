@@ -85,6 +85,21 @@ def collect_in_gui_thread():
 
 
 @pytest.fixture
+def settings_in_tmp(tmp_path):
+    """``QSettings`` go to a temporary folder (the recent list, folders, the measured compile
+    time), not to the user's settings."""
+    from PySide6.QtCore import QSettings
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings")
+    )
+    QSettings().clear()
+    yield
+    QSettings().clear()
+
+
+@pytest.fixture
 def make_window(qtbot):
     """Build windows with chosen session options; closes them and waits for their threads."""
     windows: list[MainWindow] = []
@@ -112,10 +127,30 @@ def open_demo(qtbot, window: MainWindow, timeout: int = 120_000) -> None:
 
 @pytest.fixture
 def demo_window(qtbot, make_window) -> MainWindow:
-    """A window on the demo with round 1 done (five queries waiting)."""
+    """A window on the demo with round 1 done (five queries waiting). No row is labeled, so
+    round 1 is a cold start: typical rows of the pool, no model yet."""
     window = make_window()
     open_demo(qtbot, window)
     return window
+
+
+def answer_until_a_model(qtbot, window: MainWindow, timeout: int = 120_000) -> None:
+    """Answer the queries with the demo's known classes, round after round, until the last
+    round has a model (rows of two classes labeled); the next round starts by itself."""
+    session = window.session
+    assert session is not None and session.truth is not None
+    while not session.last_round.has_model:
+        with qtbot.waitSignal(window.rounds.committed, timeout=timeout):
+            for row in session.queries.copy():
+                session.label(int(row), int(session.truth[row]))
+
+
+@pytest.fixture
+def model_window(qtbot, demo_window) -> MainWindow:
+    """The demo once round 1 (a cold start) is answered with its known classes: round 2, the
+    first with a model, is committed (five queries waiting)."""
+    answer_until_a_model(qtbot, demo_window)
+    return demo_window
 
 
 @pytest.fixture

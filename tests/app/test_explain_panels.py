@@ -16,14 +16,17 @@ from .conftest import BATCH
 
 
 @pytest.fixture
-def window(qtbot, demo_window):
-    """The demo after two rounds: round 1 answered with the known classes, round 2 committed."""
-    w = demo_window
+def window(qtbot, model_window):
+    """The demo after two rounds with a model: round 1 (a cold start, no model) and the first
+    round with a model answered with the known classes, the next one committed."""
+    w = model_window
     s = w.session
     with qtbot.waitSignal(w.rounds.committed, timeout=120_000):
         for row in s.queries.copy():
             s.label(int(row), int(s.truth[row]))
-    assert len(s.rounds) == 2 and s.queries.size == BATCH
+    assert len(s.rounds) >= 3 and s.rounds[-2].has_model and s.queries.size == BATCH
+    why = w.explanations.why
+    qtbot.waitUntil(lambda: not why._timer.isActive(), timeout=5_000)  # shows the new round
     return w
 
 
@@ -54,7 +57,7 @@ def test_why_panel_shows_the_selected_querys_exact_local_model(qtbot, window):
     w = window
     s = w.session
     why = w.explanations.why
-    assert w.explanations.dock.isVisible()
+    assert w.explanations.pane.isVisible()
     assert w.explanations.tabs.currentWidget() is why  # visible at once, no hunting
     w.labels.table.select_position(0)  # select the first query in the table
     row = int(s.queries[0])
@@ -65,7 +68,7 @@ def test_why_panel_shows_the_selected_querys_exact_local_model(qtbot, window):
     last = s.last_round
     size = int((last.region_ids == last.region_ids[row]).sum())
     assert why.explanation.region_size == size
-    assert f"Picked</b> 1st of {BATCH} in round 2." in why.details.text()
+    assert f"Picked</b> 1st of {BATCH} in round {len(s.rounds)}." in why.details.text()
     assert "Nearest labeled row" in why.details.text()
     assert why.explanation.nearest_labeled_row in np.flatnonzero(s.labels >= 0)
 
@@ -108,9 +111,10 @@ def test_why_panel_shows_the_selected_querys_exact_local_model(qtbot, window):
 
     # after the next round the panel explains the selected row (the table moves to the first
     # new query) under the new network
+    rounds = len(s.rounds)
     with qtbot.waitSignal(w.rounds.committed, timeout=120_000):
         w.next_round()
-    assert len(s.rounds) == 3
+    assert len(s.rounds) == rounds + 1
     qtbot.waitUntil(lambda: why.cache.result is s.last_round and why.explanation is not None)
     assert w.selected_row is not None
     check_adds_up(why, s, w.selected_row, other)
@@ -182,6 +186,7 @@ def test_coverage_panel_shows_the_last_round_and_the_hint(qtbot, window):
     w = window
     s = w.session
     panel = w.explanations.coverage
+    w.explanations.lower.setCurrentIndex(w.explanations.coverage_index)
     assert panel.isVisible()
     history = coverage_history(s.rounds)
     last = history[-1]
@@ -192,7 +197,7 @@ def test_coverage_panel_shows_the_last_round_and_the_hint(qtbot, window):
     assert panel.values["predictions"].text() == f"{last.prediction_change:.1%}"
     hint = stopping_hint(history)
     assert panel.hint_label.text() == hint.message
-    assert "Coverage after round 2" in panel.title.text()
+    assert f"Coverage after round {len(s.rounds)}" in panel.title.text()
 
 
 def test_coverage_panel_turns_green_when_it_could_stop(qtbot, window, monkeypatch):
@@ -227,10 +232,10 @@ def test_conflict_is_listed_and_clicking_selects_the_row(qtbot, window):
     assert conflict.labels[s.classes[0]] >= 1 and conflict.labels[s.classes[1]] >= 1
     n = len(panel.conflicts)
     assert w.explanations.tabs.tabText(w.explanations.conflicts_index) == f"Conflicts ({n})"
-    assert w.explanations.coverage.conflicts.isVisible()
+    assert not w.explanations.coverage.conflicts.isHidden()  # in the Coverage tab
     assert "labeling mistake" in panel.intro.text()
 
-    w.explanations.coverage.conflicts.linkActivated.emit("conflicts")  # the link under the curve
+    w.explanations.coverage.conflicts.linkActivated.emit("conflicts")  # the link beside the curve
     assert w.explanations.tabs.currentWidget() is panel
     item = panel.item_for_row(b)
     rect = panel.tree.visualItemRect(item)
@@ -241,7 +246,7 @@ def test_conflict_is_listed_and_clicking_selects_the_row(qtbot, window):
 
     s.undo()  # b unlabeled again: the conflict goes away
     qtbot.waitUntil(lambda: panel.item_for_row(b) is None, timeout=5_000)
-    assert w.explanations.coverage.conflicts.isVisible() == bool(panel.conflicts)
+    assert w.explanations.coverage.conflicts.isHidden() != bool(panel.conflicts)
 
 
 def test_missing_region_ids_are_computed_off_the_gui_thread(qtbot, window):

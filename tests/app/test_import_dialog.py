@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 from dami_gui.app.dialogs.import_csv import ImportDialog
 
-from .conftest import BATCH, wait_for_workers
+from .conftest import BATCH, answer_until_a_model, wait_for_workers
 
 ROWS = 60
 
@@ -144,3 +144,54 @@ def test_cancel_while_reading_a_big_file(qtbot, make_window, tmp_path):
     wait_for_workers(qtbot)
     assert w.loading.import_dialog is None and w.session is None
     assert w.status.error_box is None
+
+
+def test_a_full_label_column_is_said_and_used_as_known_answers(qtbot, make_window, tmp_path):
+    """Every row already labeled: the dialog says so and offers the column as known answers,
+    hidden from the queue, shown once a row is answered, and measured on the learning curve."""
+    rng = np.random.default_rng(1)
+    lines = ["id,x,size,label"]
+    for i in range(ROWS):
+        kind = ("round", "square", "star")[i % 3]
+        centre = {"round": 0.0, "square": 5.0, "star": 10.0}[kind]
+        lines.append(f"R{i:03d},{centre + rng.normal():.3f},{rng.normal():.3f},{kind}")
+    path = tmp_path / "known.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    w = make_window()
+    dialog = open_dialog(qtbot, w, path)
+    assert dialog.filled_note.isVisible() and dialog.known_answers.isVisible()
+    assert "Every row already has a label" in dialog.filled_note.text()
+    assert f"({ROWS} rows)" in dialog.filled_note.text()
+    assert dialog.known_answers.isChecked()  # offered, and on by default for a full column
+    assert dialog.choices().known_answers
+    with qtbot.waitSignal(w.rounds.committed, timeout=60_000):
+        dialog.accept()
+    s = w.session
+    codes = {"round": 0, "square": 1, "star": 2}
+    expected = np.array([codes[("round", "square", "star")[i % 3]] for i in range(ROWS)])
+    np.testing.assert_array_equal(s.truth, expected)  # the column, as known answers
+    assert s.n_labeled == 0 and s.queries.size == BATCH  # hidden: the queue asks for rows
+    assert "known answers" in w.status.text() or "Round 1" in w.status.text()
+    row = int(s.queries[0])
+    w.select_row(row)
+    card = w.labels.row_panel
+    assert "known answer" not in card.title.text()  # not before the answer
+    wrong = (int(s.truth[row]) + 1) % 3
+    s.label(row, wrong)
+    assert f"known answer: <b>{s.classes[int(s.truth[row])]}</b> ✗" in card.title.text()
+    # answered until a model: the curve has the accuracy against the known answers
+    answer_until_a_model(qtbot, w)
+    _estimated, true = w.curve.points()
+    assert true and true[-1][0] == s.last_round.labeled_count
+    assert w.curve.truth.isVisible()
+
+
+def test_a_partly_filled_label_column_keeps_its_labels_unless_asked(qtbot, make_window, pool_csv):
+    w = make_window()
+    dialog = open_dialog(qtbot, w, pool_csv)  # 12 of 60 rows labeled
+    assert "12 of 60 rows" in dialog.filled_note.text()
+    assert dialog.known_answers.isVisible() and not dialog.known_answers.isChecked()
+    assert not dialog.choices().known_answers
+    dialog.known_answers.setChecked(True)
+    assert dialog.choices().known_answers
+    dialog.reject()

@@ -8,10 +8,13 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 
-from dami_gui.app.map.colouring import colouring
+from dami_gui.app.cell_text import counted
+from dami_gui.app.map.colouring import Colouring, colouring
+from dami_gui.app.map.legend import MapLegend
 from dami_gui.app.map.view import MapView
+from dami_gui.app.palette import CLASS_COLORS, GREY, ClassColors, class_color, shades
 from dami_gui.core.embedding import pca_layout
-from dami_gui.core.families import MAX_FAMILIES
+from dami_gui.core.families import MAX_FAMILIES, group_families
 from dami_gui.core.session import Session
 
 from .conftest import clustered_session, shown_map
@@ -171,8 +174,8 @@ def test_regions_mode_colours_the_largest_regions_by_family(view, many_groups):
     assert view.styles.colouring is None and not view.families.isVisible()
 
 
-def test_a_legend_family_selects_its_groups_in_the_regions_tab(qtbot, demo_window):
-    w = demo_window
+def test_a_legend_family_selects_its_groups_in_the_regions_tab(qtbot, model_window):
+    w = model_window
     found = w.map.styles.colouring
     assert found is not None and found.families.n_families
     before = w.map.refresh_count
@@ -186,10 +189,11 @@ def test_a_legend_family_selects_its_groups_in_the_regions_tab(qtbot, demo_windo
     assert w.map.highlight is None and w.map.families.chosen is None
 
 
-def test_the_regions_tab_swatches_are_the_map_colours(demo_window):
-    w = demo_window
+def test_the_regions_tab_swatches_are_the_map_colours(model_window):
+    w = model_window
     found = w.map.styles.colouring
     model = w.explanations.regions.model
+    assert model.rowCount() >= 5
     for position, group in enumerate(model.groups[:5]):
         icon = model.data(model.index(position, 0), Qt.ItemDataRole.DecorationRole)
         pixel = icon.pixmap(12, 12).toImage().pixelColor(6, 6).name()
@@ -234,3 +238,135 @@ def test_a_tie_rounds_empty_groups_are_not_counted(qtbot):
     view.set_session(s)
     assert f"for {groups} DAMI groups" in view.families.title.text()
     assert f"({groups} groups of rows" in view.legend.text()
+
+
+# ------------------------------------------------------- no class black or grey; counts
+
+
+def is_greyish(colour: str) -> bool:
+    """A colour that reads as grey or black: no hue, almost none, or too dark to see it."""
+    c = QColor(colour)
+    return c.hslHueF() < 0 or c.hslSaturationF() < 0.25 or c.lightnessF() < 0.28
+
+
+def test_no_default_class_colour_nor_any_of_its_shades_is_black_or_grey():
+    for index in range(2 * len(CLASS_COLORS)):
+        colour = class_color(index)
+        assert not is_greyish(colour), (index, colour)
+        for n in (1, 2, 5, 12, 30):
+            for shade in shades(colour, n):
+                assert not is_greyish(shade) and shade.lower() != GREY.lower(), (colour, shade)
+
+
+@pytest.fixture(scope="module")
+def eight_classes() -> Session:
+    """Eight well-separated classes, 80 labels, a network that learns them all."""
+    import pandas as pd
+
+    from dami_gui.core.data.dataset import build_dataset
+    from dami_gui.core.data.roles import infer_roles
+    from dami_gui.core.model import MLPConfig
+
+    rng = np.random.default_rng(3)
+    centers = rng.normal(size=(8, 4)) * 6
+    y = rng.integers(0, 8, 1600)
+    frame = pd.DataFrame(centers[y] + rng.normal(size=(1600, 4)), columns=list("abcd"))
+    dataset = build_dataset(frame, infer_roles(frame), classes=[f"class {i}" for i in range(8)])
+    config = MLPConfig(hidden=(32, 32), min_epochs=20, min_steps=200)
+    session = Session(dataset, batch_size=16, model_config=config, estimate_accuracy=False)
+    for row in rng.choice(1600, 80, replace=False):
+        session.label(int(row), int(y[row]))
+    session.run_round()
+    return session
+
+
+def eight_class_map(qtbot, session: Session, colours: ClassColors) -> MapView:
+    view = MapView(colours)
+    qtbot.addWidget(view)
+    view.resize(900, 600)
+    view.show()
+    view.set_session(session)
+    view.set_layout(pca_layout(session.dataset.X), "PCA")
+    return view
+
+
+def test_with_eight_classes_every_family_of_groups_has_a_hue(qtbot, eight_classes):
+    view = eight_class_map(qtbot, eight_classes, ClassColors())
+    found = view.styles.colouring
+    assert found is not None
+    assert (7,) in found.families.classes  # the eighth class has groups of its own
+    eighth = found.families.classes.index((7,))
+    assert not any(is_greyish(c) for c in found.family_colours[eighth])
+    used = {found.colours[g] for g in np.flatnonzero(found.families.group_size > 0)}
+    assert used and not any(is_greyish(c) for c in used)
+    plain = _plain_slots(view, eight_classes)
+    drawn = {b.color().name() for b in view.scatter.data["brush"][plain]}
+    assert not any(is_greyish(c) for c in drawn)  # no dot of a group reads as "not coloured"
+
+
+def test_a_class_the_user_coloured_black_gets_a_hue_for_its_groups(qtbot, eight_classes):
+    colours = ClassColors()
+    colours.set(7, "#000000")
+    view = eight_class_map(qtbot, eight_classes, colours)
+    found = view.styles.colouring
+    family = found.families.classes.index((7,))
+    assert not any(is_greyish(c) for c in found.family_colours[family])
+    taken = {colours[i].lower() for i in range(8)}
+    assert QColor(found.family_colours[family][0]).hslHueF() >= 0  # a stand-in palette hue
+    assert not taken & {c.lower() for c in found.family_colours[family]}
+    assert view.class_brush(7).color().name() == "#000000"  # labeled rows: the user's colour
+
+
+def test_counts_are_written_with_the_right_noun(qtbot, many_groups):
+    assert counted(1, "colour") == "1 colour" and counted(7, "colour") == "7 colours"
+    assert counted(1, "DAMI group") == "1 DAMI group" and counted(1200, "row") == "1,200 rows"
+    rows = many_groups.n_rows
+    fam = group_families(np.zeros(rows, np.int64), np.zeros(rows, np.int64), np.zeros((1, 2)))
+    one = Colouring("groups", "group", np.zeros(rows, np.int64), ["#0072B2"], fam, ["alpha"],
+                    [["#0072B2"]])  # fmt: skip
+    legend = MapLegend()
+    qtbot.addWidget(legend)
+    legend.set_colouring(many_groups, one)
+    assert legend.title.text() == "<b>1 colour</b> for 1 DAMI group"
+
+
+def test_after_a_round_the_legend_header_and_its_list_change_together(qtbot, model_window):
+    """The header never counts the new round's families above the old round's list."""
+    w = model_window
+    s = w.session
+    legend = w.map.families
+    seen: list[tuple[str, list[str]]] = []
+    real = legend.title.setText
+
+    def spy(text: str) -> None:
+        real(text)
+        if text:
+            seen.append((text, legend.family_entries()))
+
+    legend.title.setText = spy
+    with qtbot.waitSignal(w.rounds.committed, timeout=120_000):
+        for row in s.queries.copy():
+            s.label(int(row), int(s.truth[row]))
+    found = w.map.styles.colouring
+    assert seen, "the header was not set after the round"
+    for text, entries in seen:
+        families = int(text.split("</b>")[0].removeprefix("<b>").split()[0])
+        assert families == len(entries)  # the list under it holds what it counts
+    assert seen[-1][1] == [
+        f"{name} · {len(chain)}"
+        for name, chain in zip(found.family_names, found.families.groups, strict=True)
+    ]
+
+
+def test_legend_clear_drops_an_outline_the_regions_tab_asked_for(qtbot, model_window):
+    w = model_window
+    legend = w.map.families
+    assert not legend.clear_button.isEnabled()
+    regions = w.explanations.regions
+    regions.select_group(0)  # the Regions tab outlines a group on the map
+    assert w.map.highlight is not None and legend.chosen is None
+    assert legend.clear_button.isEnabled()
+    qtbot.mouseClick(legend.clear_button, Qt.MouseButton.LeftButton)
+    assert w.map.highlight is None
+    assert regions.selected_groups() == []
+    assert not legend.clear_button.isEnabled()

@@ -18,7 +18,7 @@ from dami_gui.app.main import autosave_folder
 from dami_gui.app.panels.log_panel import log_file_path
 from dami_gui.app.paths import data_folder
 
-from .test_projects import TIMEOUT, demo_csv, saved_demo, settings_in_tmp  # noqa: F401
+from .test_projects import TIMEOUT, demo_csv, saved_demo, settings_kept_apart  # noqa: F401
 
 
 def pool_sample(window, path, n=60):
@@ -29,8 +29,8 @@ def pool_sample(window, path, n=60):
     return session.last_round.proba[:n]
 
 
-def test_apply_model_to_a_file_in_the_background(qtbot, demo_window, tmp_path):
-    w = demo_window
+def test_apply_model_to_a_file_in_the_background(qtbot, model_window, tmp_path):
+    w = model_window
     ctl = w.predictions
     file_menu = w.menuBar().actions()[0].menu()
     assert ctl.action in file_menu.actions()
@@ -53,8 +53,8 @@ def test_apply_model_to_a_file_in_the_background(qtbot, demo_window, tmp_path):
     assert ctl.result_box.isVisible() and "Predicted 60 rows" in ctl.result_box.informativeText()
 
 
-def test_a_file_without_a_needed_column_is_one_sentence(qtbot, demo_window, tmp_path):
-    w = demo_window
+def test_a_file_without_a_needed_column_is_one_sentence(qtbot, model_window, tmp_path):
+    w = model_window
     pool_sample(w, tmp_path / "new.csv")
     frame = pd.read_csv(tmp_path / "new.csv")
     needed = w.session.dataset.preprocessing.transforms[0].column
@@ -68,8 +68,8 @@ def test_a_file_without_a_needed_column_is_one_sentence(qtbot, demo_window, tmp_
     assert not (tmp_path / "out.csv").exists()
 
 
-def test_cancel_writes_nothing(qtbot, demo_window, tmp_path, monkeypatch):
-    w = demo_window
+def test_cancel_writes_nothing(qtbot, model_window, tmp_path, monkeypatch):
+    w = model_window
     pool_sample(w, tmp_path / "new.csv")
     release = threading.Event()
     real = predictions.predict_file
@@ -92,7 +92,7 @@ def test_no_model_yet(qtbot, make_window):
     assert not w.predictions.action.isEnabled()
     with qtbot.waitSignal(w.predictions.failed, timeout=TIMEOUT) as blocker:
         w.predictions.apply()
-    assert "run a round first" in blocker.args[0]
+    assert "run a round" in blocker.args[0]
 
 
 def test_about_shows_versions_and_the_data_folder(qtbot, make_window):

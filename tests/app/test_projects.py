@@ -11,16 +11,18 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import threading
 
 import numpy as np
 import pandas as pd
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QPushButton
 
 from dami_gui.app.controllers import map as map_layout
 from dami_gui.app.controllers import project_files, projects
 from dami_gui.app.dialogs.source_changed import SourceDialog
+from dami_gui.app.panels.query_table import COL_LABEL
 from dami_gui.core.data import demo
 from dami_gui.core.data.dataset import load_dataset
 from dami_gui.core.embedding import pca_layout
@@ -28,22 +30,16 @@ from dami_gui.core.project.errors import DiskFull
 from dami_gui.core.project.opening import open_project
 from dami_gui.core.session import Session
 
-from .conftest import BATCH, open_demo, wait_for_workers
+from .conftest import BATCH, answer_until_a_model, open_demo, wait_for_workers
 from .test_main_window import key_for
 
 TIMEOUT = 120_000
 
 
 @pytest.fixture(autouse=True)
-def settings_in_tmp(tmp_path):
+def settings_kept_apart(settings_in_tmp):
     """Keep the recent list and folders of these tests out of the user's settings."""
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(
-        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings")
-    )
-    QSettings().clear()
     yield
-    QSettings().clear()
 
 
 @pytest.fixture
@@ -105,7 +101,8 @@ def failure_box(qtbot, window, failing, failed=None):
 
 @pytest.fixture
 def saved_demo(qtbot, make_window, demo_csv, tmp_path):
-    """A window on the demo (round 1 done), saved as tmp_path/segment.dami."""
+    """A window on the demo (round 1 done: a cold start, no model), saved as
+    tmp_path/segment.dami."""
     w = make_window()
     w.settings.auto.setChecked(False)
     open_demo(qtbot, w)
@@ -160,10 +157,13 @@ def test_save_demo_as_project_label_close_and_reopen(qtbot, make_window, demo_cs
     assert w2.labels.model.rowCount() == queries.size
     assert w2.windowTitle() == "segment — dami-gui"
     assert "Opened segment.dami" in w2.status.text() and "saved as you give it" in w2.status.text()
-    assert len(w2.curve.points()[1]) == 2
-    # and the labeling goes on in the reopened project
+    assert len(w2.curve.points()[1]) == 1  # round 1 was a cold start: no model, no point
+    # and the labeling goes on in the reopened project, by keys at once: no click first
+    w2.activateWindow()
+    qtbot.waitUntil(lambda: w2.labels.table.hasFocus(), timeout=5_000)
     row = w2.labels.table.current_row()
-    qtbot.keyClick(w2.labels.table, key_for(int(s2.truth[row])))
+    qtbot.keyClick(w2.focusWidget(), key_for(int(s2.truth[row])))
+    assert s2.labels[row] == s2.truth[row]
     w2.close()
     with open_project(tmp_path / "segment.dami", readonly=True) as check:
         assert check.session.labels[row] == s2.truth[row]
@@ -332,6 +332,10 @@ def test_export_labeled_rows_and_whole_pool(qtbot, make_window, notes_csv, tmp_p
 def test_export_model_and_a_failed_export(qtbot, saved_demo, tmp_path):
     w = saved_demo
     target = tmp_path / "model.pt"
+    assert not w.project_menu.export_model_action.isEnabled()  # round 1: no model yet
+    w.settings.auto.setChecked(True)
+    answer_until_a_model(qtbot, w)
+    w.project_menu.update()
     assert w.project_menu.export_model_action.isEnabled()
     with qtbot.waitSignal(w.exports.exported, timeout=TIMEOUT):
         w.exports.export_model(target)
@@ -556,7 +560,7 @@ def test_failing_label_write_shows_a_message_and_no_label(qtbot, saved_demo, mon
     box = w.status.error_box
     assert box is not None and box.isVisible() and box.text() == message
     assert s.labels[row] == -1 and not s.events  # the label was not applied
-    assert w.labels.model.data(w.labels.model.index(position, 1)) in ("", None)
+    assert w.labels.model.data(w.labels.model.index(position, COL_LABEL)) in ("", None)
     assert w.labels.counter.text() == counter
     assert table.current_row() == row  # the selection did not move on
     box.close()
@@ -715,3 +719,36 @@ def test_data_opened_without_a_project_is_saved_at_once(qtbot, make_window, demo
         for row in answered:
             assert again.session.labels[row] == w.session.labels[row] >= 0
     assert project_files.recent_projects() == [str(project.path)]
+
+
+def test_the_automatic_save_comes_first_with_the_only_progress_bar(
+    qtbot, make_window, demo_csv, tmp_path, monkeypatch
+):
+    """Data opened without a project: saved first (its dialog the one progress bar and Cancel,
+    the banner says it is saving), round 1 after it; never two progress bars at once."""
+    release = threading.Event()
+    real = projects.create_project
+
+    def slow_create(*args, **kwargs):
+        release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(projects, "create_project", slow_create)
+    w = make_window()
+    w.projects.autosave_folder = tmp_path / "autosaved"
+    w.loading.open_demo()
+    try:
+        qtbot.waitUntil(lambda: w.projects.save_dialog is not None, timeout=TIMEOUT)
+        assert w.projects.save_dialog.isVisible()
+        assert "in your projects folder" in w.projects.save_dialog.label.text()
+        assert w.project_menu.banner.isVisible()
+        assert w.project_menu.banner_label.text().startswith("Saving this session")
+        assert not w.project_menu.banner_action.isVisible()  # no "Save as" while it saves
+        assert not w.rounds.running and w.session.rounds == []  # round 1 waits
+        assert not w.status.progress_bar.isVisible() and not w.status.cancel_button.isVisible()
+    finally:
+        release.set()
+    with qtbot.waitSignal(w.rounds.committed, timeout=TIMEOUT):
+        pass  # the save ends, then round 1 runs
+    assert w.projects.saved and w.projects.save_dialog is None
+    assert not w.project_menu.banner.isVisible()

@@ -60,12 +60,26 @@ def leftovers(folder: Path, keep: set[str]) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name not in keep)
 
 
-def make_v1(path: Path) -> None:
-    """Turn a current project file into what version 1 wrote: no colours, no layouts table."""
+def make_v2(path: Path) -> None:
+    """Turn a current project file into what version 2 wrote: no rows kept with the sources."""
     conn = sqlite3.connect(path)
     conn.executescript(
         """
         PRAGMA journal_mode = DELETE;
+        ALTER TABLE sources DROP COLUMN row_keys;
+        ALTER TABLE sources DROP COLUMN file_labels;
+        PRAGMA user_version = 2;
+        """
+    )
+    conn.close()
+
+
+def make_v1(path: Path) -> None:
+    """Turn a current project file into what version 1 wrote: no colours, no layouts table."""
+    make_v2(path)
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        """
         DROP TABLE layouts;
         CREATE TABLE classes_v1 (code INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
         INSERT INTO classes_v1 SELECT code, name FROM classes;

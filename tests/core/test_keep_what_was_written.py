@@ -18,7 +18,6 @@ import pandas as pd
 import pytest
 
 from dami_gui.cli import main as cli
-from dami_gui.core.data import dataset as dataset_module
 from dami_gui.core.data import pieces
 from dami_gui.core.data import reader as csv_reader
 from dami_gui.core.data.dataset import build_dataset, load_dataset
@@ -339,7 +338,7 @@ def test_a_project_from_the_first_versions_reads_its_file_as_it_did(
     rows = [f"{i:03d},{x},{'ab'[i % 2] if i < 12 else ''}" for i, x in enumerate(features(40))]
     csv = write(tmp_path / "pool.csv", ["id,x1,x2,label", *rows])
     # made as the first versions made it: ids read as numbers ("20", not "020"), record version 1
-    monkeypatch.setattr(dataset_module, "read_csv", functools.partial(read_csv, rules=1))
+    monkeypatch.setattr(csv_reader, "read_csv", functools.partial(read_csv, rules=1))
     project = create_project_from_csv(
         tmp_path / "p.dami", csv, label_column="label", id_column="id", model_config=TINY
     )

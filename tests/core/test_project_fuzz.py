@@ -35,6 +35,12 @@ ROW_TO_LABEL = "r33"
 EVENT_FIELDS = "seq, row, row_key, source_version, kind, label, round, time, undoes"
 
 
+def typed(fields: str) -> str:
+    """Each field and its storage class: a byte that turns the text 'undo' into the blob b'undo'
+    damages the event, though both read back as the same bytes."""
+    return ", ".join(f"{f}, typeof({f})" for f in fields.split(", "))
+
+
 @dataclass(repr=False)
 class Intact:
     """The undamaged project: its folder (with pool.csv), bytes, labels and skips."""
@@ -76,8 +82,9 @@ def history(path: Path) -> tuple[list[tuple], list[tuple]] | None:
         conn = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
         conn.text_factory = bytes  # compared as stored, damaged text included
         try:
-            events = conn.execute(f"SELECT {EVENT_FIELDS} FROM events ORDER BY seq").fetchall()
-            classes = conn.execute("SELECT code, name FROM classes ORDER BY code").fetchall()
+            read = conn.execute
+            events = read(f"SELECT {typed(EVENT_FIELDS)} FROM events ORDER BY seq").fetchall()
+            classes = read(f"SELECT {typed('code, name')} FROM classes ORDER BY code").fetchall()
         finally:
             conn.close()
     except (sqlite3.Error, UnicodeDecodeError):  # a name in the schema that is not text

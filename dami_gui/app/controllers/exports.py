@@ -85,8 +85,11 @@ class ExportController(QObject):
         session = self.projects.session
         if session is None:
             return
-        if session.last_round is None:
-            self._fail("There is no model yet; run a round first, then export the model.")
+        if session.last_round is None or not session.last_round.has_model:
+            self._fail(
+                "There is no model yet: a model is trained once rows of two classes are "
+                "labeled; label them, run a round, then export the model."
+            )
             return
         if path is None:
             path, _ = QFileDialog.getSaveFileName(

@@ -18,7 +18,12 @@ from PySide6.QtCore import QObject, QSettings
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from dami_gui.app.controllers.project_files import CSV_FILTER, CSV_FOLDER_KEY, last_folder
-from dami_gui.app.dialogs.import_csv import ImportChoices, ImportDialog, build_from_choices
+from dami_gui.app.dialogs.import_csv import (
+    ImportChoices,
+    ImportDialog,
+    build_from_choices,
+    hide_known_answers,
+)
 from dami_gui.app.palette import ClassColors
 from dami_gui.app.status import StatusLine
 from dami_gui.app.tasks import Failure, Task, TaskSlot
@@ -121,7 +126,13 @@ class LoadingController(QObject):
 
     def _dataset_built(self, dataset: Dataset, choices: ImportChoices) -> None:
         self.status.idle("Data opened.")
-        session = Session(dataset, **self.session_options)
+        truth = hide_known_answers(dataset) if choices.known_answers else None
+        if truth is not None:
+            self.status.idle(
+                f"Data opened: the {int((truth >= 0).sum()):,} labels of the file are known "
+                "answers, hidden while you label."
+            )
+        session = Session(dataset, truth=truth, **self.session_options)
         self.show_session(session, True, ClassColors(choices.colors))
 
     # -- failures ----------------------------------------------------------------------------

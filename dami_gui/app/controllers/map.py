@@ -3,8 +3,12 @@
 :class:`LayoutController` emits ``ready(positions, name)`` with the PCA layout as soon as a data
 set opens, starts UMAP in a :class:`Worker` and emits ``ready`` again when it is done. UMAP
 layouts are cached by the content of ``X``, so reopening the same data shows the UMAP map at
-once. At start-up :meth:`warm_up` compiles umap's numba code in the background (about 20 s), so
-the first real UMAP map does not pay for it.
+once. At start-up :meth:`warm_up` compiles umap's numba code in the background (20 s to a few
+minutes the first time after installing; numba keeps most of it in its cache folder for later
+starts, :mod:`dami_gui.core.embedding.numba_cache`), so the first real UMAP map does not pay for
+all of it. While a map waits for that compilation its progress says so, how long it usually
+takes (the last compilation measured on this computer, kept in the settings), with no
+percentage: there is none to give.
 
 UMAP's optimisation loop is cancellable; its neighbour search and numba compilation are not. A
 cancelled UMAP job whose thread is in one of those parts finishes on its own later; nothing
@@ -15,16 +19,43 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QSettings, Signal
 
 from dami_gui.app.tasks import Failure, TaskSlot, Worker
-from dami_gui.core.embedding import pca_layout, umap_layout, warm_up_umap
+from dami_gui.core.embedding import pca_layout, umap_is_warm, umap_layout, warm_up_umap
+from dami_gui.core.embedding.numba_cache import cache_filled
 from dami_gui.core.progress import CancelToken, ProgressCallback
 
 log = logging.getLogger("dami_gui.app")
+
+#: QSettings key: seconds the last compilation of umap's code took on this computer.
+COMPILE_SECONDS_KEY = "map/umap_compile_seconds"
+
+
+def compile_stage() -> str:
+    """The stage shown while a map waits for umap's code to compile, with how long it takes."""
+    seconds = QSettings().value(COMPILE_SECONDS_KEY, None)
+    try:
+        last = float(str(seconds)) if seconds is not None else None
+    except ValueError:
+        last = None
+    if cache_filled():
+        usual = (
+            "its code compiled on an earlier run is read from numba's cache, which takes about "
+            "a third of the first time"
+        )
+    else:
+        usual = (
+            "the first time after installing this compiles its code: a minute or two, several "
+            "on a busy computer; it is kept for later starts"
+        )
+    measured = f" (last time: {last:.0f} s)" if last is not None and math.isfinite(last) else ""
+    return f"Preparing UMAP: {usual}{measured}"
 
 
 def fingerprint(X: np.ndarray) -> str:
@@ -66,10 +97,22 @@ class LayoutController(QObject):
         if not self.use_umap or self.warm_worker is not None:
             return
 
-        def task(progress: ProgressCallback, cancel: CancelToken) -> None:
+        def task(progress: ProgressCallback, cancel: CancelToken) -> float | None:
+            if umap_is_warm():
+                return None
+            start = time.monotonic()
             warm_up_umap()
+            return time.monotonic() - start
 
-        self.warm_worker = Worker(task, name="preparing the map").start()
+        worker = Worker(task, name="preparing the map")
+        worker.finished.connect(self._compiled)
+        self.warm_worker = worker.start()
+
+    def _compiled(self, seconds: object) -> None:
+        """Remember how long compiling umap's code took here (said while the next one waits)."""
+        if isinstance(seconds, float):
+            QSettings().setValue(COMPILE_SECONDS_KEY, round(seconds, 1))
+            log.info("UMAP's code compiled in %.1f s", seconds)
 
     def remember(self, X: np.ndarray, positions: np.ndarray) -> None:
         """Take ``positions`` as the UMAP map of ``X`` (one saved in a project): no recompute."""
@@ -104,8 +147,11 @@ class LayoutController(QObject):
         if not self.use_umap or len(X) < 4:
             return
 
+        stage = compile_stage()
+
         def task(progress: ProgressCallback, cancel: CancelToken) -> np.ndarray:
-            progress("Preparing the map (UMAP)", 0.0)
+            if not umap_is_warm():  # no share of it to report: the view counts the seconds
+                progress(stage, math.nan)
             warm_up_umap()
             return umap_layout(X, seed=0, progress=progress, cancel=cancel)
 

@@ -41,7 +41,10 @@ log = logging.getLogger("dami_gui.app")
 
 CSV_FILTER = "CSV and text files (*.csv *.tsv *.txt);;All files (*)"
 FOLDER_KEY = "predictions/last_folder"
-NO_MODEL = "There is no model yet; run a round first, then apply the model to a file."
+NO_MODEL = (
+    "There is no model yet: a model is trained once rows of two classes are labeled; label "
+    "them, run a round, then apply the model to a file."
+)
 
 
 class PredictionProgress(QDialog):
@@ -106,7 +109,8 @@ class PredictionController(QObject):
 
     def update(self) -> None:
         session = self.session_shown()
-        self.action.setEnabled(session is not None and session.last_round is not None)
+        last = session.last_round if session is not None else None
+        self.action.setEnabled(last is not None and last.has_model)
 
     @property
     def running(self) -> bool:
@@ -120,7 +124,7 @@ class PredictionController(QObject):
     ) -> None:
         """Predict ``csv`` into ``out`` (each asked for when None) in the background."""
         session = self.session_shown()
-        if session is None or session.last_round is None:
+        if session is None or session.last_round is None or not session.last_round.has_model:
             self._fail(NO_MODEL)
             return
         if self.slot.running:

@@ -30,6 +30,7 @@ from dami_gui.app.controllers.projects import ProjectController
 from dami_gui.app.status import StatusLine
 
 BANNER_TEXT = "Not saved in a project yet — File → Save as project…"
+SAVING_TEXT = "Saving this session as a project in your projects folder…"
 BANNER_STYLE = (
     "QToolBar#unsavedBanner { background: #fff4ce; border: none;"
     " border-bottom: 1px solid #e3c66b; padding: 2px 6px; }"
@@ -109,7 +110,7 @@ class ProjectMenu(QObject):
         self.banner_button.clicked.connect(lambda: projects.save_as())
         self.banner.addWidget(self.banner_label)
         self.banner.addWidget(spacer)
-        self.banner.addWidget(self.banner_button)
+        self.banner_action = self.banner.addWidget(self.banner_button)
         window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.banner)
         self.saved_label = QLabel("")
         self.saved_label.setStyleSheet("color: #2e7d32;")
@@ -155,11 +156,14 @@ class ProjectMenu(QObject):
         session = projects.session
         saved = projects.saved
         self.banner.setVisible(session is not None and not saved)
+        self.banner_label.setText(SAVING_TEXT if projects.autosaving else BANNER_TEXT)
+        self.banner_action.setVisible(not projects.autosaving)
         self.save_as_action.setVisible(not saved)
         self.save_as_action.setEnabled(session is not None and not saved)
         for action in (self.export_rows_action, self.export_pool_action):
             action.setEnabled(session is not None)
-        self.export_model_action.setEnabled(session is not None and bool(session.rounds))
+        last = session.last_round if session is not None else None
+        self.export_model_action.setEnabled(last is not None and last.has_model)
         self.export_menu.setEnabled(session is not None)
         if saved and projects.project is not None:
             self.window.setWindowTitle(f"{projects.project.path.stem} — dami-gui")

@@ -78,6 +78,7 @@ class ProjectController(QObject):
     failed = Signal(str)  # a sentence shown to the user
     sourceProblem = Signal(object)  # the SourceDialog just shown
     recentChanged = Signal()  # the recent list changed (a moved project found or removed)
+    autosaveEnded = Signal()  # the automatic save is over (saved, failed or cancelled)
 
     def __init__(
         self,
@@ -112,6 +113,9 @@ class ProjectController(QObject):
         self.moved = MovedProject(window, status, self.open)  # a recent project that moved
         self.moved.recentChanged.connect(self.recentChanged)
         self._new_from: Path | None = None  # New project from CSV: save this CSV's session
+        #: Data opened without a project is being saved at once (the window starts round 1
+        #: after it: one task and one progress bar at a time, nothing to answer meanwhile).
+        self.autosaving = False
         self._session_link = SessionLink(self, self._on_session)
         layouts.ready.connect(self.keep_layout)
 
@@ -145,11 +149,14 @@ class ProjectController(QObject):
         ):
             # Data opened without a project (Open CSV, the demo) is saved at once in the
             # user's projects folder, so no label given in it can be lost either.
+            self.autosaving = True
+            self.changed.emit()  # the banner says it is being saved
             QTimer.singleShot(0, lambda: self._autosave(session))
 
     def _autosave(self, session: Session) -> None:
         folder = self.autosave_folder
         if session is not self.session or self.saved or self.save_slot.running or folder is None:
+            self._autosave_over()
             return
         source = session.dataset.source
         stem = Path(source).stem if source is not None else "data"
@@ -157,8 +164,17 @@ class ProjectController(QObject):
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             log.warning("Cannot create %s for automatic saving: %s", folder, error)
+            self._autosave_over()
             return
         self.save_as(folder / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}{SUFFIX}")
+        if not self.save_slot.running:  # refused before it started (said already)
+            self._autosave_over()
+
+    def _autosave_over(self) -> None:
+        if self.autosaving:
+            self.autosaving = False
+            self.changed.emit()
+            self.autosaveEnded.emit()
 
     def _on_session(self, kind: str, payload: object) -> None:
         if kind == "round":
@@ -236,7 +252,8 @@ class ProjectController(QObject):
                 target, session, colours=colours, progress=progress, cancel=cancel
             )
 
-        dialog = SavingDialog(f"Saving {target.name}…", self.window)
+        where = " in your projects folder" if self.autosaving else ""
+        dialog = SavingDialog(f"Saving {target.name}{where}…", self.window)
         dialog.canceled.connect(self.cancel_save)
         self.save_dialog = dialog
         dialog.open()
@@ -270,6 +287,7 @@ class ProjectController(QObject):
     def _save_cancelled(self) -> None:
         self._end_save()
         self.status.say("Saving cancelled; no project was written.")
+        self._autosave_over()
 
     def _save_discarded(self, project: Project, path: Path) -> None:
         """Saving was cancelled after the file was complete: remove it again."""
@@ -277,6 +295,12 @@ class ProjectController(QObject):
         log.info("Saving cancelled: removed %s again", project.path)
 
     def _saved(self, project: Project, path: Path) -> None:
+        try:
+            self._take_saved(project, path)
+        finally:
+            self._autosave_over()  # round 1 may start now
+
+    def _take_saved(self, project: Project, path: Path) -> None:
         self._end_save()
         session = project.session
         if session is not self.session:  # other data was opened meanwhile
@@ -308,6 +332,7 @@ class ProjectController(QObject):
         self._end_save()
         self.status.say("The project was not saved.")
         self._fail(failure.message)
+        self._autosave_over()
 
     # -- open --------------------------------------------------------------------------------
     def open(self, path: str | Path | None = None) -> None:

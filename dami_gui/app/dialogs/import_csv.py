@@ -5,6 +5,12 @@ column. Changing a role re-runs the inference with the user's choices fixed, so 
 true. Classes come from the label column when there is one; the user can rename them, give them
 colours, and add classes that no row has yet (needed when no row is labeled). Building the data
 set happens afterwards, in the worker (:func:`build_from_choices`).
+
+A label column that is already filled (every row, often, when an expert tries the app on data
+they know) is said at once, and offered as *known answers*: the labels are hidden while the user
+labels, each is shown once the user has answered its row, and the learning curve shows the
+accuracy against them (as the demo does with its own answers). Checked by default when every row
+has a label; otherwise the filled cells are labels given before.
 """
 
 from __future__ import annotations
@@ -13,11 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QColorDialog,
     QComboBox,
     QDialog,
@@ -39,6 +47,7 @@ from PySide6.QtWidgets import (
 
 from dami_gui.app.cell_text import cell_text
 from dami_gui.app.palette import class_color, swatch
+from dami_gui.core.data.cells import text_values
 from dami_gui.core.data.dataset import Dataset, build_dataset
 from dami_gui.core.data.roles import ROLES, ColumnDecision, RoleReport, infer_roles, label_values
 from dami_gui.core.errors import DataError
@@ -62,6 +71,16 @@ class ImportChoices:
     names: list[str]
     colors: list[str]
     source: Path | None
+    #: The label column's cells are known answers (hidden while labeling), not labels given.
+    known_answers: bool = False
+
+
+def hide_known_answers(dataset: Dataset) -> np.ndarray:
+    """The file's labels of ``dataset`` as known answers: returned, and hidden from training
+    (``dataset.y`` all -1), as the demo hides its own."""
+    truth = np.asarray(dataset.y, dtype=np.int64).copy()
+    dataset.y = np.full_like(truth, -1)
+    return truth
 
 
 def build_from_choices(frame: pd.DataFrame, choices: ImportChoices) -> Dataset:
@@ -179,6 +198,18 @@ class ImportDialog(QDialog):
         self.classes.setMinimumWidth(220)
         self.class_note = QLabel("")
         self.class_note.setWordWrap(True)
+        self.filled_note = QLabel("")
+        self.filled_note.setObjectName("filledNote")
+        self.filled_note.setWordWrap(True)
+        self.filled_note.setStyleSheet(
+            "QLabel { background: #fff4ce; border: 1px solid #e3c66b; padding: 4px; }"
+        )
+        self.known_answers = QCheckBox("Use them as known answers (hidden while I label)")
+        self.known_answers.setToolTip(
+            "The labels of the file stay hidden: you label the rows the model asks for, each "
+            "known answer shows once you have answered its row, and the learning curve shows the "
+            "accuracy against them. Off: the filled cells count as labels already given."
+        )
         add = QPushButton("Add class")
         add.clicked.connect(self.add_class)
         self.remove_button = QPushButton("Remove")
@@ -217,6 +248,10 @@ class ImportDialog(QDialog):
         outer.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
+        filled = QHBoxLayout()
+        filled.addWidget(self.filled_note, 1)
+        filled.addWidget(self.known_answers)
+        layout.addLayout(filled)
         layout.addWidget(outer, 1)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
@@ -280,8 +315,32 @@ class ImportDialog(QDialog):
             self.error.setText(initial_error)
 
     # -- classes -----------------------------------------------------------------------------
+    def _show_filled(self, label: str | None) -> None:
+        """Say how full the label column is; offer its labels as known answers."""
+        filled = int(text_values(self.frame[label]).notna().sum()) if label else 0
+        total = len(self.frame)
+        self.filled_note.setVisible(filled > 0)
+        self.known_answers.setVisible(filled > 0)
+        self.known_answers.setChecked(filled > 0 and filled == total)
+        if filled == 0:
+            return
+        if filled == total:
+            self.filled_note.setText(
+                f"<b>Every row already has a label</b> in '{label}' ({total:,} rows), so there "
+                "would be nothing to label. Use them as known answers to try the app on data you "
+                "know: they stay hidden while you label, each shows once you have answered its "
+                "row, and the learning curve shows the accuracy against them."
+            )
+        else:
+            self.filled_note.setText(
+                f"<b>{filled:,} of {total:,} rows</b> already have a label in '{label}': they "
+                "count as labels given before. If they are answers you know, use them as known "
+                "answers instead (hidden while you label)."
+            )
+
     def _fill_classes(self) -> None:
         label = self.report.column("label")
+        self._show_filled(label)
         names = label_values(self.frame, label) if label else []
         self.classes.blockSignals(True)
         self.classes.clear()
@@ -289,7 +348,9 @@ class ImportDialog(QDialog):
         for name in names:
             self._append_class(name, name)
         self.classes.blockSignals(False)
-        if label and names:
+        if label and names and self.known_answers.isChecked():
+            self.class_note.setText(f"Found in column '{label}', in every row.")
+        elif label and names:
             self.class_note.setText(
                 f"Found in column '{label}'. Rows with an empty '{label}' cell start unlabeled."
             )
@@ -390,7 +451,15 @@ class ImportDialog(QDialog):
         colors = [
             self.classes.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.classes.count())
         ]
-        return ImportChoices(self.report, file_names, names, colors, self.source)
+        known = not self.known_answers.isHidden()  # offered: the label column has labels
+        return ImportChoices(
+            self.report,
+            file_names,
+            names,
+            colors,
+            self.source,
+            known_answers=known and self.known_answers.isChecked(),
+        )
 
     def accept(self) -> None:
         if self._validate():

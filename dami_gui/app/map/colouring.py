@@ -20,7 +20,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dami_gui.app.palette import CLASS_COLORS, GREY, NO_PREDICTION, ClassColors, shades
+from dami_gui.app.palette import (
+    CLASS_COLORS,
+    GREY,
+    NO_PREDICTION,
+    ClassColors,
+    shades,
+    without_hue,
+)
 from dami_gui.app.panels.round_view import TOP_REGIONS, round_view
 from dami_gui.core.families import MAX_FAMILIES, Families, group_families, group_means
 from dami_gui.core.session import Session
@@ -72,6 +79,14 @@ class Colouring:
         )
 
 
+def _stand_in(code: int, colors: ClassColors, n_classes: int) -> str:
+    """A palette hue for the groups of class ``code`` whose own colour has none (black, grey):
+    one no class uses, else the class's default colour."""
+    used = {colors[i].lower() for i in range(n_classes)}
+    free = [c for c in CLASS_COLORS if c.lower() not in used]
+    return free[code % len(free)] if free else CLASS_COLORS[code % len(CLASS_COLORS)]
+
+
 def _family_name(classes: tuple[int, ...], names: list[str]) -> str:
     words = [names[c] if 0 <= c < len(names) else "no prediction" for c in classes]
     return " / ".join(words)
@@ -121,8 +136,10 @@ def _compute(session: Session, mode: str, colors: ClassColors) -> Colouring | No
     for f, (ks, chain) in enumerate(zip(families.classes, families.groups, strict=True)):
         if ks == (-1,):
             hue = NO_PREDICTION
-        elif one_class_each:
+        elif one_class_each and not without_hue(colors[ks[0]]):
             hue = colors[ks[0]]  # family = predicted class: the class's own hue
+        elif one_class_each:  # a class coloured black or grey: its groups get a palette hue
+            hue = _stand_in(ks[0], colors, len(session.classes))
         else:
             hue = CLASS_COLORS[f % len(CLASS_COLORS)]  # merged classes: one palette hue each
         steps = shades(hue, len(chain))

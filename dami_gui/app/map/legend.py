@@ -6,10 +6,15 @@ row count: the DAMI groups (or linear regions) whose rows the
 model mostly predicts as that class. Its children are the groups in shade order. Clicking an
 entry outlines its rows on the map (``highlightRequested(rows)``) and lists them under the tree;
 in the DAMI-groups mode ``groupsChosen(groups)`` also carries the group indices, so that the
-Regions tab can select them. Clicking the chosen entry again, or *Clear*, clears it.
+Regions tab can select them. Clicking the chosen entry again, or *Clear*, clears it; *Clear* is
+enabled whenever the map shows an outline, also one chosen in the Regions tab, and drops it.
+
+:func:`colour_note` is the sentence under the map that says what the colours and symbols mean.
 """
 
 from __future__ import annotations
+
+import html
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -26,18 +31,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dami_gui.app.cell_text import counted
 from dami_gui.app.map.colouring import Colouring
-from dami_gui.app.palette import family_swatch, swatch
+from dami_gui.app.palette import QUERY_RING, ClassColors, family_swatch, swatch
+from dami_gui.app.panels.round_view import TOP_REGIONS, round_view
 from dami_gui.core.session import Session
 
 #: How many row ids the list under the tree names before "…".
 LISTED_IDS = 12
 #: The legend's widest (pixels): the plot keeps the room.
-MAX_WIDTH = 210
+MAX_WIDTH = 190
 #: The legend's tallest when it sits under the plot (a narrow map).
-MAX_HEIGHT = 190
+MAX_HEIGHT = 160
 #: Maps at least this wide have the legend beside the plot, narrower ones under it.
-SIDE_BY_SIDE_FROM = 600
+SIDE_BY_SIDE_FROM = 720
 KIND = Qt.ItemDataRole.UserRole + 1  # "family:f" or "unit:g"
 
 
@@ -80,6 +87,8 @@ class MapLegend(QWidget):
         self.colouring: Colouring | None = None
         self.chosen: str | None = None
         self.chosen_rows: np.ndarray | None = None  # the rows last sent for outlining
+        #: The map shows an outline, from here or elsewhere (the Regions tab): Clear drops it.
+        self.outlined = False
         self._items: dict[str, QTreeWidgetItem] = {}  # "family:f" / "unit:g" -> its entry
         self._family_texts: list[str] = []
         self.title = QLabel("")
@@ -123,28 +132,26 @@ class MapLegend(QWidget):
         """Show ``colouring``'s families (nothing when None); a new colouring drops the choice."""
         if session is self.session and colouring is self.colouring:
             return
-        self.clear()  # the outline and the Regions tab's selection go with the old colours
+        if self.chosen is not None:  # its outline and the Regions tab's selection go with the
+            self.clear()  # old colours
         self.session, self.colouring = session, colouring
         self.detail.setText("")
-        self.clear_button.setEnabled(False)
-        self.tree.clear()
-        self._items, self._family_texts = {}, []
-        self.setVisible(colouring is not None)
-        if colouring is None or session is None:
-            return
+        self.clear_button.setEnabled(self.outlined)
+        # the header and the list change together, never the one describing another round
+        self.setUpdatesEnabled(False)
+        try:
+            self.title.setText("")
+            self.tree.clear()
+            self._items, self._family_texts = {}, []
+            self.setVisible(colouring is not None)
+            if colouring is not None and session is not None:
+                self._fill(colouring)
+        finally:
+            self.setUpdatesEnabled(True)
+
+    def _fill(self, colouring: Colouring) -> None:
         fam = colouring.families
-        units = "DAMI groups" if colouring.unit == "group" else "linear regions"
-        # groups that hold rows: a pick that copies a labeled row (the tie rule) heads none
-        shown = int((np.asarray(fam.group_size) > 0).sum())
-        self.title.setText(f"<b>{fam.n_families} colours</b> for {shown} {units}")
-        self.title.setToolTip(
-            f"A hue per class the model predicts for most of a {colouring.unit}'s rows, a shade "
-            f"per {colouring.unit} (similar ones side by side). Hover a dot for its exact "
-            f"{colouring.unit}; click an entry to outline its rows."
-        )
-        self.tree.headerItem().setToolTip(
-            0, f"The class the model predicts for most rows, and how many {units} have it"
-        )
+        units = "DAMI group" if colouring.unit == "group" else "linear region"
         for f, chain in enumerate(fam.groups):
             shades = colouring.family_colours[f]
             item = QTreeWidgetItem(
@@ -156,7 +163,7 @@ class MapLegend(QWidget):
             self._family_texts.append(item.text(0))
             item.setToolTip(
                 0,
-                f"{len(chain)} {units} whose rows the model mostly predicts as "
+                f"{counted(len(chain), units)} whose rows the model mostly predicts as "
                 f"{colouring.family_names[f]}, {fam.rows[f]:,} rows; light to dark, similar "
                 "ones side by side",
             )
@@ -171,6 +178,19 @@ class MapLegend(QWidget):
                 child.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
                 item.addChild(child)
             self.tree.addTopLevelItem(item)
+        # groups that hold rows: a pick that copies a labeled row (the tie rule) heads none
+        shown = int((np.asarray(fam.group_size) > 0).sum())
+        self.title.setText(
+            f"<b>{counted(fam.n_families, 'colour')}</b> for {counted(shown, units)}"
+        )
+        self.title.setToolTip(
+            f"A hue per class the model predicts for most of a {colouring.unit}'s rows, a shade "
+            f"per {colouring.unit} (similar ones side by side). Hover a dot for its exact "
+            f"{colouring.unit}; click an entry to outline its rows."
+        )
+        self.tree.headerItem().setToolTip(
+            0, f"The class the model predicts for most rows, and how many {units}s have it"
+        )
 
     def family_entries(self) -> list[str]:
         """The text of each family entry (tests, screenshots)."""
@@ -221,9 +241,14 @@ class MapLegend(QWidget):
             self.tree.setCurrentItem(item)
             self.tree.blockSignals(False)
 
+    def set_outlined(self, on: bool) -> None:
+        """The map shows an outline now (``on``), whoever asked for it: Clear can drop it."""
+        self.outlined = bool(on)
+        self.clear_button.setEnabled(self.outlined or self.chosen is not None)
+
     def clear(self) -> None:
-        """Drop the choice and its outline."""
-        had = self.chosen is not None
+        """Drop the choice and the map's outline (also one the Regions tab asked for)."""
+        had = self.chosen is not None or self.outlined
         self.forget()
         if had:
             self.highlightRequested.emit(None)
@@ -234,7 +259,7 @@ class MapLegend(QWidget):
         """Drop the choice without touching the map (the outline was cleared elsewhere)."""
         self.chosen, self.chosen_rows = None, None
         self.detail.setText("")
-        self.clear_button.setEnabled(False)
+        self.clear_button.setEnabled(self.outlined)
         self.tree.clearSelection()
 
     def _clicked(self, item: QTreeWidgetItem, _column: int) -> None:
@@ -248,3 +273,65 @@ class MapLegend(QWidget):
             self.choose_family(int(index))
         else:
             self.choose_unit(int(index))
+
+
+def colour_note(
+    session: Session, mode: str, colors: ClassColors, dense: bool, outlined: int | None
+) -> tuple[str, str]:
+    """The note under the map: what the dot colours mean in ``mode``, the symbols, and how many
+    rows are ``outlined``; and its tooltip (the longer story, the class colours)."""
+    view = round_view(session)
+    tip = ""
+    if view is None:
+        colour = "Grey dots: rows not labeled yet (colours appear after the first round)."
+    elif view.result.cold_start:
+        colour = (
+            "No model yet: grey dots are the rows not labeled; the rows to label are the most "
+            "typical row of each unexplored part of the pool (colours come with the first "
+            "model, once rows of two classes are labeled)."
+        )
+    elif mode == "groups":
+        part = view.result.partition
+        # groups that hold rows: a pick that copies a labeled row (the tie rule) heads none
+        groups = np.unique(np.asarray(part)) if part is not None else np.empty(0)
+        n = int((groups >= 0).sum())
+        colour = (
+            f"Dot colour: DAMI group ({n} groups of rows whose local explanation is closest to "
+            "the same center), in the hue of its predicted class."
+        )
+        tip = (
+            "Each group takes the hue of the class the model predicts for most of its rows, and "
+            "a shade of its own. Shift-click a dot to outline its group."
+        )
+    elif mode == "regions" and view.n_regions == 0:
+        colour = "Linear regions are not known for this round; the next round finds them."
+    elif mode == "regions":
+        top = min(TOP_REGIONS, view.n_regions)
+        covered = int(((view.region_rank >= 0) & (view.region_rank < top)).sum())
+        colour = (
+            f"Dot colour: the {top} largest of the network's {view.n_regions} linear regions "
+            f"({covered:,} of {session.n_rows:,} rows) in the hue of the class predicted there, "
+            "a shade each; grey: the others."
+        )
+    else:
+        colour = "Dot colour: the class the model predicts (pale)."
+    classes = " ".join(
+        f"<span style='color:{colors[i]}'>■</span>&nbsp;{html.escape(name)}"
+        for i, name in enumerate(session.classes)
+    )
+    shown = (
+        " Plain rows are drawn per screen pixel, in the colour most of its rows have; darker "
+        "where more rows fall."
+        if dense
+        else ""
+    )
+    text = (
+        f"{colour} ■ labeled · <span style='color:{QUERY_RING}'>◯</span> to label, numbered in "
+        f"pick order · ✕ not sure.{shown}"
+    )
+    if outlined is not None:
+        text += (
+            f" <b>Outlined</b>: the {outlined:,} rows of the selected group(s); the other "
+            "unlabeled rows are grey."
+        )
+    return text, f"{tip}<br>Labeled rows (squares) in their class colour: {classes}"

@@ -20,7 +20,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QCursor, QFont
+from PySide6.QtGui import QBrush, QCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -39,11 +39,13 @@ from dami_gui.app.map.drawing import (
     drawing_order,
     style_codes,
 )
-from dami_gui.app.map.legend import LegendSplit, MapLegend
+from dami_gui.app.map.layouts import COLUMNS, LayoutChoice, all_inside, view_range
+from dami_gui.app.map.legend import LegendSplit, MapLegend, colour_note
 from dami_gui.app.map.picking import PointIndex, pick_row, tooltip_text
 from dami_gui.app.map.pool_image import PoolImage, drawn_as_points, plain_rows, style_colours
-from dami_gui.app.palette import QUERY_RING, SELECTION, ClassColors
-from dami_gui.app.panels.round_view import TOP_REGIONS, round_view
+from dami_gui.app.map.progress import MapProgress
+from dami_gui.app.map.query_labels import QueryLabels
+from dami_gui.app.palette import SELECTION, ClassColors
 from dami_gui.core.session import Session
 
 MODES = [
@@ -67,6 +69,7 @@ class MapView(QWidget):
     """The 2-D map with its toolbar and legend; ``rowClicked(row)`` when a point is clicked."""
 
     rowClicked = Signal(int)
+    highlightChanged = Signal(object)  # the outlined rows (None: none), whoever asked
 
     DENSITY_ABOVE = DENSITY_ABOVE
     #: Above this many drawn points, a label restyles only its spot instead of redrawing all.
@@ -96,6 +99,10 @@ class MapView(QWidget):
         self.plot.setAspectLocked(False)
         self.viewbox = self.plot.getViewBox()
         self.viewbox.setDefaultPadding(0.03)
+        #: The view is the whole pool (as Reset view sets it), not one the user zoomed or moved:
+        #: a new round's queries are then brought into view.
+        self.whole_view = True
+        self.viewbox.sigRangeChangedManually.connect(self._moved_by_user)
         self.scatter = StyledScatter(pxMode=True, useCache=True, hoverable=False)
         self.plot.addItem(self.scatter)
         self.pool_image = PoolImage(self.plot)
@@ -110,7 +117,19 @@ class MapView(QWidget):
         self.target.setVisible(False)
         self.target.setZValue(10)
         self.plot.addItem(self.target)
-        self.numbers: list[pg.TextItem] = []
+        #: A ring that shows where the row under the mouse in the query table is.
+        self.hover_ring = pg.TargetItem(
+            pos=(0, 0),
+            size=30,
+            symbol="o",
+            movable=False,
+            pen=pg.mkPen("#ff7f0e", width=3),
+            brush=pg.mkBrush(0, 0, 0, 0),
+        )
+        self.hover_ring.setVisible(False)
+        self.hover_ring.setZValue(11)
+        self.plot.addItem(self.hover_ring)
+        self.query_labels = QueryLabels(self.plot)  # the queries' numbers, none hiding another
 
         self.mode_box = QComboBox()
         for key, title in MODES:
@@ -131,15 +150,23 @@ class MapView(QWidget):
         self.reset_button = QPushButton("Reset view")
         self.reset_button.setToolTip("Show the whole pool")
         self.reset_button.clicked.connect(self.reset_view)
-        self.status = QLabel("")
-        self.status.setObjectName("mapStatus")
+        self.progress = MapProgress()  # the line under the map: layout shown, next one's progress
+        self.status = self.progress.label
         self.legend = QLabel("")
         self.legend.setWordWrap(True)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.families = MapLegend()  # the colour families beside the plot; click to outline
         self.families.highlightRequested.connect(self.set_highlight)
 
+        self.layout_choice = LayoutChoice()  # UMAP, PCA or two columns of the file
+        self.layout_choice.chosen.connect(self._show_layout)
+        self.layout_choice.box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.layout_choice.box.setMinimumContentsLength(11)
         bar = QHBoxLayout()
+        bar.addWidget(QLabel("Map:"))
+        bar.addWidget(self.layout_choice.box)
         bar.addWidget(QLabel("Colour by:"))
         bar.addWidget(self.mode_box)
         bar.addWidget(self.box_zoom)
@@ -148,11 +175,9 @@ class MapView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
+        layout.addWidget(self.layout_choice.axes)
         layout.addWidget(LegendSplit(self.plot, self.families), 1)
-        # the status has a line of its own under the map (UMAP's stages are long), wrapped, so
-        # that neither it nor the legend widens the map's column
-        self.status.setWordWrap(True)
-        layout.addWidget(self.status)
+        layout.addWidget(self.progress)
         layout.addWidget(self.legend)
 
         self._hover_pos: QPointF | None = None
@@ -176,6 +201,7 @@ class MapView(QWidget):
         found = None if session is None else colouring(session, self.mode, self.colors)
         if self.families.chosen is not None:  # its outline goes with the old colours: cleared
             self.highlight = None  # here, as set_colouring drops it (no redraw inside a redraw)
+            self.families.set_outlined(False)
         self.styles = MapStyles(self.colors, len(session.classes) if session else 0, found)
         self.families.set_colouring(session, found)
 
@@ -191,9 +217,12 @@ class MapView(QWidget):
     # -- session and layout --------------------------------------------------------------------
     def set_session(self, session: Session | None) -> None:
         self.session = session
+        self.set_status("")
+        self.layout_choice.set_session(session)
         self.positions = None
         self.selected = None
         self.highlight = None
+        self.families.set_outlined(False)
         self._index = None
         self.target.setVisible(False)
         self._build_styles()
@@ -204,46 +233,64 @@ class MapView(QWidget):
         self._update_legend()
 
     def set_layout(self, positions: np.ndarray, name: str) -> None:
-        """Show the pool at ``positions`` (N × 2); ``name`` says which layout ("PCA", "UMAP")."""
+        """A layout of the pool was computed (N × 2; ``name`` "PCA", "UMAP"): shown if it is the
+        one chosen, or the best there is (see :class:`.layouts.LayoutChoice`)."""
         positions = np.asarray(positions, dtype=np.float32)
         if self.session is not None and len(positions) != self.session.n_rows:
             return  # a layout for another data set arrived late
-        self.positions = positions
+        self.layout_choice.offer(positions, name)
+
+    def _show_layout(self, positions: np.ndarray, name: str) -> None:
+        """Show the pool at ``positions``; two columns get their axes, named."""
+        self.positions = np.asarray(positions, dtype=np.float32)
         self._index = None
         self.pool_image.new_layout()
         self.layout_name = name
+        columns = self.layout_choice.mode == COLUMNS
+        choice = self.layout_choice
+        for side, column in (("bottom", choice.x_box), ("left", choice.y_box)):
+            self.plot.showAxis(side, columns)
+            if columns:
+                self.plot.setLabel(side, column.currentText())
         self.set_status(f"Map: {name}")
         self.reset_view()
         self.refresh()
 
     def set_status(self, text: str) -> None:
-        self.status.setText(text)
+        """Say ``text`` under the map; any progress shown ends."""
+        self.progress.say(text)
 
     def show_layout_progress(self, stage: str, fraction: float) -> None:
-        """UMAP is being computed (the PCA map is shown meanwhile): the share done and the stage."""
-        step = stage.replace(" (UMAP)", "")
-        step = step[:1].lower() + step[1:]
-        shown = self.layout_name or "PCA"
-        self.set_status(f"Map: {shown} · arranging UMAP {fraction:.0%} · {step}")
+        """UMAP is being computed (the PCA map is shown meanwhile): the stage and the share done
+        (see :class:`.progress.MapProgress`: seconds, not a frozen 0 %, when there is none)."""
+        self.progress.layout_name = self.layout_name
+        self.progress.progress(stage, fraction)
 
     def show_layout_failed(self) -> None:
         """UMAP failed: the map stays as it is (the reason is in the log)."""
         self.set_status(f"Map: {self.layout_name} (UMAP failed; see the log)")
 
     def reset_view(self) -> None:
-        """Fit the view to the pool; a few far outliers (0.5 % per side) may fall outside."""
+        """Fit the view to the pool; a few far outliers (0.5 % per side) may fall outside, never
+        a row to label."""
         if self.positions is None or not len(self.positions):
             return
-        if len(self.positions) >= 200:
-            lo = np.quantile(self.positions, 0.005, axis=0)
-            hi = np.quantile(self.positions, 0.995, axis=0)
-        else:
-            lo, hi = self.positions.min(axis=0), self.positions.max(axis=0)
+        queries = self.session.queries if self.session is not None else None
+        lo, hi = view_range(self.positions, queries)
         self.viewbox.setRange(
             xRange=(float(lo[0]), float(hi[0])),
             yRange=(float(lo[1]), float(hi[1])),
             padding=0.06,
         )
+        self.whole_view = True
+
+    def _moved_by_user(self, *_: object) -> None:
+        self.whole_view = False
+
+    def _queries_in_view(self) -> bool:
+        if self.session is None or self.positions is None:
+            return True
+        return all_inside(self.positions, self.session.queries, self.viewbox.viewRange())
 
     def _set_box_zoom(self, on: bool) -> None:
         self.viewbox.setMouseMode(pg.ViewBox.RectMode if on else pg.ViewBox.PanMode)
@@ -258,6 +305,8 @@ class MapView(QWidget):
 
     def _on_session(self, kind: str, payload: object) -> None:
         if kind == "round":
+            if self.whole_view and not self._queries_in_view():
+                self.reset_view()  # the new queries in view, however far out they lie
             self.refresh()
         elif kind == "labels":
             self.update_rows(np.asarray(payload, dtype=np.int64))
@@ -335,31 +384,14 @@ class MapView(QWidget):
         self.scatter.restyle(slots, self._style_codes(rows), self.styles.table)
         self._update_legend()
 
+    @property
+    def numbers(self) -> list[pg.TextItem]:
+        """The query numbers drawn on the map (placed by :mod:`.query_labels`)."""
+        return self.query_labels.items
+
     def _draw_numbers(self) -> None:
-        session = self.session
-        assert session is not None and self.positions is not None
-        view = round_view(session)
-        queries = [] if view is None else list(np.asarray(session.queries)[:MAX_NUMBERS])
-        font = QFont()
-        font.setPointSize(8)
-        font.setBold(True)
-        while len(self.numbers) < len(queries):
-            item = pg.TextItem(
-                "", color="#7a0c0c", anchor=(-0.15, 1.0), fill=pg.mkBrush(255, 255, 255, 190)
-            )
-            item.setFont(font)
-            item.setZValue(5)
-            self.plot.addItem(item)
-            self.numbers.append(item)
-        for i, item in enumerate(self.numbers):
-            if i < len(queries):
-                row = int(queries[i])
-                number = view.query_number.get(row, i + 1) if view else i + 1
-                item.setText(str(number))
-                item.setPos(float(self.positions[row, 0]), float(self.positions[row, 1]))
-                item.setVisible(True)
-            else:
-                item.setVisible(False)
+        assert self.session is not None and self.positions is not None
+        self.query_labels.show_queries(self.session, self.positions, MAX_NUMBERS)
 
     # -- selection, hover, click ---------------------------------------------------------------
     def set_highlight(self, rows: np.ndarray | None) -> None:
@@ -375,13 +407,24 @@ class MapView(QWidget):
         if rows is not self.families.chosen_rows:
             self.families.forget()  # the outline now comes from elsewhere
         self.highlight = mask
+        self.families.set_outlined(mask is not None)
         self.refresh()
+        self.highlightChanged.emit(None if mask is None else np.flatnonzero(mask))
 
     def highlighted_rows(self) -> np.ndarray:
         """The highlighted pool rows (sorted), empty when none."""
         if self.highlight is None:
             return np.empty(0, dtype=np.int64)
         return np.flatnonzero(self.highlight)
+
+    def show_hover(self, row: int | None) -> None:
+        """Ring ``row`` (the query under the mouse in the table); None hides the ring."""
+        if row is None or row < 0 or self.positions is None or row >= len(self.positions):
+            self.hover_ring.setVisible(False)
+            return
+        x, y = self.positions[row]
+        self.hover_ring.setPos(float(x), float(y))
+        self.hover_ring.setVisible(True)
 
     def set_selected(self, row: int | None) -> None:
         self.selected = row
@@ -446,53 +489,10 @@ class MapView(QWidget):
 
     # -- legend ----------------------------------------------------------------------------------
     def _update_legend(self) -> None:
-        session = self.session
-        if session is None:
+        if self.session is None:
             self.legend.setText("")
             return
-        view = round_view(session)
-        if view is None:
-            colour = "Grey dots: rows not labeled yet (colours appear after the first round)."
-        elif self.mode == "groups":
-            part = view.result.partition
-            # groups that hold rows: a pick that copies a labeled row (the tie rule) heads none
-            groups = np.unique(np.asarray(part)) if part is not None else np.empty(0)
-            n = int((groups >= 0).sum())
-            colour = (
-                f"Dot colour: DAMI group ({n} groups of rows whose local explanation is "
-                "closest to the same center): the hue of the class predicted for most of its "
-                "rows, a shade per group (Shift-click a dot to outline its group)."
-            )
-        elif self.mode == "regions" and view.n_regions == 0:
-            colour = "Linear regions are not known for this round; the next round finds them."
-        elif self.mode == "regions":
-            top = min(TOP_REGIONS, view.n_regions)
-            covered = int(((view.region_rank >= 0) & (view.region_rank < top)).sum())
-            colour = (
-                f"Dot colour: the {top} largest of the network's {view.n_regions} linear "
-                f"regions ({covered:,} of {session.n_rows:,} rows) in the hue of the class "
-                "predicted there, a shade each; grey: the others."
-            )
-        else:
-            colour = "Dot colour: the class the model predicts (pale)."
-        classes = " ".join(
-            f"<span style='color:{self.colors[i]}'>■</span>&nbsp;{name}"
-            for i, name in enumerate(session.classes)
-        )
-        shown = (
-            " Plain rows are drawn per screen pixel, in the colour most of its rows have;"
-            " darker where more rows fall."
-            if self.dense
-            else ""
-        )
-        self.legend.setText(
-            f"{colour} Labeled rows (squares): {classes}. "
-            f"<span style='color:{QUERY_RING}'>◯</span> red ring: row to label, numbered in pick "
-            f"order. ✕ not sure.{shown}"
-            + (
-                ""
-                if self.highlight is None
-                else f" <b>Outlined</b>: the {int(self.highlight.sum()):,} rows of the selected "
-                "group(s); the other unlabeled rows are grey."
-            )
-        )
+        outlined = None if self.highlight is None else int(self.highlight.sum())
+        text, tip = colour_note(self.session, self.mode, self.colors, self.dense, outlined)
+        self.legend.setText(text)
+        self.legend.setToolTip(tip)

@@ -92,6 +92,8 @@ class ConflictsPanel(QWidget):
         region_ids = self.cache.region_ids(session)
         if session is None or session.last_round is None:
             self.status.setText("Conflicts are looked for after the first round.")
+        elif not session.last_round.has_model:
+            self.status.setText("Conflicts are looked for once there is a model.")
         elif region_ids is None:
             self.status.setText("Working out the linear regions…")
         else:

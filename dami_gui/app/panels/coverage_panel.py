@@ -1,4 +1,4 @@
-"""Coverage after each round and the stopping hint, under the learning curve.
+"""Coverage after each round and the stopping hint, in a tab beside the learning curve.
 
 Figures of the last round from :func:`dami_gui.core.coverage.coverage_history` (recorded when
 the round was computed): the share of the pool whose nearest center in explanation space is a
@@ -95,11 +95,10 @@ class CoveragePanel(QWidget):
             font = value.font()
             font.setBold(True)
             value.setFont(font)
-            grid.addWidget(label, i // 2, (i % 2) * 2)
-            grid.addWidget(value, i // 2, (i % 2) * 2 + 1)
+            grid.addWidget(label, i, 0)  # one figure a line: the column is narrow
+            grid.addWidget(value, i, 1)
             self.values[key] = value
         grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 1)
         self.hint_label = QLabel()
         self.hint_label.setObjectName("stoppingHint")
         self.hint_label.setWordWrap(True)
@@ -119,6 +118,7 @@ class CoveragePanel(QWidget):
         layout.addLayout(grid)
         layout.addWidget(self.hint_label)
         layout.addWidget(self.conflicts)
+        layout.addStretch(1)
         self.set_session(None)
 
     def set_session(self, session: Session | None) -> None:
@@ -142,18 +142,20 @@ class CoveragePanel(QWidget):
             except Exception:  # e.g. old rounds of a reopened project without their arrays
                 log.exception("Coverage could not be computed")
         if self.coverage is None or self.hint is None:
-            self.title.setText(
+            self._blank(
                 "<b>Coverage</b>: after the first round."
                 if not rounds
-                else "<b>Coverage</b>: not available for this session's rounds."
-            )
-            for value in self.values.values():
-                value.setText("—")
-            self.hint_label.setText(
+                else "<b>Coverage</b>: not available for this session's rounds.",
                 "Label the rows the model asks for; a hint on when to stop appears after three "
-                "rounds."
+                "rounds.",
             )
-            self.hint_label.setStyleSheet(GO_STYLE)
+            return
+        if rounds[-1].cold_start:
+            self._blank(
+                f"<b>Round {rounds[-1].index}</b>: no model yet.",
+                "Label the first rows (two classes or more): the model, its coverage and a hint "
+                "on when to stop follow.",
+            )
             return
         cov = self.coverage
         picks = len(rounds[-1].queries) if rounds else None
@@ -162,6 +164,14 @@ class CoveragePanel(QWidget):
             self.values[key].setText(text)
         self.hint_label.setText(("✔ " if self.hint.could_stop else "") + self.hint.message)
         self.hint_label.setStyleSheet(STOP_STYLE if self.hint.could_stop else GO_STYLE)
+
+    def _blank(self, title: str, hint: str) -> None:
+        """No figures to show: ``title`` and ``hint`` say why."""
+        self.title.setText(title)
+        for value in self.values.values():
+            value.setText("—")
+        self.hint_label.setText(hint)
+        self.hint_label.setStyleSheet(GO_STYLE)
 
     def set_conflicts(self, n: int) -> None:
         """Show a link to the Conflicts tab when ``n`` > 0."""

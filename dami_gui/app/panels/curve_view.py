@@ -43,6 +43,10 @@ class CurveView(QWidget):
         self.legend = QLabel("")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setWordWrap(True)  # a narrow column must not widen the window
+        self.legend.setToolTip(
+            "Estimated: cross-validated on your labels (each labeled row predicted by a network "
+            "trained without it). True: against the known answers, on the rows not labeled."
+        )
         self.estimate = self.plot.plot(
             [],
             [],
@@ -99,10 +103,7 @@ class CurveView(QWidget):
             item.setData(xs, ys)
         has_truth = bool(true)
         self.truth.setVisible(has_truth)
-        legend = (
-            f"<span style='color:{ESTIMATE_COLOR}'>●━</span> "
-            "estimated (cross-validated on your labels)"
-        )
+        legend = f"<span style='color:{ESTIMATE_COLOR}'>●━</span> estimated"
         if has_truth:
             legend += f" &nbsp; <span style='color:{TRUTH_COLOR}'>■╌</span> true (known answers)"
         self.legend.setText(legend)

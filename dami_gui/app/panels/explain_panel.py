@@ -41,10 +41,13 @@ from dami_gui.core.records import RoundResult
 from dami_gui.core.session import Session
 
 INTRO = (
-    "Inside this row's linear region the network is <b>exactly</b> linear, so the bars are "
-    "exact, not estimates: each is a column's weight × its standardised value, pushing the "
-    f"score <span style='color:{POSITIVE}'>■ up</span> or "
-    f"<span style='color:{NEGATIVE}'>■ down</span>. The highest score is the prediction."
+    "<b>Exact</b>, not estimated: each bar is a column's weight × its standardised value in "
+    f"this row's linear region, pushing the score <span style='color:{POSITIVE}'>■ up</span> "
+    f"or <span style='color:{NEGATIVE}'>■ down</span>."
+)
+INTRO_TIP = (
+    "Inside this row's linear region the network is exactly linear, so the bars are exact, not "
+    "estimates. The highest score is the prediction."
 )
 
 
@@ -79,12 +82,13 @@ class ExplainPanel(QWidget):
         self.class_box.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.class_box.setMinimumContentsLength(12)
+        self.class_box.setMinimumContentsLength(8)
         self.class_box.currentIndexChanged.connect(self._class_changed)
         self.intro = QLabel(INTRO)
         self.intro.setTextFormat(Qt.TextFormat.RichText)
         self.intro.setWordWrap(True)
         self.intro.setStyleSheet("color: #444444;")
+        self.intro.setToolTip(INTRO_TIP)
         self.score = QLabel()
         self.score.setObjectName("scoreLine")
         font = self.score.font()
@@ -92,22 +96,30 @@ class ExplainPanel(QWidget):
         self.score.setFont(font)
         self.score.setWordWrap(True)
         self.chart = ContributionChart()
-        self.scroll_area = QScrollArea()
-        self.scroll_area.setWidget(self.chart)
-        self.scroll_area.setWidgetResizable(True)
-        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll_area.setMinimumHeight(120)
         self.details = QLabel()
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setWordWrap(True)
         self.details.setOpenExternalLinks(False)
         self.details.linkActivated.connect(self._link)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        # the bars and the details scroll together: a short column cuts neither
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addWidget(self.chart)
+        body_layout.addWidget(self.details)
+        body_layout.addStretch(1)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidget(body)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setMinimumHeight(120)
 
         self.class_box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.pick_label = QLabel("Explain:")
         pick = QHBoxLayout()
-        pick.addWidget(QLabel("Explain the score for"))
+        pick.addWidget(self.pick_label)
         pick.addWidget(self.class_box, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -115,9 +127,7 @@ class ExplainPanel(QWidget):
         layout.addLayout(pick)
         layout.addWidget(self.intro)
         layout.addWidget(self.score)
-        layout.addWidget(self.scroll_area, 1)  # as tall as the chart; else shrinks and scrolls
-        layout.addWidget(self.details)
-        layout.addStretch(0)
+        layout.addWidget(self.scroll_area, 1)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -172,6 +182,9 @@ class ExplainPanel(QWidget):
         session, row = self.session, self.row
         self.explanation = None
         model = self.cache.model(session)
+        shown = session is not None and model is not None and row is not None
+        self.pick_label.setVisible(shown)
+        self.class_box.setVisible(shown)
         if session is None or model is None or row is None:
             self.chart.clear()
             self.score.setText("")
@@ -179,6 +192,12 @@ class ExplainPanel(QWidget):
             self.intro.setVisible(False)
             if session is None:
                 self.title.setText("Open data to see how the model scores each row.")
+            elif model is None and session.last_round is not None:
+                self.title.setText(
+                    "<b>No model yet</b>: a model is trained once rows of two classes are "
+                    "labeled, so this round's rows are typical rows of unexplored parts of the "
+                    "pool, picked without one. The explanation appears after the next round."
+                )
             elif model is None:
                 self.title.setText(
                     "The explanation appears after the first round (there is no model yet)."
@@ -252,8 +271,6 @@ class ExplainPanel(QWidget):
             ex.logit,
             f"= score for '{ex.explained_class}'",
         )
-        area = self.scroll_area
-        area.setMaximumHeight(max(self.chart.height() + 4, area.minimumHeight()))
         self.details.setText(self._details(session, ex, result, regions_known))
 
     def _details(

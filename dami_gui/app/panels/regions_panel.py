@@ -284,6 +284,12 @@ class RegionsPanel(QWidget):
         if session is None or session.last_round is None:
             self.summary.setText("The regions appear after the first round.")
             return
+        if session.last_round.cold_start:
+            self.summary.setText(
+                "No model yet, so no linear regions: they appear after the first round with a "
+                "model (once rows of two classes are labeled)."
+            )
+            return
         n = session.n_rows
         regions = self.model.n_regions
         text = (

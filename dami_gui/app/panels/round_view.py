@@ -124,7 +124,7 @@ class RoundCache(QObject):
         ids = np.asarray(result.region_ids)
         if ids.shape == (session.n_rows,):
             self._region_ids = ids
-        else:
+        elif result.has_model:
             X, spec, state = session.dataset.X, result.model_spec, result.model_state
 
             def task(progress: ProgressCallback, cancel: CancelToken) -> np.ndarray:
@@ -140,14 +140,16 @@ class RoundCache(QObject):
         self.ready.emit()
 
     def model(self, session: Session | None) -> MLP | None:
+        """The last round's network; None before round 1 and after a cold start (no model)."""
         result = self._sync(session)
-        if result is None:
+        if result is None or not result.has_model:
             return None
         if self._model is None:
             self._model = result.model()
         return self._model
 
     def region_ids(self, session: Session | None) -> np.ndarray | None:
-        """Every row's exact region under the last round's network, or None while computing."""
+        """Every row's exact region under the last round's network, or None while computing (or
+        when the round has no network)."""
         self._sync(session)
         return self._region_ids

@@ -63,7 +63,7 @@ class SettingsPanel(QWidget):
             self.network.setItemData(self.network.count() - 1, choice.description, 3)
         self.network.setToolTip("The network trained every round; a change applies from the next")
         self.network.currentIndexChanged.connect(self._network_changed)
-        self.auto = QCheckBox("Start the next round by itself when the batch is answered")
+        self.auto = QCheckBox("Start the next round by itself")
         self.auto.setChecked(True)
         self.auto.setToolTip(
             "When on, the model retrains and picks new rows as soon as every row of the batch "
@@ -74,17 +74,22 @@ class SettingsPanel(QWidget):
         self.next_button.clicked.connect(self.nextRoundRequested)
         self.next_button.setEnabled(False)
 
+        # two short rows, so that the column of the rows to label stays narrow (1280-px screens)
+        self.network.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.network.setMinimumContentsLength(10)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Strategy:"), 0, 0)
         layout.addWidget(self.strategy, 0, 1)
         layout.addWidget(QLabel("Rows per round:"), 0, 2)
         layout.addWidget(self.batch, 0, 3)
-        layout.addWidget(self.next_button, 0, 5)
         layout.addWidget(QLabel("Network:"), 1, 0)
-        layout.addWidget(self.network, 1, 1)
-        layout.addWidget(self.auto, 2, 0, 1, 6)
-        layout.setColumnStretch(4, 1)
+        layout.addWidget(self.network, 1, 1, 1, 3)
+        layout.addWidget(self.auto, 2, 0, 1, 2)
+        layout.addWidget(self.next_button, 2, 2, 1, 2)
+        layout.setColumnStretch(1, 1)
 
     @property
     def auto_next(self) -> bool:

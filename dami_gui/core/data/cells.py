@@ -7,16 +7,22 @@ what a cell holds.
 
 Missing-value markers (``NA``, ``?``, ``null``, ...) mean "no value" in a *feature* only: a label
 or an id is the text the user wrote, so a class called "NA" or "None" stays a class.
+
+pandas is imported by the functions that read cells, not with the module: the records built on
+these rules (roles, preprocessing, the dataset) are read back from a project without pandas when
+only its labels are used (issue 24: a label from the shell answers at once).
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-import pandas as pd
 
 from dami_gui.core.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "MISSING_MARKERS",
@@ -48,6 +54,8 @@ def text_values(series: pd.Series) -> pd.Series:
     Labels, ids, categories and yes/no values are compared as text, so a label column read as
     1.0/2.0 gives the classes "1" and "2".
     """
+    import pandas as pd
+
     if pd.api.types.is_bool_dtype(series.dtype):
         out = series.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # stubs lack na_value=None
         out = np.array([None if v is None else str(bool(v)) for v in out], dtype=object)
@@ -98,6 +106,8 @@ def cell_text(value: object) -> str | None:
         return repr(number)
     if isinstance(value, bool | np.bool_):
         return str(bool(value))
+    import pandas as pd
+
     try:
         if pd.isna(cast(Any, value)):  # NaN, NaT, pd.NA (an array raises: it is text then)
             return None
@@ -109,6 +119,8 @@ def cell_text(value: object) -> str | None:
 
 def column_numbers(series: pd.Series) -> np.ndarray:
     """The cells as float64, NaN where a cell is empty, not a number, or infinite."""
+    import pandas as pd
+
     if pd.api.types.is_bool_dtype(series.dtype):
         numbers = series.astype("float64").to_numpy()
     elif pd.api.types.is_numeric_dtype(series.dtype):

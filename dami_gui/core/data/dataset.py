@@ -10,22 +10,27 @@ Three steps, each a plain object so the app can show it and the session can save
 
 :func:`load_dataset` does all three from a path. Every problem the user can fix is raised as a
 :class:`~dami_gui.core.errors.DataError` with one sentence saying what is wrong and what to do.
+
+pandas (and the CSV reader) are imported by the functions that read or build a table, not with
+the module: a project opened for its labels only holds a :class:`Dataset` without its table and
+never loads them (issue 24).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from dami_gui.core.data.cells import named_columns, natural_sorted, preview, text_values
 from dami_gui.core.data.preprocessing import Preprocessing
-from dami_gui.core.data.reader import read_csv
 from dami_gui.core.data.roles import RoleReport, check_report, checked_ids, infer_roles
-from dami_gui.core.errors import DataError
+from dami_gui.core.errors import DataError, ParameterError
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "MAX_CLASSES",
@@ -34,29 +39,81 @@ __all__ = [
     "check_classes",
     "class_codes",
     "load_dataset",
+    "row_numbers",
 ]
 
 
-@dataclass
 class Dataset:
-    """A table ready for learning: the original rows, their features, labels and ids."""
+    """A table ready for learning: the original rows, their features, labels and ids.
 
-    frame: pd.DataFrame
-    X: np.ndarray
-    y: np.ndarray
-    classes: list[str]
-    ids: np.ndarray
-    preprocessing: Preprocessing
-    report: RoleReport
-    source: Path | None = None
+    ``frame``: the table as read; ``X``: its features (float32, one row per row of the table);
+    ``y``: the class code of each row's label cell (-1 where it is empty); ``classes``: the class
+    names, by code; ``ids``: each row's id as text (its 1-based number when there is no id
+    column); ``source``: the CSV file.
+
+    A dataset *without its table* (``frame`` and ``X`` given as None) has everything else: what a
+    project keeps of its CSV file while the file is unchanged, enough to label, skip, undo and
+    report without reading the file (:func:`~dami_gui.core.project.opening.open_project` with
+    ``with_table=False``). Asking it for ``frame`` or ``X`` (to train, to export the rows) raises
+    a :class:`DataError`; :attr:`has_table` tells which kind a dataset is.
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame | None,
+        X: np.ndarray | None,
+        y: np.ndarray,
+        classes: list[str],
+        ids: np.ndarray,
+        preprocessing: Preprocessing,
+        report: RoleReport,
+        source: Path | None = None,
+    ) -> None:
+        if (frame is None) != (X is None):
+            raise ParameterError("X", "None exactly when frame is None", type(X).__name__)
+        self._frame = frame
+        self._X = X
+        self.y = y
+        self.classes = classes
+        self.ids = ids
+        self.preprocessing = preprocessing
+        self.report = report
+        self.source = source
+
+    @property
+    def has_table(self) -> bool:
+        """Whether the rows and features were read (False: the labels only, see above)."""
+        return self._frame is not None
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            raise self._not_read()
+        return self._frame
+
+    @property
+    def X(self) -> np.ndarray:
+        if self._X is None:
+            raise self._not_read()
+        return self._X
+
+    def _not_read(self) -> DataError:
+        name = self.source.name if self.source is not None else "the CSV file"
+        return DataError(
+            f"The rows of {name} were not read (the project was opened for its labels only); "
+            "open the project again to work with them."
+        )
 
     @property
     def n_rows(self) -> int:
-        return int(self.X.shape[0])
+        return len(self.y)
 
     @property
     def n_features(self) -> int:
-        return int(self.X.shape[1])
+        """The width of ``X``: one number per name in ``preprocessing.feature_names``."""
+        if self._X is None:
+            return len(self.preprocessing.feature_names)
+        return int(self._X.shape[1])
 
     @property
     def n_classes(self) -> int:
@@ -108,7 +165,7 @@ def build_dataset(
     if id_column is not None:
         ids = checked_ids(frame[id_column], id_column)
     else:
-        ids = np.array([str(i) for i in range(1, len(frame) + 1)], dtype=str)
+        ids = row_numbers(len(frame))
 
     y, class_names = class_codes(frame, report.column("label"), classes)
     if preprocessing is None:
@@ -124,6 +181,11 @@ def build_dataset(
         report,
         Path(source) if source is not None else None,
     )
+
+
+def row_numbers(n: int) -> np.ndarray:
+    """The ids of the rows of a table without an id column: "1" to ``n``, as text."""
+    return np.arange(1, n + 1).astype(f"<U{len(str(n))}")
 
 
 def class_codes(
@@ -151,6 +213,8 @@ def class_codes(
                 f"The label '{preview(unknown[0])}' in column '{label_column}' is not one of the "
                 f"classes ({listed}); add it to the classes or correct the cell."
             )
+    import pandas as pd
+
     codes = pd.Index(classes, dtype=object).get_indexer(pd.Index(text)).astype(np.int64)
     return codes, list(classes)
 
@@ -165,6 +229,8 @@ def load_dataset(
     cancel: CancelToken | None = None,
 ) -> Dataset:
     """Read ``path``, decide the column roles and build the dataset, in one call."""
+    from dami_gui.core.data.reader import read_csv
+
     reporter = as_reporter(progress, cancel)
     try:
         frame = read_csv(path, progress=reporter.sub(0.0, 0.8, "Reading file"), cancel=cancel)

@@ -9,9 +9,9 @@ missing-value markers (``NA``, ``?``, ...) as gaps, and :func:`kind_reason` says
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from dami_gui.core.data.cells import (
     MISSING_MARKERS,
@@ -21,6 +21,9 @@ from dami_gui.core.data.cells import (
     preview,
     text_values,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "KINDS",
@@ -80,6 +83,8 @@ def column_facts(series: pd.Series, markers: dict[str, int] | None = None) -> Co
 
 
 def _feature_facts(series: pd.Series) -> ColumnFacts:
+    import pandas as pd
+
     n_rows = len(series)
     if pd.api.types.is_bool_dtype(series.dtype):
         filled = series.dropna()
@@ -100,6 +105,8 @@ def _feature_facts(series: pd.Series) -> ColumnFacts:
 
 def _text_facts(text: pd.Series, series: pd.Series, n_rows: int) -> ColumnFacts:
     """Facts of a column of text (markers already gaps): numbers when nearly all are numbers."""
+    import pandas as pd
+
     filled = text.dropna()
     if filled.empty:
         return ColumnFacts("empty", n_rows)

@@ -8,10 +8,9 @@ The record is plain JSON, so a saved session replays it exactly on the same file
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from dami_gui.core.data.cells import (
     column_numbers,
@@ -23,6 +22,9 @@ from dami_gui.core.data.kinds import column_facts
 from dami_gui.core.data.roles import RoleReport, check_report
 from dami_gui.core.errors import DataError
 from dami_gui.core.untrusted import names, real, text, whole
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "DEFAULT_TRUE_VALUES",
@@ -86,6 +88,8 @@ class ColumnTransform:
     def apply(self, series: pd.Series) -> np.ndarray:
         """The features of this column for ``series``: float64 of shape (N, len(output_names()))."""
         if self.kind == "categorical":
+            import pandas as pd
+
             text = feature_text_values(series)
             missing = text.isna().to_numpy()
             codes = pd.Index(self.categories, dtype=object).get_indexer(pd.Index(text))

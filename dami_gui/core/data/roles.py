@@ -14,9 +14,9 @@ from __future__ import annotations
 import dataclasses
 import difflib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from dami_gui.core.data.cells import (
     MISSING_MARKERS,
@@ -33,8 +33,10 @@ from dami_gui.core.data.kinds import (
     marker_list,
     marker_note,
 )
-from dami_gui.core.data.number_columns import MARKERS_ATTR
 from dami_gui.core.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "ROLES",
@@ -134,6 +136,8 @@ def infer_roles(
     frame = named_columns(frame)
     columns = list(frame.columns)
     explicit = _explicit_roles(columns, label_column, id_column, roles)
+    from dami_gui.core.data.number_columns import MARKERS_ATTR  # the reader's, with pandas
+
     markers = frame.attrs.get(MARKERS_ATTR) or {}
     facts = {column: column_facts(frame[column], markers.get(column)) for column in columns}
     decided: dict[str, ColumnDecision] = {}
@@ -219,6 +223,8 @@ def _short_role(decision: ColumnDecision) -> str:
 
 def _label_summary(series: pd.Series, facts: ColumnFacts) -> str:
     """The classes and unlabeled rows of a label column, read as written ("NA" is a class)."""
+    import pandas as pd
+
     text = text_values(series)
     filled = text.dropna()
     gaps = marker_note(facts.markers) if pd.api.types.is_numeric_dtype(series.dtype) else ""
@@ -241,6 +247,8 @@ def _label_summary(series: pd.Series, facts: ColumnFacts) -> str:
 
 def _label_kind(series: pd.Series, facts: ColumnFacts) -> str:
     """The kind shown for the label column: its classes as written ("NA" is a class)."""
+    import pandas as pd
+
     if facts.kind != "empty" or pd.api.types.is_numeric_dtype(series.dtype):
         return facts.kind
     n_classes = text_values(series).nunique()

@@ -90,6 +90,11 @@ def umap_layout(
     return normalise(Y)
 
 
+def umap_is_warm() -> bool:
+    """Whether umap's code is compiled in this process already (:func:`warm_up_umap` done)."""
+    return _warm
+
+
 def warm_up_umap() -> None:
     """Compile umap's numba functions in advance, so the first real map does not pay for it.
 

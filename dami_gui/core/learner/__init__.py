@@ -1,4 +1,5 @@
-"""What learns from the labels (the teacher's members, the student's training, fidelity).
+"""What learns from the labels (the teacher's members, the student's training, fidelity), and
+how good it is on them (cross-validated, per class: :mod:`.quality`).
 
 The model the rest of the program reads is always one ReLU network (:mod:`dami_gui.core.model`);
 this room decides how it is trained: on the labels alone, or as the exact student of an ensemble

@@ -16,12 +16,12 @@ from __future__ import annotations
 import numpy as np
 
 from dami_gui.core.learner.config import LearnerConfig
-from dami_gui.core.learner.teacher import MIN_LABELS_FOR_WEIGHTS, fit_teacher, folds_of
+from dami_gui.core.learner.fit import FittedLearner
+from dami_gui.core.learner.quality import MIN_LABELS_FOR_ESTIMATE
+from dami_gui.core.learner.teacher import fit_teacher, folds_of
 from dami_gui.core.model import MLPConfig, predict_proba, train_mlp
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 
-#: Fewest labeled rows for which a cross-validated accuracy estimate is given.
-MIN_LABELS_FOR_ESTIMATE = MIN_LABELS_FOR_WEIGHTS
 #: Folds of the network's cross-validated accuracy estimate (fewer when there are fewer labeled
 #: rows); the ensemble's comes from the teacher's own folds (:data:`.teacher.FOLDS`).
 ESTIMATE_FOLDS = 5
@@ -80,3 +80,32 @@ def cross_validated_accuracy(
     if predicted is None:
         return None
     return float((predicted == np.asarray(y)).mean())
+
+
+def round_estimate(
+    fitted: FittedLearner,
+    X: np.ndarray,
+    labels: np.ndarray,
+    n_classes: int,
+    network: MLPConfig,
+    seed: int,
+    estimate_accuracy: bool,
+    progress: ProgressCallback | Reporter | None = None,
+) -> tuple[float | None, np.ndarray | None]:
+    """A round's accuracy estimate and its cross-validated predictions, rows of ``(row, label,
+    predicted)`` for each labeled row of ``labels`` (-1: unlabeled); (None, None) without one.
+
+    The ensemble cross-validated its members to weigh them: their held-out answer is the
+    estimate at no further cost, given even when ``estimate_accuracy`` is off. The network alone
+    is cross-validated only when it is on.
+    """
+    labeled = labels >= 0
+    predicted = fitted.teacher.held_out if fitted.teacher is not None else None
+    if predicted is None and estimate_accuracy:
+        predicted = cross_validated_predictions(
+            X[labeled], labels[labeled], n_classes, fitted.learner, network, seed, progress
+        )
+    if predicted is None:
+        return None, None
+    rows = np.column_stack([np.flatnonzero(labeled), labels[labeled], predicted])
+    return float(np.mean(predicted == labels[labeled])), rows.astype(np.int64)

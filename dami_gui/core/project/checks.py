@@ -11,6 +11,7 @@ the same ones; they are imported here under their usual names.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -95,6 +96,30 @@ def event(row: tuple[Any, ...], n_classes: int) -> Event:
     if kind == "undo" and undoes is None:
         raise ValueError("an undo of nothing")
     return seq, position, key, kind, label, rnd, 0.0 if when is None else when, undoes
+
+
+def event_groups(stored: object) -> list[tuple[int, int]]:
+    """The stored ranges of seqs given together (meta 'event_groups', a row or its JSON text),
+    each checked; anything damaged reads as no group (the events undo one by one)."""
+    if isinstance(stored, tuple | list) and len(stored) == 1:
+        stored = stored[0]  # a row of the meta table
+    if stored is None:
+        return []
+    try:
+        pairs = json.loads(text(stored, 10_000_000))
+        if not isinstance(pairs, list):
+            return []
+        out = []
+        for pair in pairs:
+            if not (isinstance(pair, list) and len(pair) == 2):
+                return []
+            first, last = whole(pair[0], 1), whole(pair[1], 1)
+            if last < first:
+                return []
+            out.append((first, last))
+        return out
+    except (ValueError, TypeError, RecursionError):
+        return []
 
 
 # ------------------------------------------------------------------------------ the model

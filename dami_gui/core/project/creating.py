@@ -32,6 +32,7 @@ from dami_gui.core.project.rounds import write_round
 from dami_gui.core.project.settings import write_settings
 from dami_gui.core.project.source import SourceStatus, hash_file, record_source, row_keys
 from dami_gui.core.project.storage import Store, create_file
+from dami_gui.core.records import LabelEvent
 from dami_gui.core.session import DEFAULT_BATCH_SIZE, Session
 from dami_gui.core.strategies import DEFAULT_STRATEGY
 
@@ -97,6 +98,15 @@ def create_project_from_csv(
     return create_project(path, session, progress=reporter.sub(0.6, 1.0))
 
 
+def event_group_ranges(events: list[LabelEvent]) -> list[list[int]]:
+    """The seqs (position + 1) of each group of events given together, as [first, last]."""
+    members: dict[int, list[int]] = {}
+    for position, event in enumerate(events):
+        if event.group is not None:
+            members.setdefault(event.group, []).append(position + 1)
+    return [[min(seqs), max(seqs)] for seqs in members.values() if len(seqs) > 1]
+
+
 def create_project(
     path: str | Path,
     session: Session,
@@ -139,10 +149,11 @@ def create_project(
             "preprocessing": json.dumps(dataset.preprocessing.to_dict()),
             "file_labels": json.dumps("hidden" if hidden else "used"),
             "truth": json.dumps("label_column" if truth_is_file else None),
+            "event_groups": json.dumps(event_group_ranges(session.events)),
         }
         conn.executemany("INSERT INTO meta VALUES (?,?)", list(meta.items()))
         write_settings(conn, session)
-        record_source(conn, 1, source, size, sha, keys, "created", folder)
+        record_source(conn, 1, source, size, sha, keys, file_codes, "created", folder)
         decisions = dataset.report.decisions
         conn.executemany(
             "INSERT INTO columns VALUES (?,?,?,?,?)",

@@ -176,6 +176,11 @@ def export_model(
     result = result or session.last_round
     if result is None:
         raise DamiError("There is no model yet; run a round first, then export the model.")
+    if not result.has_model:
+        raise DamiError(
+            "There is no model yet: a model is trained once rows of two classes are labeled; "
+            "label the first rows, run a round, then export the model."
+        )
     path = Path(path)
     sidecar = sidecar_path(path)
     kind = weights_format(path)

@@ -13,6 +13,7 @@ history replayed, by :func:`dami_gui.core.project.opening.open_project`.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import re
 import time
@@ -24,6 +25,7 @@ import numpy as np
 from dami_gui.core.data.dataset import Dataset
 from dami_gui.core.errors import DataError
 from dami_gui.core.project.arrays import decode_array, encode_array
+from dami_gui.core.project.checks import event_groups
 from dami_gui.core.project.errors import ProjectError
 from dami_gui.core.project.rounds import write_round
 from dami_gui.core.project.settings import write_settings
@@ -76,32 +78,55 @@ class Project:
     # ------------------------------------------------------------------------ the journal
     def record_event(self, event: LabelEvent) -> None:
         """Commit one label event before the session applies it (the session calls this)."""
+        self.record_events([event])
+
+    def record_events(self, events: list[LabelEvent]) -> None:
+        """Commit label events given together (a group of rows labeled at once, or its undo),
+        all or none, in one transaction, before the session applies them.
+
+        More than one is a group: the range of their seqs goes to ``meta`` 'event_groups' in
+        the same transaction, so that a reopened project undoes them together too (a version
+        that does not know the key reads them one by one, as they are).
+        """
         self._check_writable()
         if not self.in_step:
             raise ProjectError(
                 "The session and its project file are out of step; reopen the project."
             )
-        undoes = self.event_seqs[event.undoes] if event.undoes is not None else None
-        with self.store.transaction("the label") as conn:
-            cursor = conn.execute(
-                "INSERT INTO events (row, row_key, source_version, kind, label, previous_label, "
-                "previous_skipped, round, time, undoes) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (
-                    event.row,
-                    str(self.keys.keys[event.row]),
-                    self.source_version,
-                    event.kind,
-                    event.label,
-                    event.previous_label,
-                    int(event.previous_skipped),
-                    event.round,
-                    event.time,
-                    undoes,
-                ),
-            )
-            seq = cursor.lastrowid
-            assert seq is not None  # an INSERT into a table with a rowid always sets it
-        self.event_seqs.append(seq)
+        seqs: list[int] = []
+        what = "the label" if len(events) == 1 else "the labels"
+        with self.store.transaction(what) as conn:
+            for event in events:
+                undoes = self.event_seqs[event.undoes] if event.undoes is not None else None
+                cursor = conn.execute(
+                    "INSERT INTO events (row, row_key, source_version, kind, label, "
+                    "previous_label, previous_skipped, round, time, undoes) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        event.row,
+                        str(self.keys.keys[event.row]),
+                        self.source_version,
+                        event.kind,
+                        event.label,
+                        event.previous_label,
+                        int(event.previous_skipped),
+                        event.round,
+                        event.time,
+                        undoes,
+                    ),
+                )
+                seq = cursor.lastrowid
+                assert seq is not None  # an INSERT into a table with a rowid always sets it
+                seqs.append(seq)
+            if len(seqs) > 1:
+                row = conn.execute("SELECT value FROM meta WHERE key = 'event_groups'").fetchone()
+                groups = event_groups(row)
+                groups.append((min(seqs), max(seqs)))
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('event_groups', ?)",
+                    (json.dumps([list(pair) for pair in groups]),),
+                )
+        self.event_seqs.extend(seqs)
 
     def record_round(self, result: RoundResult) -> None:
         """Commit a round (summary, queries, scores, weights, the per-row arrays) before use."""

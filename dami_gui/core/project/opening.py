@@ -6,6 +6,13 @@ that moved or changed is reported (:class:`SourceMissing`, :class:`SourceChanged
 can locate it or accept the change (``open_project(path, source=..., accept_changes=True)``).
 The label history is replayed through :meth:`dami_gui.core.session.Session.apply`, the same rules
 the live session follows, so the reopened session is the one that was saved.
+
+For work on the labels only (label, skip, undo, status), ``with_table=False`` does not read a
+CSV file that is still the recorded one (same size and SHA-256): the rows' keys and the label
+cells' class codes kept with that version (:func:`~.source.decode_rows`) give the same session
+without its table, and the open loads no pandas (issue 24: a label from the shell answers at
+once). Anything else (a changed, moved or missing file, a version recorded before format 3) is
+read as without it.
 """
 
 from __future__ import annotations
@@ -18,9 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dami_gui.core.data.dataset import build_dataset
+from dami_gui.core.data.dataset import Dataset, build_dataset, row_numbers
 from dami_gui.core.data.preprocessing import Preprocessing
-from dami_gui.core.data.reader import read_csv
 from dami_gui.core.data.roles import ColumnDecision, RoleReport
 from dami_gui.core.errors import DataError
 from dami_gui.core.learner import LEARNER_CHOICES
@@ -30,14 +36,17 @@ from dami_gui.core.project import checks
 from dami_gui.core.project.arrays import decode_array
 from dami_gui.core.project.errors import ProjectCorrupt, ProjectError
 from dami_gui.core.project.journal import Project
-from dami_gui.core.project.replay import replay
+from dami_gui.core.project.replay import TableNeeded, replay
 from dami_gui.core.project.rounds import ROUND_FIELDS
 from dami_gui.core.project.settings import session_from_settings
 from dami_gui.core.project.source import (
+    RowKeys,
     SourceChanged,
     SourceMissing,
     SourceStatus,
     compare_rows,
+    decode_rows,
+    encode_rows,
     hash_file,
     record_source,
     row_keys,
@@ -54,6 +63,7 @@ def open_project(
     accept_changes: bool = False,
     readonly: bool = False,
     with_models: bool = True,
+    with_table: bool = True,
     progress: ProgressCallback | Reporter | None = None,
     cancel: CancelToken | None = None,
 ) -> Project:
@@ -67,12 +77,15 @@ def open_project(
     ``with_models=False`` leaves the rounds' networks unread (their spec and weights empty): for
     work on the labels only (label, skip, undo, status, the labels' export), which then needs no
     torch; a damaged network is found, and its round computed again, by the next open that
-    reads it.
+    reads it. ``with_table=False``: a CSV file that is still the recorded one is not read; the
+    session's dataset is then one without its table (``dataset.has_table`` is False: labels,
+    ids, classes, no rows or features), for label, skip, undo and status, which then need no
+    pandas.
     """
     reporter = as_reporter(progress, cancel)
     store = Store(path, readonly=readonly)
     try:
-        return _open(store, source, accept_changes, reporter, with_models)
+        return _open(store, source, accept_changes, reporter, with_models, with_table)
     except MemoryError:
         _close_quietly(store)
         raise DataError(
@@ -96,12 +109,13 @@ def _open(
     accept_changes: bool,
     reporter: Reporter,
     with_models: bool = True,
+    with_table: bool = True,
 ) -> Project:
     project_path = store.path
     try:
-        version, stored, size0, sha0, n0, kd0, cd0 = store.query(
-            "SELECT version, path, size, sha256, n_rows, key_digests, content_digests "
-            "FROM sources ORDER BY version DESC LIMIT 1"
+        version, stored, size0, sha0, n0, kd0, cd0, *kept = store.query(
+            "SELECT version, path, size, sha256, n_rows, key_digests, content_digests, "
+            "key_kind, row_keys, file_labels FROM sources ORDER BY version DESC LIMIT 1"
         )[0]
         version, n0 = checks.whole(version, 1), checks.whole(n0, 0, checks.MAX_ROWS)
         settings = json.loads(store.get_meta("settings") or "{}")
@@ -142,20 +156,32 @@ def _open(
     if status.changed and not chosen and not _inside(csv, store.real.parent):
         status.compared = False
         raise SourceChanged(status, project_path)
-    try:
-        frame = read_csv(
-            csv, progress=reporter.sub(0.1, 0.7, "Reading file"), rules=preprocessing.reader_rules
-        )
-        reporter("Preparing features", 0.7)
-        dataset = build_dataset(
-            frame, RoleReport(decisions), classes=classes, source=csv, preprocessing=preprocessing
-        )
-    except DataError:
-        if not status.changed or chosen:
-            raise
-        status.compared = False
-        raise SourceChanged(status, project_path) from None
-    keys = row_keys(dataset, reporter.sub(0.75, 0.9))
+    report = RoleReport(decisions)
+    unchanged = not (status.changed or status.moved)
+    known = None
+    if unchanged and not with_table:  # the recorded file: its rows as kept, the file not read
+        known = _rows_kept(store, (n0, kd0, cd0, kept), classes, preprocessing, report, csv)
+    if known is not None:
+        keys, dataset = known
+    else:
+        try:
+            from dami_gui.core.data.reader import read_csv  # pandas: the table is read
+
+            frame = read_csv(
+                csv,
+                progress=reporter.sub(0.1, 0.7, "Reading file"),
+                rules=preprocessing.reader_rules,
+            )
+            reporter("Preparing features", 0.7)
+            dataset = build_dataset(
+                frame, report, classes=classes, source=csv, preprocessing=preprocessing
+            )
+        except DataError:
+            if not status.changed or chosen:
+                raise
+            status.compared = False
+            raise SourceChanged(status, project_path) from None
+        keys = row_keys(dataset, reporter.sub(0.75, 0.9))
     status.rows_after = len(keys.keys)
     events = store.query(
         "SELECT seq, row, row_key, source_version, kind, label, round, time, undoes "
@@ -172,7 +198,9 @@ def _open(
         version += 1
         note = "moved" if not status.changed else "accepted changes"
         with store.transaction("the new location of the CSV file") as conn:
-            record_source(conn, version, csv, size, sha, keys, note, store.real.parent)
+            record_source(conn, version, csv, size, sha, keys, dataset.y, note, store.real.parent)
+    elif unchanged and known is None and not store.readonly:
+        _keep_rows(store, version, (n0, kd0, cd0, kept), keys, dataset.y)
 
     truth = dataset.y.copy() if truth_is_file else None
     if hidden:
@@ -182,7 +210,10 @@ def _open(
     project.status = status
     reporter("Restoring the session", 0.9)
     rounds = store.query(f"SELECT {ROUND_FIELDS} FROM rounds ORDER BY idx")
-    replay(project, events, rounds, with_models)
+    try:
+        replay(project, events, rounds, with_models)
+    except TableNeeded:  # a damaged last round is computed again from the rows: read them
+        return _open(store, source, accept_changes, reporter, with_models)
     _tell_older_network(project)
     _tell_older_learner(project)
     session.journal = project
@@ -249,6 +280,58 @@ def _same_file(a: Path, b: Path) -> bool:
         return a == b or a.samefile(b)
     except OSError:
         return False
+
+
+def _rows_kept(
+    store: Store,
+    version: tuple[int, object, object, list[object]],
+    classes: list[str],
+    preprocessing: Preprocessing,
+    report: RoleReport,
+    csv: Path,
+) -> tuple[RowKeys, Dataset] | None:
+    """The row keys, and the dataset without its table, from the rows kept with the recorded
+    ``version`` of the file (rows, key and content digests, what :func:`encode_rows` gave); None
+    when it keeps none (recorded before format 3) or they are unusable: the file is read then."""
+    n_rows, key_digests, content_digests, (kind, keys_text, labels_blob) = version
+    try:
+        digests = _digests(store.path, n_rows, key_digests, content_digests)
+        keys, labels = decode_rows(kind, keys_text, labels_blob, *digests, len(classes))
+    except (ProjectError, ValueError):
+        return None
+    if (keys.kind == "id") != (report.column("id") is not None):
+        return None
+    ids = keys.keys.astype(str) if keys.kind == "id" else row_numbers(n_rows)
+    return keys, Dataset(None, None, labels, classes, ids, preprocessing, report, csv)
+
+
+def _keep_rows(
+    store: Store,
+    number: int,
+    version: tuple[int, object, object, list[object]],
+    keys: RowKeys,
+    file_labels: np.ndarray,
+) -> None:
+    """Keep the rows of the recorded file, version ``number``, as just read, where it keeps none
+    (recorded before format 3) or others (damaged), when they agree with its recorded digests
+    (``version`` as for :func:`_rows_kept`); a failure to write only means that the next label
+    from the shell reads the file again."""
+    n_rows, key_digests, content_digests, kept = version
+    record = encode_rows(keys, file_labels)
+    if list(record) == list(kept):
+        return
+    try:
+        stored = _digests(store.path, n_rows, key_digests, content_digests)
+    except ProjectError:
+        return
+    now = (keys.key_digests, keys.content_digests)
+    if not all(np.array_equal(a, b) for a, b in zip(stored, now, strict=True)):
+        return
+    with contextlib.suppress(ProjectError), store.transaction("the rows of the file") as conn:
+        conn.execute(
+            "UPDATE sources SET key_kind = ?, row_keys = ?, file_labels = ? WHERE version = ?",
+            (*record, number),
+        )
 
 
 def _digests(path: Path, n_rows: int, *blobs: object) -> tuple[np.ndarray, np.ndarray]:

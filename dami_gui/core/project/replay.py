@@ -5,6 +5,8 @@ The events are the truth; everything else in the file can be recomputed from the
 * each event is checked (:func:`dami_gui.core.project.checks.event`) and replayed through
   :meth:`dami_gui.core.session.Session.apply`, the rules the live session follows; one that makes
   no sense (a class code out of range, an unknown kind) is set aside and counted, never guessed;
+  events given together (meta ``event_groups``) get their group back, so undo takes them back
+  together as it did before;
 * a round whose figures make no sense ends the rounds read (it and the later ones are set aside:
   the next round replaces them); an older round whose model or arrays are damaged keeps its
   figures for the learning curve; the last round, whose model and map are in use, is computed
@@ -30,7 +32,13 @@ from dami_gui.core.project.storage import Row
 from dami_gui.core.records import RoundResult
 from dami_gui.core.session import Session
 
-__all__ = ["replay"]
+__all__ = ["TableNeeded", "replay"]
+
+
+class TableNeeded(Exception):
+    """The last round must be computed again, from the rows of a dataset opened without its table
+    (:attr:`~dami_gui.core.data.dataset.Dataset.has_table`): the caller opens again, reading
+    them (:func:`~dami_gui.core.project.opening.open_project` does)."""
 
 
 def replay(
@@ -51,6 +59,9 @@ def replay(
     index: dict[str, int] | None = None
     by_seq: dict[int, int] = {}
     damaged = 0
+    groups = checks.event_groups(project.store.get_meta("event_groups"))
+    group_of = {seq: first for first, last in groups for seq in range(first, last + 1)}
+    group_index: dict[int, int] = {}  # a group's first seq -> its first replayed event's index
     for row in events:
         try:
             seq, position, key, kind, label, rnd, when, undoes = checks.event(row, n_classes)
@@ -64,7 +75,11 @@ def replay(
             position = index.get(key, -1)
         target = by_seq.get(undoes) if undoes is not None else None
         if position >= 0 and (kind != "undo" or target is not None):
-            event = session.new_event(position, kind, label, target, round_index=rnd, when=when)
+            first = group_of.get(seq)
+            group = None if first is None else group_index.setdefault(first, len(session.events))
+            event = session.new_event(
+                position, kind, label, target, round_index=rnd, when=when, group=group
+            )
             by_seq[seq] = len(session.events)
             session.apply(event)
             project.event_seqs.append(seq)
@@ -126,6 +141,8 @@ def _recompute_last(
 ) -> None:
     """Compute the last round again from the labels it was computed from, and save it."""
     session, old = project.session, stored.result
+    if not session.dataset.has_table:
+        raise TableNeeded
     what = f"{_and(stored.damaged)} of round {old.index} in {project.path.name}"
     try:
         result = _compute_again(session, old, then)

@@ -2,8 +2,9 @@
 
 The summary figures get columns, the model its weights (see :mod:`dami_gui.core.project.arrays`),
 the rest of the :class:`RoundResult` (timings, strategy extras, coverage) plain JSON. Queries,
-scores and centers are kept for every round; the other per-row arrays (partition, region ids,
-probabilities) only for the last one, since they are large and only the last round shows them.
+scores and centers are kept for every round; the other arrays (partition, region ids,
+probabilities, the cross-validated predictions) only for the last one, since they are large and
+only the last round shows them. A version that does not know an array leaves it unread.
 
 Reading a round back checks every part (:mod:`.checks`): figures that make no sense end the list
 of rounds read (:class:`DamagedRound`); a model or an array that cannot be read is left out and
@@ -80,7 +81,7 @@ def write_round(
     """
     values = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
     arrays = {k: v for k, v in values.items() if isinstance(v, np.ndarray)}
-    skip = {"index", "model_state", "model_spec", *ROUND_COLUMNS, *arrays}
+    skip = {"index", "model_state", "model_spec", "cv_predictions", *ROUND_COLUMNS, *arrays}
     extra = {k: jsonable(v) for k, v in values.items() if k not in skip}
     # rows left from a damaged history (rounds the session set aside) give way to the new one
     conn.execute("DELETE FROM round_arrays WHERE round >= ?", (result.index,))
@@ -143,6 +144,7 @@ _ARRAY_SHAPES = {
     "partition": (1, False),
     "center_distance": (1, False),
     "proba": (2, False),
+    "cv_predictions": (2, False),  # (row, label, predicted) of each labeled row
 }
 
 
@@ -194,15 +196,17 @@ def read_round(
         raise DamagedRound(f"round {idx!r}: {error}") from None
     n_rows = len(keys.keys)
     damaged: list[str] = []
-    model = _read_model(spec, state, n_features, n_classes, damaged, with_model)
-    result.model_spec, result.model_state = model
+    result.info, result.timings = _read_extra(extra)
+    if not (result.cold_start and spec == "{}"):  # a cold start has no model to read
+        result.model_spec, result.model_state = _read_model(
+            spec, state, n_features, n_classes, damaged, with_model
+        )
     arrays = _read_arrays(store, index, version, source_version, keys, n_classes, damaged)
     for name in _ARRAY_SHAPES:  # centers before the partition that points into them
         if name in arrays and _fits(name, arrays[name], n_rows, n_classes, result):
             setattr(result, name, arrays[name])
         elif name in arrays:
             damaged.append(name.replace("_", " "))
-    result.info, result.timings = _read_extra(extra)
     for key in PER_PICK_INFO:
         values = result.info.get(key)
         if values is not None and not (
@@ -269,7 +273,8 @@ def _read_arrays(
         try:
             if not isinstance(data, bytes):
                 raise ValueError("not an array")
-            limit = 8 * max(n_rows, 1) * (n_classes if name == "proba" else 1)
+            width = {"proba": n_classes, "cv_predictions": 3}.get(name, 1)
+            limit = 8 * max(n_rows, 1) * width
             arrays[name] = decode_array(data, limit, f"The {name} of round {idx}")
         except (ValueError, ProjectCorrupt):
             damaged.append(name.replace("_", " "))
@@ -288,6 +293,14 @@ def _fits(name: str, array: np.ndarray, n_rows: int, n_classes: int, kept: Round
         return integers and bool(((array >= 0) & (array < n_rows)).all())
     if name == "proba":
         return array.shape[1] == n_classes and array.shape[0] in (0, n_rows)
+    if name == "cv_predictions":
+        codes = array[:, 1:]
+        return (
+            integers
+            and array.shape[1] == 3
+            and bool(((array[:, 0] >= 0) & (array[:, 0] < n_rows)).all())
+            and bool(((codes >= 0) & (codes < n_classes)).all())
+        )
     if name == "region_ids":
         return integers
     if name == "partition":

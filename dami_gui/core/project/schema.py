@@ -15,7 +15,7 @@ from dami_gui.core.project.errors import ProjectTooNew
 #: "DAMI" in ASCII; stored as ``PRAGMA application_id`` so other SQLite files are told apart.
 APPLICATION_ID = 0x44414D49
 #: The schema version this code writes; older files are migrated on open, newer ones refused.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Version 1, kept verbatim: migrations start from it and the tests build v1 files with it.
 SCHEMA_V1 = """
@@ -57,6 +57,14 @@ ALTER TABLE classes ADD COLUMN colour TEXT;
 CREATE TABLE layouts (
     name TEXT PRIMARY KEY, source_version INTEGER NOT NULL, data BLOB NOT NULL,
     time REAL NOT NULL);
+""",
+    # 3: per version of the CSV file, every row's key (a JSON list of text, as a compressed
+    # array of its bytes) and the class code of its label cell (-1: empty), so that labeling
+    # from the shell need not read an unchanged file (source.encode_rows); NULL for versions
+    # recorded before (filled in by the next open that reads the unchanged file).
+    2: """
+ALTER TABLE sources ADD COLUMN row_keys BLOB;
+ALTER TABLE sources ADD COLUMN file_labels BLOB;
 """,
 }
 

@@ -8,27 +8,33 @@ row's cells (the label cell left out, so filling in labels in the file keeps the
 repeat of an identical row gets ``#k``). A *content digest* over all cells tells an edited row
 from an unchanged one. The stored 64-bit digests of every row let a later open say how many rows
 were added, removed and edited (:class:`SourceStatus`).
+
+Each version also keeps every row's key and the class code of its label cell
+(:func:`encode_rows`, since format 3): with the file's size and SHA-256, that is all labeling
+needs, so a label, skip or undo from the shell need not read an unchanged file (issue 24).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dami_gui.core.data.cells import text_values
-from dami_gui.core.data.dataset import Dataset
 from dami_gui.core.errors import DataError
 from dami_gui.core.progress import Reporter
-from dami_gui.core.project.arrays import encode_array
+from dami_gui.core.project.arrays import decode_array, encode_array
 from dami_gui.core.project.errors import ProjectError
-from dami_gui.core.untrusted import open_regular
+from dami_gui.core.untrusted import names, open_regular
+
+if TYPE_CHECKING:
+    from dami_gui.core.data.dataset import Dataset
 
 __all__ = [
     "RowKeys",
@@ -36,6 +42,8 @@ __all__ = [
     "SourceMissing",
     "SourceStatus",
     "compare_rows",
+    "decode_rows",
+    "encode_rows",
     "hash_file",
     "record_source",
     "remap_arrays",
@@ -73,6 +81,8 @@ def row_keys(dataset: Dataset, reporter: Reporter | None = None) -> RowKeys:
     file or moved does not change any row's identity. Cells are compared as the text the roles
     see (whole numbers without ".0", stripped text, empty for missing).
     """
+    from dami_gui.core.data.cells import text_values  # reads the table: pandas
+
     reporter = reporter or Reporter()
     frame, report = dataset.frame, dataset.report
     label_column, id_column = report.column("label"), report.column("id")
@@ -129,19 +139,23 @@ def record_source(
     size: int,
     sha: str,
     keys: RowKeys,
+    file_labels: np.ndarray,
     note: str,
     folder: Path,
 ) -> None:
     """Add version ``version`` of the CSV file to the project's ``sources`` table.
 
-    ``size`` and ``sha`` come from :func:`hash_file`, ``keys`` from :func:`row_keys`; ``note``
+    ``size`` and ``sha`` come from :func:`hash_file`, ``keys`` from :func:`row_keys`,
+    ``file_labels`` are the class codes of the label cells (``Dataset.y`` as read); ``note``
     says why the version was recorded ("created", "moved", "accepted changes"). The path is
     stored relative to ``folder``, the project's, so that a folder moved or copied with its
     project and CSV file keeps working (absolute when there is no relative path, e.g. another
     drive).
     """
     conn.execute(
-        "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO sources (version, path, size, sha256, mtime, n_rows, key_digests, "
+        "content_digests, recorded, note, key_kind, row_keys, file_labels) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             version,
             relative_path(path, folder),
@@ -149,13 +163,61 @@ def record_source(
             sha,
             path.stat().st_mtime,
             len(keys.keys),
-            keys.kind,
             encode_array(keys.key_digests),
             encode_array(keys.content_digests),
             time.time(),
             note,
+            *encode_rows(keys, file_labels),
         ),
     )
+
+
+#: The longest row key a project keeps (an event's key is read back with the same bound).
+MAX_KEY = 1000
+
+
+def encode_rows(keys: RowKeys, file_labels: np.ndarray) -> tuple[str, bytes, bytes]:
+    """What a version of the file keeps for labeling without reading it (the ``sources`` columns
+    ``key_kind``, ``row_keys``, ``file_labels``): the kind of its row keys, every row's key (a
+    JSON list of text, in ASCII, its bytes stored as a compressed array: a content key's 32
+    hexadecimal digits take about 20 bytes) and the class code of its label cell (-1: empty)."""
+    listed = json.dumps(keys.keys.tolist()).encode("ascii")
+    labels = np.asarray(file_labels, dtype=np.int64)
+    return keys.kind, encode_array(np.frombuffer(listed, np.uint8)), encode_array(labels)
+
+
+def decode_rows(
+    kind: object,
+    keys_blob: object,
+    labels_blob: object,
+    key_digests: np.ndarray,
+    content_digests: np.ndarray,
+    n_classes: int,
+) -> tuple[RowKeys, np.ndarray]:
+    """Inverse of :func:`encode_rows`, with the stored digests of the same version: the
+    :class:`RowKeys` and the file's class codes, or ``ValueError`` when they are not stored
+    (a version recorded before format 3) or make no sense (one key per row, all different and
+    at most :data:`MAX_KEY` characters; codes from -1 to ``n_classes - 1``)."""
+    n = len(key_digests)
+    if kind not in ("id", "content") or len(content_digests) != n:
+        raise ValueError(f"row keys of kind {kind!r}")
+    try:
+        listed = decode_array(keys_blob, n * (6 * MAX_KEY + 3) + 2, "The row keys")  # "\uXXXX"
+        labels = decode_array(labels_blob, 8 * n, "The labels of the CSV file")
+        if listed.dtype != np.uint8 or listed.ndim != 1:
+            raise ValueError(f"row keys of type {listed.dtype}")
+        stored = json.loads(listed.tobytes().decode("ascii"))
+    except (ProjectError, RecursionError) as error:
+        raise ValueError(str(error)) from None
+    keys = names(stored, "row keys", n, MAX_KEY)
+    if len(keys) != n:
+        raise ValueError(f"{len(keys)} row keys for {n} rows")
+    if labels.shape != (n,) or labels.dtype.kind not in "iu":
+        raise ValueError(f"file labels of shape {labels.shape}")
+    if n and not (labels.min() >= -1 and labels.max() < n_classes):
+        raise ValueError("file labels out of range")
+    rows = RowKeys(str(kind), np.array(keys, dtype=object), key_digests, content_digests)
+    return rows, labels.astype(np.int64)
 
 
 def relative_path(path: Path, folder: Path) -> str:

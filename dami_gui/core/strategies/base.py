@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from dami_gui.core.cold_start import cold_start_why
 from dami_gui.core.errors import ParameterError
 from dami_gui.core.progress import CancelToken, ProgressCallback, Reporter, as_reporter
 from dami_gui.core.validation import check_int
@@ -321,7 +322,10 @@ def describe(name: str) -> tuple[str, str]:
 
 def why_this_row(name: str, info: dict[str, Any], position: int) -> str:
     """Why strategy ``name`` picked the ``position``-th row (0-based) of a round (see
-    :meth:`QueryStrategy.why_this_row`); an unknown name is named, as in :func:`why_picked`."""
+    :meth:`QueryStrategy.why_this_row`); an unknown name is named, as in :func:`why_picked`.
+    A cold-start round (no model yet) says so whatever the strategy: it picked by no model."""
+    if info.get("cold_start"):
+        return cold_start_why(info, position)
     cls = _REGISTRY.get(name)
     if cls is None:
         return why_picked(name)
