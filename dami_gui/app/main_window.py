@@ -60,6 +60,7 @@ from dami_gui.app.tasks import TaskSlot, Worker
 from dami_gui.app.warmup import warm_up_torch
 from dami_gui.core.device import device_name
 from dami_gui.core.errors import DamiError
+from dami_gui.core.learner.fidelity import POOR_FIDELITY, round_fidelity
 from dami_gui.core.records import RoundResult
 from dami_gui.core.session import Session
 
@@ -406,6 +407,14 @@ class MainWindow(QMainWindow):
             if result.accuracy_estimate is None
             else f"; estimated accuracy {result.accuracy_estimate:.0%}"
         )
+        fidelity = round_fidelity(result.info)
+        if fidelity is not None:  # how far the explanations describe the ensemble's answers
+            estimate += (
+                f"; the explained network agrees with the ensemble on {fidelity:.0%} of rows"
+                if fidelity >= POOR_FIDELITY
+                else f"; the explained network agrees with the ensemble on only {fidelity:.0%} "
+                "of rows (see Per class)"
+            )
         if result.cold_start:
             estimate = (
                 " that cover the pool (no model yet: it is trained once rows of two classes are "

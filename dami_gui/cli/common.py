@@ -90,9 +90,6 @@ def learner_of(key: str | None) -> LearnerConfig | None:
 def learned_sentence(info: dict[str, Any]) -> str:
     """What learned in a round whose ``RoundResult.info`` is ``info``, in one sentence (the
     learner's own wording); a round from before the ensemble learned with the network alone."""
-    from dami_gui.core.learner import NETWORK_LEARNER, describe_learning
-    from dami_gui.core.project import checks
+    from dami_gui.core.learner.fidelity import describe_round
 
-    learner = checks.learner_config(info.get("learner")) or NETWORK_LEARNER
-    fidelity = info.get("fidelity")
-    return describe_learning(learner, fidelity if isinstance(fidelity, float) else None)
+    return describe_round(info)[0]

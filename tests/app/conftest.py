@@ -1,7 +1,8 @@
 """Fixtures for the app tests: a headless main window on the real demo, with a small network.
 
 The window runs without UMAP (PCA map only) so the tests never pay numba's compilation, and
-with a small MLP and batches of five rows so a round takes a fraction of a second.
+with a small MLP, a small ensemble's student (the default learner's kind, with a short student
+training on a few hundred rows) and batches of five rows so a round takes about a second.
 """
 
 from __future__ import annotations
@@ -22,10 +23,15 @@ from dami_gui.app.palette import ClassColors
 from dami_gui.app.tasks import Worker
 from dami_gui.core.data.dataset import build_dataset
 from dami_gui.core.data.roles import infer_roles
+from dami_gui.core.learner import LearnerConfig
 from dami_gui.core.model import MLPConfig
 from dami_gui.core.session import Session
 
 SMALL = MLPConfig(hidden=(32, 32), min_epochs=20, min_steps=100)
+#: The default learner's kind (an ensemble and its student), trained briefly.
+FAST_ENSEMBLE = LearnerConfig(
+    transfer_rows=400, augment_to=0, student_epochs=3, student_min_steps=60
+)
 BATCH = 5
 
 
@@ -105,7 +111,12 @@ def make_window(qtbot):
     windows: list[MainWindow] = []
 
     def make(**session_options) -> MainWindow:
-        options = {"batch_size": BATCH, "model_config": SMALL, **session_options}
+        options = {
+            "batch_size": BATCH,
+            "model_config": SMALL,
+            "learner": FAST_ENSEMBLE,
+            **session_options,
+        }
         window = MainWindow(use_umap=False, session_options=options)
         qtbot.addWidget(window)
         window.resize(1280, 800)

@@ -47,3 +47,39 @@ def test_no_figures_without_a_model(qtbot, demo_window):
     panel = demo_window.explanations.quality
     assert panel.report is None and panel.table.rowCount() == 0
     assert "appear from about 10 labels" in panel.summary.text()
+
+
+def test_each_round_says_how_closely_the_network_follows_the_ensemble(qtbot, model_window):
+    w = model_window
+    s = w.session
+    result = s.last_round
+    panel = w.explanations.quality
+    fidelity = result.info["fidelity"]
+    assert result.info["learner"]["kind"] == "ensemble" and 0.0 <= fidelity <= 1.0
+    assert panel.learning.isVisibleTo(panel)
+    assert "the network" in panel.learning.text().lower() and "ensemble" in panel.learning.text()
+    poor = fidelity < 0.95
+    only = "only " if poor else ""
+    assert f"agrees with the ensemble on {only}{fidelity:.0%} of rows" in w.status.stage.text()
+    assert panel.learning.property("poor") is poor and panel.learning.text().startswith("⚠") is poor
+    # a round whose network follows the ensemble poorly says so plainly, here and in the status
+    result.info["fidelity"] = 0.81
+    panel.refresh()
+    assert panel.learning.property("poor") is True
+    assert panel.learning.text().startswith("⚠ The network follows the ensemble poorly")
+    assert "81 %" in panel.learning.text()
+    w._round_committed(result)
+    assert "agrees with the ensemble on only 81% of rows" in w.status.stage.text()
+
+
+def test_the_network_alone_says_so(qtbot, make_window):
+    from dami_gui.core.learner import NETWORK_LEARNER
+
+    from .conftest import answer_until_a_model, open_demo
+
+    w = make_window(learner=NETWORK_LEARNER)
+    open_demo(qtbot, w)
+    answer_until_a_model(qtbot, w)
+    text = w.explanations.quality.learning.text()
+    assert text == "The network learned from the labeled rows alone."
+    assert "ensemble" not in w.status.stage.text()

@@ -1,13 +1,19 @@
-"""The round settings' Network choice: it shows the session's network and sets it."""
+"""The round settings' Learner and Network choices: each shows the session's own and sets it."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from dami_gui.app.panels.settings_panel import OWN_NETWORK, SettingsPanel
+from dami_gui.app.panels.settings_panel import OWN_LEARNER, OWN_NETWORK, SettingsPanel
 from dami_gui.core.data.dataset import build_dataset
 from dami_gui.core.data.roles import infer_roles
+from dami_gui.core.learner import (
+    DEFAULT_LEARNER,
+    LEARNER_CHOICES,
+    NETWORK_LEARNER,
+    LearnerConfig,
+)
 from dami_gui.core.model import NETWORK_CHOICES, MLPConfig
 from dami_gui.core.session import Session
 
@@ -53,3 +59,33 @@ def test_network_choice_shows_and_sets_the_sessions_network(qtbot) -> None:
     session.model_config = light.config  # changed elsewhere (a reopened project, a command)
     assert panel.network.currentData() == "light"
     assert panel.network.itemData(panel.network.currentIndex(), 3) == light.description
+
+
+def learner_items(panel: SettingsPanel) -> list[str]:
+    return [panel.learner.itemData(i) for i in range(panel.learner.count())]
+
+
+def test_learner_choice_shows_and_sets_the_sessions_learner(qtbot) -> None:
+    panel = SettingsPanel()
+    qtbot.addWidget(panel)
+    session = small_session()
+    panel.set_session(session)
+    assert session.learner == DEFAULT_LEARNER and panel.learner.currentData() == "ensemble"
+    assert OWN_LEARNER not in learner_items(panel)
+    # the network alone, for speed: set on the session (a project saves it), from the next round
+    panel.learner.setCurrentIndex(panel.learner.findData("network"))
+    assert session.learner == NETWORK_LEARNER
+    network = next(c for c in LEARNER_CHOICES if c.key == "network")
+    assert panel.learner.itemData(panel.learner.currentIndex(), 3) == network.description
+    session.learner = DEFAULT_LEARNER  # changed elsewhere (a reopened project, a command)
+    assert panel.learner.currentData() == "ensemble"
+    # a learner of the session's own (a project's settings): shown as such, chosen again
+    own = LearnerConfig(transfer_rows=500)
+    session.learner = own
+    assert panel.learner.currentData() == OWN_LEARNER
+    assert panel.learner.currentText() == "its own (ensemble)"
+    panel.learner.setCurrentIndex(panel.learner.findData("network"))
+    panel.learner.setCurrentIndex(panel.learner.findData(OWN_LEARNER))
+    assert session.learner == own
+    panel.set_session(small_session())  # another session on the default: no own item
+    assert OWN_LEARNER not in learner_items(panel)

@@ -28,7 +28,9 @@ from PySide6.QtWidgets import (
 
 from dami_gui.app.binding import SessionLink
 from dami_gui.app.palette import ClassColors, swatch
+from dami_gui.core.learner.fidelity import describe_round
 from dami_gui.core.learner.quality import MIN_LABELS_FOR_ESTIMATE, ClassReport, class_report
+from dami_gui.core.records import RoundResult
 from dami_gui.core.session import Session
 
 RIGHT = QColor("#0072B2")  # the diagonal: rows predicted as their own label
@@ -58,6 +60,10 @@ class QualityPanel(QWidget):
         self.report: ClassReport | None = None
         self._pairs: np.ndarray | None = None  # (row, label, predicted) of the last round
         self._session_link = SessionLink(self, self._on_session)
+        self.learning = QLabel("")
+        self.learning.setObjectName("learning")
+        self.learning.setWordWrap(True)
+        self.learning.setVisible(False)
         self.summary = QLabel("")
         self.summary.setObjectName("qualitySummary")
         self.summary.setWordWrap(True)
@@ -95,6 +101,7 @@ class QualityPanel(QWidget):
         self.matrix.cellClicked.connect(self._cell_clicked)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.learning)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.matrix_title)
@@ -125,6 +132,7 @@ class QualityPanel(QWidget):
         self.table.setRowCount(0)
         self.matrix.setRowCount(0)
         self.matrix.setColumnCount(0)
+        self._show_learning(result)
         if session is None or result is None:
             self.summary.setText("Per-class figures appear after the first rounds.")
             return
@@ -139,13 +147,32 @@ class QualityPanel(QWidget):
         n_classes = len(session.classes)
         self._pairs = np.asarray(pairs, dtype=np.int64)
         self.report = class_report(self._pairs[:, 1], self._pairs[:, 2], n_classes)
+        stored = result.info.get("learner")
+        ensemble = isinstance(stored, dict) and stored.get("kind") == "ensemble"
+        by = "the ensemble fitted without it" if ensemble else "a network trained without it"
         self.summary.setText(
-            f"Round {result.index}: <b>{len(self._pairs)} labeled rows</b>, each predicted by a "
-            f"network trained without it (cross-validation): <b>{self.report.accuracy:.0%}</b> "
-            "right."
+            f"Round {result.index}: <b>{len(self._pairs)} labeled rows</b>, each predicted by "
+            f"{by} (cross-validation): <b>{self.report.accuracy:.0%}</b> right."
         )
         self._fill_table(session, self.report)
         self._fill_matrix(session, self.report)
+
+    def _show_learning(self, result: RoundResult | None) -> None:
+        """What learned this round and how closely the explained network follows the ensemble;
+        plainly marked when it follows poorly (its explanations then describe the network, whose
+        answers differ from the ensemble's more often than usual)."""
+        if result is None or not result.has_model:
+            self.learning.setVisible(False)
+            return
+        sentence, poor = describe_round(result.info)
+        self.learning.setText(("⚠ " if poor else "") + sentence)
+        self.learning.setProperty("poor", poor)
+        self.learning.setStyleSheet(
+            "background: #FFF3CD; color: #5C4400; border: 1px solid #E0B000; padding: 3px;"
+            if poor
+            else "color: #444444;"
+        )
+        self.learning.setVisible(True)
 
     def _fill_table(self, session: Session, report: ClassReport) -> None:
         self.table.setRowCount(len(session.classes))

@@ -1,10 +1,10 @@
-"""Round settings: query strategy, batch size, network, when to start the next round, the button.
+"""Round settings: query strategy, batch size, learner, network, when to start the next round.
 
-The strategy, the batch size and the network are the session's own settings (set on it at once;
-the session notifies its listeners, and a project saves them); "start the next round when the
-batch is labeled" is a preference of the window and lives here. A network change applies from
-the next round; a project whose network is none of the offered ones shows it as "its own", and
-it stays offered while that session is shown.
+The strategy, the batch size, the learner and the network are the session's own settings (set on
+it at once; the session notifies its listeners, and a project saves them); "start the next round
+when the batch is labeled" is a preference of the window and lives here. A learner or network
+change applies from the next round; a project whose learner or network is none of the offered
+ones shows it as "its own", and it stays offered while that session is shown.
 """
 
 from __future__ import annotations
@@ -21,12 +21,15 @@ from PySide6.QtWidgets import (
 )
 
 from dami_gui.app.binding import SessionLink
+from dami_gui.core.learner import LEARNER_CHOICES, LearnerConfig, learner_choice
 from dami_gui.core.model import NETWORK_CHOICES, MLPConfig, network_choice
 from dami_gui.core.session import Session
 from dami_gui.core.strategies import available, describe
 
-#: The combo box item of a network none of :data:`NETWORK_CHOICES` is (set in the project).
+#: The combo box item of a network none of :data:`NETWORK_CHOICES` is (set in the project), and
+#: of a learner none of :data:`LEARNER_CHOICES` is.
 OWN_NETWORK = "own"
+OWN_LEARNER = "own"
 
 
 class SettingsPanel(QWidget):
@@ -38,6 +41,7 @@ class SettingsPanel(QWidget):
         super().__init__(parent)
         self.session: Session | None = None
         self._own: MLPConfig | None = None
+        self._own_learner: LearnerConfig | None = None
         self._session_link = SessionLink(self, self._on_session)
         self._updating = False
         self.strategy = QComboBox()
@@ -57,6 +61,17 @@ class SettingsPanel(QWidget):
         self.batch.setValue(20)
         self.batch.setToolTip("How many rows to label per round")
         self.batch.valueChanged.connect(self._batch_changed)
+        self.learner = QComboBox()
+        self.learner.setObjectName("learner")
+        for learner in LEARNER_CHOICES:
+            self.learner.addItem(learner.title, learner.key)
+            self.learner.setItemData(self.learner.count() - 1, learner.description, 3)
+        self.learner.setToolTip(
+            "What learns from your labels: an ensemble of methods whose answer the network "
+            "reproduces (explained exactly), or the network alone (faster); a change applies "
+            "from the next round"
+        )
+        self.learner.currentIndexChanged.connect(self._learner_changed)
         self.network = QComboBox()
         for choice in NETWORK_CHOICES:
             self.network.addItem(choice.title, choice.key)
@@ -79,16 +94,22 @@ class SettingsPanel(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.network.setMinimumContentsLength(10)
+        self.learner.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.learner.setMinimumContentsLength(10)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Strategy:"), 0, 0)
         layout.addWidget(self.strategy, 0, 1)
         layout.addWidget(QLabel("Rows per round:"), 0, 2)
         layout.addWidget(self.batch, 0, 3)
-        layout.addWidget(QLabel("Network:"), 1, 0)
-        layout.addWidget(self.network, 1, 1, 1, 3)
-        layout.addWidget(self.auto, 2, 0, 1, 2)
-        layout.addWidget(self.next_button, 2, 2, 1, 2)
+        layout.addWidget(QLabel("Learner:"), 1, 0)
+        layout.addWidget(self.learner, 1, 1, 1, 3)
+        layout.addWidget(QLabel("Network:"), 2, 0)
+        layout.addWidget(self.network, 2, 1, 1, 3)
+        layout.addWidget(self.auto, 3, 0, 1, 2)
+        layout.addWidget(self.next_button, 3, 2, 1, 2)
         layout.setColumnStretch(1, 1)
 
     @property
@@ -98,6 +119,7 @@ class SettingsPanel(QWidget):
     def set_session(self, session: Session | None) -> None:
         self.session = session
         self._own = None  # the session's own network, once seen (see _show_network)
+        self._own_learner = None  # and its own learner (see _show_learner)
         self._session_link.switch(session)
         self._sync()
 
@@ -119,6 +141,7 @@ class SettingsPanel(QWidget):
             if index >= 0:
                 self.strategy.setCurrentIndex(index)
             self.batch.setValue(self.session.batch_size)
+            self._show_learner()
             self._show_network()
         finally:
             self._updating = False
@@ -158,6 +181,35 @@ class SettingsPanel(QWidget):
         config = choice.config if choice is not None else self._own
         if config is not None and config != self.session.model_config:
             self.session.model_config = config
+
+    def _show_learner(self) -> None:
+        """Select the session's learner; one of its own gets an item that says so (as the
+        network does)."""
+        assert self.session is not None
+        config = self.session.learner
+        choice = learner_choice(config)
+        if choice is None:
+            self._own_learner = config
+        own = self.learner.findData(OWN_LEARNER)
+        if self._own_learner is not None:
+            kind = "ensemble" if self._own_learner.is_ensemble else "network alone"
+            if own < 0:
+                self.learner.addItem(f"its own ({kind})", OWN_LEARNER)
+                own = self.learner.count() - 1
+            self.learner.setItemText(own, f"its own ({kind})")
+        elif own >= 0:
+            self.learner.removeItem(own)
+        key = OWN_LEARNER if choice is None else choice.key
+        self.learner.setCurrentIndex(self.learner.findData(key))
+
+    def _learner_changed(self) -> None:
+        if self.session is None or self._updating:
+            return
+        key = self.learner.currentData()
+        choice = next((c for c in LEARNER_CHOICES if c.key == key), None)
+        config = choice.config if choice is not None else self._own_learner
+        if config is not None and config != self.session.learner:
+            self.session.learner = config
 
     def _batch_changed(self, value: int) -> None:
         if self.session is not None and not self._updating and value != self.session.batch_size:

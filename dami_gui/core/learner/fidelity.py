@@ -8,9 +8,12 @@ numpy only, so the command line can word a stored round without loading torch.
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 
-from dami_gui.core.learner.config import LearnerConfig
+from dami_gui.core.learner.config import DEFAULT_LEARNER, NETWORK_LEARNER, LearnerConfig
 
 #: Below this fidelity the app and the command line say plainly that the network explains the
 #: ensemble only roughly: its explanations are exact for the network, whose answers then differ
@@ -41,3 +44,24 @@ def describe_learning(learner: LearnerConfig, fidelity: float | None) -> str:
         f"The network reproduces the ensemble (the same class on {share} of the rows checked), "
         "so its exact explanations describe the ensemble's answers."
     )
+
+
+def round_fidelity(info: dict[str, Any]) -> float | None:
+    """The fidelity a round recorded (``RoundResult.info``), None for a round of the network
+    alone, from before the ensemble, or whose record makes no sense."""
+    stored = info.get("learner")
+    fidelity = info.get("fidelity")
+    if not isinstance(stored, dict) or stored.get("kind") != "ensemble":
+        return None
+    if isinstance(fidelity, bool) or not isinstance(fidelity, (int, float)):
+        return None
+    return float(fidelity) if math.isfinite(fidelity) and 0.0 <= fidelity <= 1.0 else None
+
+
+def describe_round(info: dict[str, Any]) -> tuple[str, bool]:
+    """What learned in a round whose ``RoundResult.info`` is ``info``, in the words of
+    :func:`describe_learning`, and whether the network follows the ensemble poorly (below
+    :data:`POOR_FIDELITY`); a round from before the ensemble learned with the network alone."""
+    fidelity = round_fidelity(info)
+    learner = NETWORK_LEARNER if fidelity is None else DEFAULT_LEARNER
+    return describe_learning(learner, fidelity), fidelity is not None and fidelity < POOR_FIDELITY
