@@ -6,7 +6,8 @@ window at 1280 × 800 (the laptop screen the app must fit) and at 1920 × 1080:
 * the demo's round 1 (``cold-start``): no label yet, so no model and no model output, the first
   rows that cover the pool;
 * the demo after two rounds (``main-window``, the README's), then *Why this row* for a query
-  and the *Regions* tab with the largest group outlined;
+  and the *Regions* tab with the largest group outlined, and *Per class* (``per-class``): what
+  learned, the network's fidelity to the ensemble, the per-class figures;
 * a CSV whose label column is full (the demo's file with its classes): the import dialog that
   offers them as known answers (``import-known-answers``) and the window after a round with a
   model, the answers hidden, the curve measured against them (``known-answers``);
@@ -148,6 +149,9 @@ def demo_shots(folder: Path) -> list[Path]:
     explanations.regions.select_group(0)
     settle()
     shots.append(save(window, folder / "regions.png"))
+    explanations.regions.select_groups([])
+    explanations.lower.setCurrentIndex(explanations.quality_index)
+    shots += shoot(window, folder, "per-class")
     window.close()
     return shots
 
