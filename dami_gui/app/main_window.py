@@ -60,7 +60,7 @@ from dami_gui.app.tasks import TaskSlot, Worker
 from dami_gui.app.warmup import warm_up_torch
 from dami_gui.core.device import device_name
 from dami_gui.core.errors import DamiError
-from dami_gui.core.learner.fidelity import POOR_FIDELITY, round_fidelity
+from dami_gui.core.learner.fidelity import POOR_FIDELITY, fidelity_share, round_fidelity
 from dami_gui.core.records import RoundResult
 from dami_gui.core.session import Session
 
@@ -410,10 +410,11 @@ class MainWindow(QMainWindow):
         fidelity = round_fidelity(result.info)
         if fidelity is not None:  # how far the explanations describe the ensemble's answers
             estimate += (
-                f"; the explained network agrees with the ensemble on {fidelity:.0%} of rows"
+                f"; the explained network agrees with the ensemble on {fidelity_share(fidelity)} "
+                "of rows"
                 if fidelity >= POOR_FIDELITY
-                else f"; the explained network agrees with the ensemble on only {fidelity:.0%} "
-                "of rows (see Per class)"
+                else "; the explained network agrees with the ensemble on only "
+                f"{fidelity_share(fidelity)} of rows (see Per class)"
             )
         if result.cold_start:
             estimate = (

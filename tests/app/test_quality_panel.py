@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from dami_gui.core.learner import DEFAULT_LEARNER, describe_learning
+from dami_gui.core.learner.fidelity import fidelity_share
 from dami_gui.core.learner.quality import class_report
 
 
@@ -57,19 +59,23 @@ def test_each_round_says_how_closely_the_network_follows_the_ensemble(qtbot, mod
     fidelity = result.info["fidelity"]
     assert result.info["learner"]["kind"] == "ensemble" and 0.0 <= fidelity <= 1.0
     assert panel.learning.isVisibleTo(panel)
-    assert "the network" in panel.learning.text().lower() and "ensemble" in panel.learning.text()
+    share = fidelity_share(fidelity)
+    shown = panel.learning.text()
+    assert f"the ensemble's class on {share} of rows" in shown or f"only {share} of" in shown
+    assert panel.learning.toolTip() == describe_learning(DEFAULT_LEARNER, fidelity)
     poor = fidelity < 0.95
     only = "only " if poor else ""
-    assert f"agrees with the ensemble on {only}{fidelity:.0%} of rows" in w.status.stage.text()
+    assert f"agrees with the ensemble on {only}{share} of rows" in w.status.stage.text()
     assert panel.learning.property("poor") is poor and panel.learning.text().startswith("⚠") is poor
     # a round whose network follows the ensemble poorly says so plainly, here and in the status
     result.info["fidelity"] = 0.81
     panel.refresh()
     assert panel.learning.property("poor") is True
-    assert panel.learning.text().startswith("⚠ The network follows the ensemble poorly")
-    assert "81 %" in panel.learning.text()
+    assert panel.learning.text().startswith("⚠ The explained network follows the ensemble poorly")
+    assert "only 81 % of rows" in panel.learning.text()
+    assert panel.learning.toolTip().startswith("The network follows the ensemble poorly")
     w._round_committed(result)
-    assert "agrees with the ensemble on only 81% of rows" in w.status.stage.text()
+    assert "agrees with the ensemble on only 81 % of rows" in w.status.stage.text()
 
 
 def test_the_network_alone_says_so(qtbot, make_window):
@@ -81,5 +87,5 @@ def test_the_network_alone_says_so(qtbot, make_window):
     open_demo(qtbot, w)
     answer_until_a_model(qtbot, w)
     text = w.explanations.quality.learning.text()
-    assert text == "The network learned from the labeled rows alone."
+    assert text == "The network alone learned from the labels."
     assert "ensemble" not in w.status.stage.text()

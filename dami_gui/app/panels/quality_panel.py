@@ -18,8 +18,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHeaderView,
     QLabel,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -28,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from dami_gui.app.binding import SessionLink
 from dami_gui.app.palette import ClassColors, swatch
-from dami_gui.core.learner.fidelity import describe_round
+from dami_gui.core.learner.fidelity import describe_round, fidelity_share, round_fidelity
 from dami_gui.core.learner.quality import MIN_LABELS_FOR_ESTIMATE, ClassReport, class_report
 from dami_gui.core.records import RoundResult
 from dami_gui.core.session import Session
@@ -99,13 +101,23 @@ class QualityPanel(QWidget):
         self.matrix.horizontalHeader().setDefaultSectionSize(34)
         self.matrix.horizontalHeader().setMinimumSectionSize(24)
         self.matrix.cellClicked.connect(self._cell_clicked)
-        layout = QVBoxLayout(self)
+        # In a scroll area: on a 1280 x 800 screen the tab is short, and its parts must scroll
+        # rather than overlap.
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.learning)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.matrix_title)
         layout.addWidget(self.matrix, 1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
         self.refresh()
 
     @staticmethod
@@ -165,7 +177,22 @@ class QualityPanel(QWidget):
             self.learning.setVisible(False)
             return
         sentence, poor = describe_round(result.info)
-        self.learning.setText(("⚠ " if poor else "") + sentence)
+        fidelity = round_fidelity(result.info)
+        if fidelity is None:
+            short = "The network alone learned from the labels."
+        elif poor:
+            short = (
+                f"⚠ The explained network follows the ensemble poorly: the same class on only "
+                f"{fidelity_share(fidelity)} of rows. Its explanations describe the network, "
+                "whose answers differ from the ensemble's more often than usual."
+            )
+        else:
+            short = (
+                f"Ensemble, explained exactly: the network gives the ensemble's class on "
+                f"{fidelity_share(fidelity)} of rows."
+            )
+        self.learning.setText(short)
+        self.learning.setToolTip(sentence)
         self.learning.setProperty("poor", poor)
         self.learning.setStyleSheet(
             "background: #FFF3CD; color: #5C4400; border: 1px solid #E0B000; padding: 3px;"

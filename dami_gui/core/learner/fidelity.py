@@ -28,12 +28,22 @@ def agreement(student_proba: np.ndarray, teacher_proba: np.ndarray) -> float | N
     return float((student_proba.argmax(1) == teacher_proba.argmax(1)).mean())
 
 
+def fidelity_share(fidelity: float) -> str:
+    """A fidelity as people read it: "97 %", with a decimal near the top ("99.6 %", never a
+    rounded "100 %" for a network that differs on some rows)."""
+    if fidelity >= 1.0:
+        return "100 %"
+    if fidelity >= 0.995:
+        return f"{min(100 * fidelity, 99.9):.1f} %"
+    return f"{100 * fidelity:.0f} %"
+
+
 def describe_learning(learner: LearnerConfig, fidelity: float | None) -> str:
     """One sentence on what learned this round and, for the ensemble, how closely the network
     the app explains follows it (plainly a warning when it follows poorly)."""
     if not learner.is_ensemble or fidelity is None:
         return "The network learned from the labeled rows alone."
-    share = f"{100 * fidelity:.0f} %" if fidelity < 0.995 else f"{100 * fidelity:.1f} %"
+    share = fidelity_share(fidelity)
     if fidelity < POOR_FIDELITY:
         return (
             f"The network follows the ensemble poorly this round (the same class on {share} "
