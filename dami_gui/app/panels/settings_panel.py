@@ -93,24 +93,26 @@ class SettingsPanel(QWidget):
         self.network.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.network.setMinimumContentsLength(10)
+        self.network.setMinimumContentsLength(6)
         self.learner.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.learner.setMinimumContentsLength(10)
+        self.learner.setMinimumContentsLength(8)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Strategy:"), 0, 0)
         layout.addWidget(self.strategy, 0, 1)
         layout.addWidget(QLabel("Rows per round:"), 0, 2)
         layout.addWidget(self.batch, 0, 3)
+        # the learner and the network share a row: a 1366 x 768 screen has no height to spare
         layout.addWidget(QLabel("Learner:"), 1, 0)
-        layout.addWidget(self.learner, 1, 1, 1, 3)
-        layout.addWidget(QLabel("Network:"), 2, 0)
-        layout.addWidget(self.network, 2, 1, 1, 3)
-        layout.addWidget(self.auto, 3, 0, 1, 2)
-        layout.addWidget(self.next_button, 3, 2, 1, 2)
+        layout.addWidget(self.learner, 1, 1)
+        layout.addWidget(QLabel("Network:"), 1, 2)
+        layout.addWidget(self.network, 1, 3)
+        layout.addWidget(self.auto, 2, 0, 1, 2)
+        layout.addWidget(self.next_button, 2, 2, 1, 2)
         layout.setColumnStretch(1, 1)
+        layout.setColumnStretch(3, 1)
 
     @property
     def auto_next(self) -> bool:
