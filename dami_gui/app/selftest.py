@@ -53,6 +53,11 @@ class _Steps:
         return value
 
 
+def _accuracy(value: float | None) -> str:
+    """A round's test accuracy, or what stands for it before a model exists (a cold start)."""
+    return "none yet (no model)" if value is None else f"{value:.3f}"
+
+
 def window_libraries() -> str:
     """One line: whether every library Qt's X11 plugin needs is found, and where."""
     from dami_gui.app.qt_libraries import (
@@ -107,7 +112,10 @@ def run_selftest(umap: bool = True) -> int:
 
         step("label the queries from the ground truth", label_queries)
         second = step("round 2", lambda: session.run_round())
-        print(f"      test accuracy {first.test_accuracy:.3f} -> {second.test_accuracy:.3f}")
+        print(
+            f"      test accuracy {_accuracy(first.test_accuracy)} -> "
+            f"{_accuracy(second.test_accuracy)}"
+        )
 
         def show() -> None:
             window.set_session(session, start=False)
