@@ -54,6 +54,11 @@ class _Steps:
         return value
 
 
+def _accuracy(value: float | None) -> str:
+    """A round's test accuracy, or what stands for it before a model exists (a cold start)."""
+    return "none yet (no model)" if value is None else f"{value:.3f}"
+
+
 def window_libraries() -> str:
     """One line: whether every library Qt's X11 plugin needs is found, and where."""
     from dami_gui.app.qt_libraries import (
@@ -118,7 +123,10 @@ def run_selftest(umap: bool = True) -> int:
         second = step("round 2: the ensemble teacher and its exact student", teacher_round)
         stages = ", ".join(f"{k} {v:.2f} s" for k, v in second.timings.items())
         print(f"      stages: {stages}; fidelity {second.info.get('fidelity')}")
-        print(f"      test accuracy {first.test_accuracy:.3f} -> {second.test_accuracy:.3f}")
+        print(
+            f"      test accuracy {_accuracy(first.test_accuracy)} -> "
+            f"{_accuracy(second.test_accuracy)}"
+        )
 
         def show() -> None:
             window.set_session(session, start=False)
