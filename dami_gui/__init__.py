@@ -1,3 +1,3 @@
 """dami-gui: label a tabular data set with the fewest labels, guided by DAMI."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DIST = ROOT / "dist"
 BUILD = ROOT / "build"
 APP = DIST / "dami-gui"
-VERSION = "0.2.0"
+VERSION = "0.3.0"
 #: Environment variables that, all set, make the macOS build sign and notarise the app.
 MAC_SIGN_ENV = (
     "MAC_SIGN_IDENTITY",
