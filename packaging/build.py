@@ -24,11 +24,14 @@ import tarfile
 import time
 from pathlib import Path
 
+from dami_gui import __version__
+
 ROOT = Path(__file__).resolve().parents[1]
 DIST = ROOT / "dist"
 BUILD = ROOT / "build"
 APP = DIST / "dami-gui"
-VERSION = "0.3.0"
+#: The app's version, from its one place (dami_gui/__init__.py; pyproject.toml reads it too).
+VERSION = __version__
 #: Environment variables that, all set, make the macOS build sign and notarise the app.
 MAC_SIGN_ENV = (
     "MAC_SIGN_IDENTITY",
