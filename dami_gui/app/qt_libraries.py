@@ -118,9 +118,13 @@ def loadable(soname: str) -> bool:
 
 
 def missing_libraries(
-    found: Callable[[str], bool] = loadable, folders: Iterable[Path] | None = None
+    found: Callable[[str], bool] | None = None, folders: Iterable[Path] | None = None
 ) -> list[str]:
-    """The sonames of :data:`LIBRARIES` that neither a bundle folder holds nor the system has."""
+    """The sonames of :data:`LIBRARIES` that neither a bundle folder holds nor the system has.
+
+    ``found`` defaults to :func:`loadable` looked up at call time (not bound as a default
+    argument), so a test that replaces the module's ``loadable`` replaces it here too."""
+    found = loadable if found is None else found
     folders = bundle_folders() if folders is None else list(folders)
     return [
         soname

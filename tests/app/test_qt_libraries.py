@@ -41,6 +41,15 @@ def test_the_check_runs_only_where_qt_would_use_xcb(environ, platform, xcb):
     assert would_use_xcb(environ, platform) is xcb
 
 
+def test_the_default_lookup_is_the_one_found_at_call_time(monkeypatch):
+    """The check must use the module's ``loadable`` as it is when called: a default argument
+    bound at import time made the two tests below pass only on machines without the libraries."""
+    monkeypatch.setattr(qt_libraries, "loadable", lambda soname: soname != "libxcb-icccm.so.4")
+    assert missing_libraries(folders=[]) == ["libxcb-icccm.so.4"]
+    monkeypatch.setattr(qt_libraries, "loadable", lambda soname: True)
+    assert missing_libraries(folders=[]) == []
+
+
 def test_missing_libraries_are_those_neither_bundled_nor_on_the_system(tmp_path):
     absent = {"libxcb-icccm.so.4", "libxcb-keysyms.so.1", "libxcb-cursor.so.0"}
     (tmp_path / "libxcb-cursor.so.0").write_bytes(b"")  # carried by the bundle
@@ -66,6 +75,7 @@ def test_the_app_says_so_before_qt_starts(monkeypatch, capsys):
     from dami_gui.app import main as app_main
 
     monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    monkeypatch.setattr(qt_libraries.sys, "platform", "linux")
     monkeypatch.setattr(qt_libraries, "loadable", lambda soname: "icccm" not in soname)
 
     def no_qt(*args):
