@@ -31,7 +31,13 @@ from dami_gui.core.learner.teacher import fit_teacher
 from dami_gui.core.model import LIGHT_CONFIG, MLPConfig, predict_proba, train_mlp
 from dami_gui.core.progress import as_reporter
 from dami_gui.core.simulate import balanced_accuracy
-from dami_gui.core.strategies import ModelOutputs, QueryContext, available, get_strategy
+from dami_gui.core.strategies import (
+    ModelOutputs,
+    QueryContext,
+    available,
+    get_strategy,
+    reads_ensemble,
+)
 from dami_gui.core.strategies.base import top_k
 
 from .peers import peer_query
@@ -52,7 +58,8 @@ def default_pipelines() -> list[str]:
     """Every pipeline, the app's default first (also the order of the report's tables)."""
     ensemble = [f"ens/{s}" for s in ("dami-plus", "dami-blend", "margin", "teacher-margin")]
     ensemble += ["ens/random", "teacher/margin", "teacher/random"]
-    ours = ensemble + [f"mlp/{s}" for s in available()]
+    # with the network alone, the ensemble's margin is margin sampling: not a pipeline twice
+    ours = ensemble + [f"mlp/{s}" for s in available() if not reads_ensemble(s)]
     peers = [f"mlp/{s}" for s in MLP_PEERS]
     others = [f"{learner}/{s}" for learner in SK_LEARNERS for s in SK_STRATEGIES]
     return ours + peers + others
@@ -142,7 +149,9 @@ def fill_up(idx: np.ndarray, labeled: np.ndarray, k: int, seed: int) -> tuple[np
     return keep, missing
 
 
-def _mlp_query(strategy: str, model, split: Split, labeled: np.ndarray, k: int, seed: int):
+def _mlp_query(
+    strategy: str, model, split: Split, labeled: np.ndarray, k: int, seed: int, teacher=None
+):
     if strategy in MLP_PEERS:
         rows = np.flatnonzero(labeled)
         try:
@@ -151,7 +160,8 @@ def _mlp_query(strategy: str, model, split: Split, labeled: np.ndarray, k: int, 
             print(f"{split.name} {strategy}: {type(exc).__name__}: {exc}; random rows instead")
             idx = np.empty(0, dtype=np.int64)
         return fill_up(idx, labeled, k, seed)
-    ctx = QueryContext(split.X_pool, labeled, ModelOutputs(model, split.X_pool))
+    outputs = ModelOutputs(model, split.X_pool, teacher=teacher)
+    ctx = QueryContext(split.X_pool, labeled, outputs)
     from .variants import VARIANTS
 
     strat = VARIANTS[strategy]() if strategy in VARIANTS else get_strategy(strategy)
@@ -255,14 +265,12 @@ def run_curve(
         if strategy == "random":  # our random strategy for every learner: the same rows
             ctx = QueryContext(split.X_pool, labeled)
             idx = get_strategy("random").query(ctx, k, qseed).indices
-        elif (strategy == "margin" and model is None) or strategy == "teacher-margin":
-            # margin on the learner's probabilities (the teacher's, for teacher-margin)
-            teacher = fitted.teacher if fitted is not None else None
-            source = teacher.predict_proba if teacher is not None else proba
+        elif strategy == "margin" and model is None:  # margin on a classic learner's proba
             rows = np.flatnonzero(~labeled)
-            idx = margin_rows(source(split.X_pool[rows]), rows, k, qseed)
-        elif model is not None:
-            idx, added = _mlp_query(strategy, model, split, labeled, k, qseed)
+            idx = margin_rows(proba(split.X_pool[rows]), rows, k, qseed)
+        elif model is not None:  # the app's strategies (teacher-margin: given the teacher)
+            teacher = fitted.teacher if fitted is not None else None
+            idx, added = _mlp_query(strategy, model, split, labeled, k, qseed, teacher)
             filled += added
         else:
             raise ValueError(f"unknown pipeline {pipeline!r}")

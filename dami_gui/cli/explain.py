@@ -57,7 +57,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         )
     why = None
     if ex.selection_rank is not None:
-        why = why_this_row(last.strategy, last.info, ex.selection_rank - 1)
+        why = why_this_row(last.strategy, last.info, ex.selection_rank - 1, session.classes)
     if args.json:
         print(json.dumps({**ex.to_dict(), "why_picked": why}, indent=2))
         return 0

@@ -48,10 +48,11 @@ class LabelEvent:
 
 #: ``RoundResult.info`` entries that hold one value per pick, in pick order (the rule that took
 #: each pick: DAMI+ blend's "typical"/"boundary", and DAMI+'s or the blend's tie-rule picks'
-#: "boundary"/"tie"/"chance"; a cold-start round's pool rows each pick stands for). A reopened
+#: "boundary"/"tie"/"chance"; a cold-start round's pool rows each pick stands for; the ensemble
+#: margin's two likeliest classes and their probabilities). A reopened
 #: round whose picks no longer match them (rows gone from a changed CSV) drops them rather than
 #: explain a pick by another pick's rule.
-PER_PICK_INFO = ("pick_kinds", "group_size")
+PER_PICK_INFO = ("pick_kinds", "group_size", "top_two")
 
 
 @dataclass

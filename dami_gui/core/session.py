@@ -401,7 +401,7 @@ class Session:
         timings.update({f"train_{k}": v for k, v in fitted.timings.items() if k != "train"})
 
         t0 = time.perf_counter()
-        outputs = ModelOutputs(model, X, device)
+        outputs = ModelOutputs(model, X, device, teacher=fitted.teacher)
         ctx = QueryContext(X, labeled, outputs, candidates=~skipped, device=device)
         strategy = get_strategy(strategy_name)
         query = strategy.query(

@@ -55,6 +55,7 @@ def test_registry_lists_dami_first_and_every_baseline():
         "least-confidence",
         "coreset",
         "badge",
+        "teacher-margin",
     }
     with pytest.raises(ParameterError, match=r"'strategy'.*one of dami"):
         get_strategy("nope")

@@ -261,7 +261,7 @@ class RowPanel(QWidget):
         why = ""
         if view is not None and number is not None:
             why = "Why this row? " + why_this_row(
-                view.result.strategy, view.result.info, number - 1
+                view.result.strategy, view.result.info, number - 1, session.classes
             )
         # the reason in two or three lines; the whole of it on hover
         self.why.setText(why if len(why) <= WHY_SHOWN else why[: WHY_SHOWN - 1].rstrip() + "…")

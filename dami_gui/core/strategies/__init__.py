@@ -10,6 +10,7 @@ from dami_gui.core.strategies import (  # noqa: F401  (registers the strategies)
     dami,
     dami_blend,
     dami_variants,
+    ensemble,
     geometric,
     simple,
 )
@@ -23,6 +24,7 @@ from dami_gui.core.strategies.base import (
     available,
     describe,
     get_strategy,
+    reads_ensemble,
     why_picked,
     why_this_row,
 )
@@ -37,6 +39,7 @@ __all__ = [
     "available",
     "describe",
     "get_strategy",
+    "reads_ensemble",
     "why_picked",
     "why_this_row",
 ]

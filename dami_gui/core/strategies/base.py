@@ -17,8 +17,9 @@ torch, so the command line's parser and a project opened to take a label start a
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol
 
 import numpy as np
 
@@ -42,14 +43,33 @@ if TYPE_CHECKING:
 KEEP_A_BYTES = 1024 * 1024 * 1024
 
 
-class ModelOutputs:
-    """The fitted model's outputs on the pool, each computed on first use and then cached."""
+class Ensemble(Protocol):
+    """What a strategy may ask of the round's ensemble teacher (:class:`~dami_gui.core.learner.
+    teacher.Teacher`): its averaged class probabilities of some rows."""
 
-    def __init__(self, model: MLP, X: np.ndarray, device: torch.device | None = None) -> None:
+    def predict_proba(self, X: np.ndarray) -> np.ndarray: ...
+
+
+class ModelOutputs:
+    """The fitted model's outputs on the pool, each computed on first use and then cached.
+
+    ``teacher`` is the round's ensemble when the learner has one (None: the network alone).
+    The network is what every strategy explains; a strategy that ranks rows by the ensemble's
+    own probabilities (:mod:`~dami_gui.core.strategies.ensemble`) asks the teacher for them.
+    """
+
+    def __init__(
+        self,
+        model: MLP,
+        X: np.ndarray,
+        device: torch.device | None = None,
+        teacher: Ensemble | None = None,
+    ) -> None:
         self.model = model
         self.X = np.asarray(X, dtype=np.float32)
         #: Where the interpretation runs (None: the CPU); see :mod:`dami_gui.core.device`.
         self.device = device
+        self.teacher = teacher
         self._proba: np.ndarray | None = None
         self._hidden: np.ndarray | None = None
         self._interpretation: Interpretation | None = None
@@ -211,6 +231,9 @@ class QueryStrategy(ABC):
     #: nearest centers in interpretation space, labeled rows then picks as centers (DAMI's
     #: K-Center). Otherwise :meth:`map_partition` computes it.
     partitions_interpretations: ClassVar[bool] = False
+    #: True when the strategy ranks rows by the round's ensemble (``ModelOutputs.teacher``) and
+    #: not only by the network; with the network alone it is then one of the others.
+    reads_ensemble: ClassVar[bool] = False
 
     @classmethod
     def why_picked(cls) -> str:
@@ -218,9 +241,11 @@ class QueryStrategy(ABC):
         return f"{cls.title}: {cls.description}"
 
     @classmethod
-    def why_this_row(cls, info: dict[str, Any], position: int) -> str:
+    def why_this_row(cls, info: dict[str, Any], position: int, classes: Sequence[str] = ()) -> str:
         """Why it picked the ``position``-th row (0-based) of a round whose ``QueryResult.info``
-        is ``info``: :meth:`why_picked` unless the strategy picks by more than one rule."""
+        is ``info``: :meth:`why_picked` unless the strategy picks by more than one rule or kept
+        the numbers behind each pick. ``classes`` are the class names, for a reason that names
+        classes (by their codes when not given)."""
         return cls.why_picked()
 
     def map_partition(self, ctx: QueryContext, result: QueryResult) -> MapPartition:
@@ -314,13 +339,21 @@ def get_strategy(name: str) -> QueryStrategy:
         raise ParameterError("strategy", f"one of {', '.join(available())}", name) from None
 
 
+def reads_ensemble(name: str) -> bool:
+    """Whether strategy ``name`` ranks rows by the round's ensemble (see
+    :attr:`QueryStrategy.reads_ensemble`)."""
+    return type(get_strategy(name)).reads_ensemble
+
+
 def describe(name: str) -> tuple[str, str]:
     """A strategy's title and one-sentence plain description, for menus and help."""
     cls = type(get_strategy(name))
     return cls.title, cls.description
 
 
-def why_this_row(name: str, info: dict[str, Any], position: int) -> str:
+def why_this_row(
+    name: str, info: dict[str, Any], position: int, classes: Sequence[str] = ()
+) -> str:
     """Why strategy ``name`` picked the ``position``-th row (0-based) of a round (see
     :meth:`QueryStrategy.why_this_row`); an unknown name is named, as in :func:`why_picked`.
     A cold-start round (no model yet) says so whatever the strategy: it picked by no model."""
@@ -329,7 +362,7 @@ def why_this_row(name: str, info: dict[str, Any], position: int) -> str:
     cls = _REGISTRY.get(name)
     if cls is None:
         return why_picked(name)
-    return cls.why_this_row(info, position)
+    return cls.why_this_row(info, position, classes)
 
 
 def why_picked(name: str) -> str:

@@ -35,6 +35,7 @@ search fell back on its tie rule says so per pick, as DAMI+ does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -104,12 +105,12 @@ class DamiBlend(DamiPlus):
         )
 
     @classmethod
-    def why_this_row(cls, info: dict[str, Any], position: int) -> str:
+    def why_this_row(cls, info: dict[str, Any], position: int, classes: Sequence[str] = ()) -> str:
         """As DAMI+'s, except that a typical row is named as one (half the batch is not)."""
         if pick_kind(info, position) == TYPICAL:
             label, reason = REASONS[TYPICAL]
             return f"{cls.title}, {label}: {reason}"
-        return super().why_this_row(info, position)
+        return super().why_this_row(info, position, classes)
 
     def _select(self, ctx: QueryContext, k: int, seed: int, reporter: Reporter) -> QueryResult:
         res, points = self.central(ctx, k, seed, reporter)

@@ -42,6 +42,7 @@ explained exactly like a labeled row is said to be that, not "the most typical r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -162,7 +163,7 @@ class DamiPlus(Dami):
         )
 
     @classmethod
-    def why_this_row(cls, info: dict[str, Any], position: int) -> str:
+    def why_this_row(cls, info: dict[str, Any], position: int, classes: Sequence[str] = ()) -> str:
         """:meth:`why_picked` for a typical row; the rule that took it for a tie-rule round's."""
         kind = pick_kind(info, position)
         if kind is None or kind == TYPICAL:
