@@ -86,14 +86,14 @@ class NetworkChoice:
 NETWORK_CHOICES = (
     NetworkChoice(
         "regularised",
-        "2 × 128, regularised",
+        "2 × 128",
         "Two layers of 128 ReLU units with a strong weight penalty: the default; in the "
         "benchmark it learned more from the same labels than the light network on 17 of 24 sets.",
         MLPConfig(),
     ),
     NetworkChoice(
         "light",
-        "2 × 64, light",
+        "2 × 64",
         "Two layers of 64 ReLU units with a weak weight penalty: the network of projects made "
         "before version 0.2; faster to train, but it over-fits a few labels more easily.",
         LIGHT_CONFIG,

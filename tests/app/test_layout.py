@@ -9,10 +9,13 @@ from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QAbstractSpinBox,
     QCheckBox,
+    QComboBox,
     QHeaderView,
     QLabel,
     QPushButton,
     QSizePolicy,
+    QStyle,
+    QStyleOptionComboBox,
     QWidget,
 )
 
@@ -38,6 +41,17 @@ def inside_scroll_area(widget: QWidget) -> bool:
             return True
         parent = parent.parentWidget()
     return False
+
+
+def combo_text_room(combo: QComboBox) -> tuple[int, int]:
+    """The width of a drop-down box's current text and of the field that shows it (pixels):
+    Qt cuts the text with an ellipsis where the first is larger."""
+    option = QStyleOptionComboBox()
+    combo.initStyleOption(option)
+    field = combo.style().subControlRect(
+        QStyle.ComplexControl.CC_ComboBox, option, QStyle.SubControl.SC_ComboBoxEditField, combo
+    )
+    return combo.fontMetrics().horizontalAdvance(combo.currentText()), field.width()
 
 
 def squeezed(window: QWidget) -> list[str]:
@@ -66,6 +80,10 @@ def squeezed(window: QWidget) -> list[str]:
             text = widget.fontMetrics().horizontalAdvance(widget.text().replace("&", ""))
             if text > widget.width():
                 problems.append(f"{name}: text {text} px in {widget.width()} px")
+        if isinstance(widget, QComboBox) and widget.currentText():
+            shown, room = combo_text_room(widget)
+            if shown > room:
+                problems.append(f"{name}: {widget.currentText()!r} {shown} px in {room} px")
         where = QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
         if not frame.contains(where):
             problems.append(f"{name}: at {where.getRect()}, outside the window {frame.getRect()}")
@@ -108,3 +126,24 @@ def test_at_laptop_sizes_nothing_is_cut_and_the_map_is_the_biggest_panel(
     first = str(session.dataset.ids[int(session.queries[0])])
     assert header.sectionViewportPosition(1) + header.sectionSize(1) <= table.viewport().width()
     assert table.fontMetrics().horizontalAdvance(first) < header.sectionSize(1)
+
+
+def test_every_title_offered_in_the_round_settings_can_be_read_whole_at_1280_x_800(
+    qtbot, make_window
+):
+    """Not only the chosen one: each strategy, learner and network a user can pick is shown
+    whole in its box once picked (the longer description is the item's tooltip)."""
+    window = make_window()
+    open_demo(qtbot, window)
+    w, h = client_size(SCREENS[0])
+    window.resize(w, h)
+    qtbot.waitUntil(lambda: window.width() == w and window.height() == h, timeout=5_000)
+    settings = window.settings
+    cut = []
+    for combo in (settings.strategy, settings.learner, settings.network):
+        _, room = combo_text_room(combo)
+        for i in range(combo.count()):
+            text = combo.itemText(i)
+            if combo.fontMetrics().horizontalAdvance(text) > room:
+                cut.append(f"{text!r}: {combo.fontMetrics().horizontalAdvance(text)} > {room} px")
+    assert not cut, "\n".join(cut)

@@ -38,7 +38,9 @@ def test_network_choice_shows_and_sets_the_sessions_network(qtbot) -> None:
     panel.set_session(session)
     # a network of the session's own: named by its widths, and nothing changed by showing it
     assert panel.network.currentData() == OWN_NETWORK
-    assert panel.network.currentText() == "its own (32 × 32, weight decay 0.01)"
+    assert panel.network.currentText() == "Its own"  # short: it fits the box at 1280 px
+    own_tip = panel.network.itemData(panel.network.currentIndex(), 3)
+    assert own_tip == "Its own network: 32 × 32 ReLU units, weight decay 0.01"
     assert session.model_config == SMALL
 
     default = NETWORK_CHOICES[0]
@@ -83,7 +85,9 @@ def test_learner_choice_shows_and_sets_the_sessions_learner(qtbot) -> None:
     own = LearnerConfig(transfer_rows=500)
     session.learner = own
     assert panel.learner.currentData() == OWN_LEARNER
-    assert panel.learner.currentText() == "its own (ensemble)"
+    assert panel.learner.currentText() == "Its own"
+    own_tip = panel.learner.itemData(panel.learner.currentIndex(), 3)
+    assert own_tip == "Its own learner: an ensemble, with its own settings"
     panel.learner.setCurrentIndex(panel.learner.findData("network"))
     panel.learner.setCurrentIndex(panel.learner.findData(OWN_LEARNER))
     assert session.learner == own

@@ -30,6 +30,9 @@ from dami_gui.core.strategies import available, describe
 #: of a learner none of :data:`LEARNER_CHOICES` is.
 OWN_NETWORK = "own"
 OWN_LEARNER = "own"
+#: The item of a learner or network that is none of the offered ones (its details in the item's
+#: tooltip: a drop-down box at 1280 px has room for a short title only).
+OWN_TITLE = "Its own"
 
 
 class SettingsPanel(QWidget):
@@ -165,11 +168,12 @@ class SettingsPanel(QWidget):
         own = self.network.findData(OWN_NETWORK)
         if self._own is not None:
             widths = " × ".join(str(width) for width in self._own.hidden)
-            title = f"its own ({widths}, weight decay {self._own.weight_decay:g})"
+            decay = f"{self._own.weight_decay:g}"
+            detail = f"Its own network: {widths} ReLU units, weight decay {decay}"
             if own < 0:
-                self.network.addItem(title, OWN_NETWORK)
+                self.network.addItem(OWN_TITLE, OWN_NETWORK)
                 own = self.network.count() - 1
-            self.network.setItemText(own, title)
+            self.network.setItemData(own, detail, 3)  # ToolTipRole: the short title's details
         elif own >= 0:
             self.network.removeItem(own)
         key = OWN_NETWORK if choice is None else choice.key
@@ -194,11 +198,11 @@ class SettingsPanel(QWidget):
             self._own_learner = config
         own = self.learner.findData(OWN_LEARNER)
         if self._own_learner is not None:
-            kind = "ensemble" if self._own_learner.is_ensemble else "network alone"
+            kind = "an ensemble" if self._own_learner.is_ensemble else "the network alone"
             if own < 0:
-                self.learner.addItem(f"its own ({kind})", OWN_LEARNER)
+                self.learner.addItem(OWN_TITLE, OWN_LEARNER)
                 own = self.learner.count() - 1
-            self.learner.setItemText(own, f"its own ({kind})")
+            self.learner.setItemData(own, f"Its own learner: {kind}, with its own settings", 3)
         elif own >= 0:
             self.learner.removeItem(own)
         key = OWN_LEARNER if choice is None else choice.key

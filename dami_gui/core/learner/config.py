@@ -133,20 +133,20 @@ class LearnerChoice:
 LEARNER_CHOICES = (
     LearnerChoice(
         "ensemble",
-        "Ensemble, explained exactly",
-        "Learns with several methods at once (the network, ExtraTrees, a random forest, an RBF "
-        "support vector machine, logistic regression), each weighed by how well it predicts "
-        "the labels it did not see, and trains the network the app explains to reproduce their "
-        "answer: the accuracy of the best of them, with exact explanations. Each round says "
-        "how closely the network follows the ensemble.",
+        "Ensemble",
+        "Ensemble, explained exactly: learns with several methods at once (the network, "
+        "ExtraTrees, a random forest, an RBF support vector machine, logistic regression), each "
+        "weighed by how well it predicts the labels it did not see, and trains the network the "
+        "app explains to reproduce their answer: the accuracy of the best of them, with exact "
+        "explanations. Each round says how closely the network follows the ensemble.",
         LearnerConfig(),
     ),
     LearnerChoice(
         "network",
-        "Network only (faster)",
-        "Trains only the network, on the labeled rows: a round takes a fraction of the time, "
-        "but from few labels it finds some boundaries that tree ensembles and kernels find at "
-        "once only later.",
+        "Network only",
+        "Network only (faster): trains only the network, on the labeled rows; a round takes a "
+        "fraction of the time, but from few labels it finds some boundaries that tree ensembles "
+        "and kernels find at once only later.",
         NETWORK_LEARNER,
     ),
 )
