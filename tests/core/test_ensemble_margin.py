@@ -90,14 +90,12 @@ def test_why_this_row_names_the_two_classes_and_their_probabilities():
     ctx = QueryContext(X, labeled, ModelOutputs(model, X, teacher=FixedTeacher(proba)))
     res = get_strategy("teacher-margin").query(ctx, 4, seed=0)
     text = why_this_row("teacher-margin", res.info, 0, ["red", "green", "blue"])
-    assert text.startswith("Ensemble margin: the ensemble is torn between 'green' (0.50)")
-    assert "'red' (0.49)" in text and f"of the {(~labeled).sum()} rows it weighed" in text
+    assert text.startswith("Ensemble margin: the ensemble hesitates between 'green' (0.50)")
+    assert "'red' (0.49)" in text and f"the closest call of {(~labeled).sum()} rows" in text
     second = why_this_row("teacher-margin", res.info, 1)
     assert "class 2 (0.40)" in second and "class 1 (0.38)" in second  # no names given
-    assert second.endswith("after the row picked before it.")
-    assert why_this_row("teacher-margin", res.info, 3).endswith(
-        "after the 3 rows picked before it."
-    )
+    assert second.endswith(", after the one picked before.")
+    assert why_this_row("teacher-margin", res.info, 3).endswith(", after the 3 picked before.")
 
 
 @pytest.mark.parametrize(
@@ -174,6 +172,6 @@ def test_a_session_round_with_the_ensemble_asks_its_teacher():
     unlabeled = np.flatnonzero(session.labels < 0)
     closest = np.sort(gap[unlabeled])[:5]
     np.testing.assert_allclose(np.sort(gap[result.queries]), closest, atol=1e-5)
-    assert "the ensemble is torn between" in why_this_row(
+    assert "the ensemble hesitates between" in why_this_row(
         result.strategy, result.info, 0, session.classes
     )

@@ -72,13 +72,14 @@ class EnsembleMargin(QueryStrategy):
         def named(code: int) -> str:
             return f"'{classes[code]}'" if 0 <= code < len(classes) else f"class {code + 1}"
 
+        # short enough for the row card's two lines at 1280 px (its tooltip has the rest)
         weighed = info.get("scored_rows")
-        among = f" of the {weighed:,} rows it weighed" if isinstance(weighed, int) else ""
-        before = {0: "", 1: " after the row picked before it"}.get(
-            position, f" after the {position} rows picked before it"
+        among = f" of {weighed:,} rows" if isinstance(weighed, int) else ""
+        before = {0: "", 1: ", after the one picked before"}.get(
+            position, f", after the {position} picked before"
         )
         return (
-            f"{cls.title}: the {source} is torn between {named(first)} ({p_first:.2f}) and "
+            f"{cls.title}: the {source} hesitates between {named(first)} ({p_first:.2f}) and "
             f"{named(second)} ({p_second:.2f}), the closest call{among}{before}."
         )
 
