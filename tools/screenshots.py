@@ -87,6 +87,10 @@ def shoot(window: MainWindow, folder: Path, name: str) -> list[Path]:
         window.resize(width, height)
         wait_until(lambda w=width, h=height: (window.width(), window.height()) == (w, h))
         settle()
+        # offscreen, nothing paints until a grab: the first one lets the map apply its pending
+        # auto-range (pyqtgraph does so when it paints), and the query numbers follow it
+        window.grab()
+        settle()
         size = window.size()
         if (size.width(), size.height()) != (width, height):
             raise RuntimeError(f"{name}: the window is {size.width()} × {size.height()}")
